@@ -1,0 +1,70 @@
+"""Problem files (JSON or YAML) and external data they point to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from planner.io.prices import load_hourly_prices
+from planner.model import Problem
+from planner.model.errors import InputIssue, InvalidInputError
+
+
+def read_structured(path: str | Path) -> Any:
+    """Parse a JSON or YAML file, turning every failure into an :class:`InvalidInputError`."""
+    file = Path(path)
+    try:
+        text = file.read_text()
+    except OSError as error:
+        raise InvalidInputError(
+            [InputIssue(str(file), f"cannot read the file: {error.strerror or error}")], "file"
+        ) from None
+    try:
+        if file.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            [
+                InputIssue(
+                    f"{file.name}:{error.lineno}:{error.colno}", f"malformed JSON: {error.msg}"
+                )
+            ],
+            "file",
+        ) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{file.name}:{mark.line + 1}:{mark.column + 1}" if mark else file.name
+        problem = getattr(error, "problem", None) or str(error)
+        raise InvalidInputError([InputIssue(where, f"malformed YAML: {problem}")], "file") from None
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read and validate a problem file; relative paths in it resolve against its folder."""
+    file = Path(path)
+    raw = read_structured(file)
+    if not isinstance(raw, dict):
+        raise InvalidInputError([InputIssue(file.name, "top level must be a mapping")], "problem")
+    return resolve_tariff(Problem.from_dict(raw), base_dir=file.parent)
+
+
+def resolve_tariff(problem: Problem, base_dir: str | Path = ".") -> Problem:
+    """Load the tariff's ``prices_csv`` (relative to ``base_dir``) into the problem."""
+    tariff = problem.tariff
+    if tariff is None or tariff.hourly_prices is not None or tariff.prices_csv is None:
+        return problem
+    csv = Path(tariff.prices_csv)
+    if not csv.is_absolute():
+        csv = Path(base_dir) / csv
+    try:
+        prices = load_hourly_prices(csv, tariff.price_column, tariff.fill_missing)
+    except InvalidInputError as error:
+        raise InvalidInputError(
+            [InputIssue(f"tariff.prices_csv ({i.path})", i.message) for i in error.issues],
+            "problem",
+        ) from None
+    resolved = tariff.model_copy(update={"hourly_prices": prices.prices, "start": prices.start})
+    return problem.model_copy(update={"tariff": resolved})

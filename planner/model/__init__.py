@@ -1,0 +1,26 @@
+"""Problem data in the planner's language (pydantic v2, frozen) and its compiled index form."""
+
+from planner.model.data import ProblemData
+from planner.model.energy import EnergyTariff
+from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.factory import Machine, SetupRule, Unavailability
+from planner.model.jobs import Job, MachineOption, Operation, Pinned
+from planner.model.problem import Problem
+from planner.model.settings import ObjectiveWeights, SolverSettings
+
+__all__ = [
+    "EnergyTariff",
+    "InputIssue",
+    "InvalidInputError",
+    "Job",
+    "Machine",
+    "MachineOption",
+    "ObjectiveWeights",
+    "Operation",
+    "Pinned",
+    "Problem",
+    "ProblemData",
+    "SetupRule",
+    "SolverSettings",
+    "Unavailability",
+]

@@ -1,0 +1,169 @@
+"""The compiled, index-based, immutable problem every solver and the checker work on.
+
+Built by :meth:`planner.model.problem.Problem.build`, which validates the input first. All
+times are whole minutes from the horizon start; machines, jobs, operations and setup families
+are referred to by index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.model.settings import ObjectiveWeights, SolverSettings
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemData:
+    """A validated scheduling problem in index form.
+
+    Operations are numbered globally; ``op_options[o]`` lists ``(machine, duration)`` pairs and
+    ``op_predecessors[o]`` the operations of the same job that must end before ``o`` starts.
+    ``setup_times[m, f, g]`` is the changeover on machine ``m`` from family ``f`` to ``g`` and
+    ``initial_setup[m, g]`` the setup before the first operation on ``m``.
+    """
+
+    name: str
+    horizon_start: datetime | None
+    horizon: int
+    machine_ids: tuple[str, ...]
+    machine_groups: tuple[str, ...]
+    power_kw: tuple[float, ...]
+    idle_power_kw: tuple[float, ...]
+    unavailable: tuple[tuple[tuple[int, int], ...], ...]
+    unavailable_reasons: tuple[tuple[str, ...], ...]
+    families: tuple[str, ...]
+    setup_times: IntArray
+    initial_setup: IntArray
+    job_ids: tuple[str, ...]
+    job_products: tuple[str | None, ...]
+    job_quantities: tuple[float, ...]
+    job_release: tuple[int, ...]
+    job_due: tuple[int | None, ...]
+    job_weight: tuple[float, ...]
+    job_operations: tuple[tuple[int, ...], ...]
+    op_ids: tuple[str, ...]
+    op_job: tuple[int, ...]
+    op_family: tuple[int, ...]
+    op_options: tuple[tuple[tuple[int, int], ...], ...]
+    op_predecessors: tuple[tuple[int, ...], ...]
+    op_pinned: tuple[tuple[int, int] | None, ...]
+    objective: ObjectiveWeights
+    settings: SolverSettings
+    hourly_prices: FloatArray | None = None
+    price_offset_min: int = 0
+    currency: str = "USD"
+    peak_power_kw: float | None = None
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def num_machines(self) -> int:
+        return len(self.machine_ids)
+
+    @property
+    def num_jobs(self) -> int:
+        return len(self.job_ids)
+
+    @property
+    def num_operations(self) -> int:
+        return len(self.op_ids)
+
+    @property
+    def num_families(self) -> int:
+        return len(self.families)
+
+    @cached_property
+    def has_setups(self) -> bool:
+        """Whether any changeover or initial setup time is positive."""
+        return bool(self.setup_times.any() or self.initial_setup.any())
+
+    @cached_property
+    def machine_has_setups(self) -> tuple[bool, ...]:
+        return tuple(
+            bool(self.setup_times[m].any() or self.initial_setup[m].any())
+            for m in range(self.num_machines)
+        )
+
+    @cached_property
+    def durations(self) -> tuple[dict[int, int], ...]:
+        """``durations[o][m]``: processing time of operation ``o`` on machine ``m``."""
+        return tuple(dict(options) for options in self.op_options)
+
+    @cached_property
+    def op_successors(self) -> tuple[tuple[int, ...], ...]:
+        succ: list[list[int]] = [[] for _ in range(self.num_operations)]
+        for o, preds in enumerate(self.op_predecessors):
+            for p in preds:
+                succ[p].append(o)
+        return tuple(tuple(s) for s in succ)
+
+    @cached_property
+    def job_sinks(self) -> tuple[tuple[int, ...], ...]:
+        """Operations of each job that no other operation waits for (the job ends with them)."""
+        succ = self.op_successors
+        return tuple(tuple(o for o in ops if not succ[o]) for ops in self.job_operations)
+
+    @cached_property
+    def topological_order(self) -> tuple[int, ...]:
+        """All operations, each after its predecessors."""
+        indeg = [len(p) for p in self.op_predecessors]
+        order = [o for o in range(self.num_operations) if indeg[o] == 0]
+        succ = self.op_successors
+        head = 0
+        while head < len(order):
+            o = order[head]
+            head += 1
+            for s in succ[o]:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    order.append(s)
+        return tuple(order)
+
+    @cached_property
+    def has_energy(self) -> bool:
+        return self.hourly_prices is not None and any(p > 0 for p in self.power_kw)
+
+    @cached_property
+    def setup_family_machine_max(self) -> IntArray:
+        """``[m, g]``: the longest setup any predecessor can force before family ``g`` on ``m``."""
+        if self.num_families == 0:
+            return np.zeros((self.num_machines, 0), dtype=np.int64)
+        longest: IntArray = np.maximum(self.setup_times.max(axis=1), self.initial_setup)
+        return longest
+
+    def price_per_minute(self, start: int, end: int) -> FloatArray:
+        """Price per MWh of every minute in ``[start, end)``; zeros without a tariff."""
+        if self.hourly_prices is None or end <= start:
+            return np.zeros(max(0, end - start))
+        minutes = np.arange(start, end, dtype=np.int64) + self.price_offset_min
+        hours = np.minimum(minutes // 60, len(self.hourly_prices) - 1)
+        return self.hourly_prices[hours]
+
+    def energy_cost(self, machine: int, start: int, end: int) -> float:
+        """Exact cost of processing on ``machine`` over ``[start, end)``, priced per minute."""
+        if self.hourly_prices is None or self.power_kw[machine] == 0 or end <= start:
+            return 0.0
+        mwh_per_minute = self.power_kw[machine] / 1000.0 / 60.0
+        return float(self.price_per_minute(start, end).sum() * mwh_per_minute)
+
+    def cumulative_price(self, step: int = 1) -> FloatArray:
+        """``C[k]``: price of one kW drawn from minute 0 to minute ``k*step`` (currency per kW).
+
+        Used by the CP-SAT model at a coarser resolution; cached per step.
+        """
+        key = f"cum{step}"
+        cached = self._cache.get(key)
+        if cached is None:
+            per_minute = self.price_per_minute(0, self.horizon + step) / 1000.0 / 60.0
+            cum = np.concatenate([[0.0], np.cumsum(per_minute)])
+            cached = cum[::step].copy()
+            self._cache[key] = cached
+        assert isinstance(cached, np.ndarray)
+        return cached

@@ -1,0 +1,69 @@
+"""Problems found in user input, reported all at once with the path to each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InputIssue:
+    """One problem found in the input.
+
+    Parameters
+    ----------
+    path
+        Where the problem is, e.g. ``jobs[3].operations[1].machines``.
+    message
+        What is wrong and, where possible, what to do about it.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidInputError(ValueError):
+    """Raised when input cannot be used; carries every problem found, not only the first."""
+
+    def __init__(self, issues: Sequence[InputIssue], what: str = "input") -> None:
+        self.issues: tuple[InputIssue, ...] = tuple(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(f"invalid {what}: {len(self.issues)} problem(s)\n{lines}")
+
+    def to_list(self) -> list[dict[str, str]]:
+        return [issue.to_dict() for issue in self.issues]
+
+
+def format_loc(loc: Iterable[Any]) -> str:
+    """Turn a pydantic-style location tuple into ``a.b[3].c``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def issues_from_pydantic(error: Any, prefix: str = "") -> list[InputIssue]:
+    """Convert a :class:`pydantic.ValidationError` into input issues with paths."""
+    issues = []
+    for item in error.errors(include_url=False):
+        if item["type"] == "too_short" and len(item.get("input") or ()) > 0:
+            continue  # a cascade: the items were given but one of them failed
+        loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        path = format_loc(loc)
+        if prefix:
+            path = f"{prefix}.{path}" if path and not path.startswith("[") else prefix + path
+        message = str(item["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        issues.append(InputIssue(path, message))
+    return issues

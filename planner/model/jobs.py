@@ -1,0 +1,75 @@
+"""Jobs and their routings: operations, eligible machines and durations."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from planner.model.factory import Frozen, NonNegativeFloat
+from planner.model.time import TimePoint
+
+
+class MachineOption(Frozen):
+    """One machine an operation may run on, with its processing time there in minutes."""
+
+    machine: str = Field(min_length=1)
+    duration: int = Field(ge=0)
+
+
+class Pinned(Frozen):
+    """A fixed placement: run on ``machine`` from ``start`` (rescheduling keeps it there)."""
+
+    machine: str = Field(min_length=1)
+    start: TimePoint
+
+
+class Operation(Frozen):
+    """A step of a job's routing.
+
+    Parameters
+    ----------
+    id
+        Unique within the job.
+    machines
+        The eligible machines, each with its duration.
+    predecessors
+        Ids of operations of the same job that must finish before this one starts. If no
+        operation of a job names predecessors, the operations run in the listed order.
+    setup_family
+        Operations of one family need no changeover between them.
+    pinned
+        Keep the operation at this machine and start (already started, or frozen).
+    """
+
+    id: str = Field(min_length=1)
+    machines: tuple[MachineOption, ...]
+    predecessors: tuple[str, ...] | None = None
+    setup_family: str = "default"
+    pinned: Pinned | None = None
+
+
+class Job(Frozen):
+    """A job (a batch or an order) made by running its operations.
+
+    Parameters
+    ----------
+    id
+        Unique name.
+    product
+        The product it makes (for reports).
+    quantity
+        Units made (for reports; durations are already per job).
+    release
+        Earliest start of any of its operations.
+    due
+        Due time; finishing later counts as tardiness, weighted by ``weight``.
+    weight
+        Tardiness weight (e.g. priority or cost per minute late).
+    """
+
+    id: str = Field(min_length=1)
+    product: str | None = None
+    quantity: NonNegativeFloat = 1.0
+    release: TimePoint = 0
+    due: TimePoint | None = None
+    weight: NonNegativeFloat = 1.0
+    operations: tuple[Operation, ...] = Field(min_length=1)

@@ -1,0 +1,483 @@
+"""The scheduling problem at the boundary, and its validation into :class:`ProblemData`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from pydantic import Field, ValidationError
+
+from planner.model.data import ProblemData
+from planner.model.energy import EnergyTariff
+from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
+from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
+from planner.model.jobs import Job
+from planner.model.settings import ObjectiveWeights, SolverSettings
+from planner.model.time import TimePoint, as_utc, to_minutes
+
+
+class Problem(Frozen):
+    """A scheduling problem: machines, jobs, setups, an optional tariff, objective and settings.
+
+    Build one directly, load one with :func:`planner.io.load_problem`, or read a benchmark
+    instance with :func:`planner.io.read_jobshop` / :func:`planner.io.read_fjs`. Call
+    :meth:`build` to validate it into the index form the solver and checker use.
+
+    Parameters
+    ----------
+    horizon_start
+        The moment minute 0 stands for; needed when any time is given as a datetime, and to
+        line a tariff up with the schedule.
+    horizon_minutes
+        Every operation must end by this minute. Defaults to a bound that no schedule needs to
+        exceed; when energy cost is weighted, to the last priced minute of the tariff (so set
+        it for long tariffs: the model's size grows with the horizon).
+    peak_power_kw
+        Site limit on the power drawn at any minute (processing plus idle draw).
+    """
+
+    name: str = "problem"
+    horizon_start: datetime | None = None
+    horizon_minutes: int | None = Field(default=None, gt=0)
+    machines: tuple[Machine, ...] = Field(min_length=1)
+    jobs: tuple[Job, ...] = Field(min_length=1)
+    setups: tuple[SetupRule, ...] = ()
+    tariff: EnergyTariff | None = None
+    peak_power_kw: float | None = Field(default=None, gt=0)
+    objective: ObjectiveWeights = ObjectiveWeights()
+    solver: SolverSettings = SolverSettings()
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Problem:
+        """Validate a plain mapping (from JSON or YAML), reporting every problem at once.
+
+        Raises
+        ------
+        InvalidInputError
+            With one issue per problem, each with its path.
+        """
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidInputError(issues_from_pydantic(error), "problem") from None
+
+    def build(self) -> ProblemData:
+        """Validate cross-references and compile to :class:`ProblemData`.
+
+        Raises
+        ------
+        InvalidInputError
+            Listing every problem found, each with its path.
+        """
+        return _Compiler(self).compile()
+
+
+class _Compiler:
+    """Checks a :class:`Problem` and turns it into index form, collecting every issue."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.p = problem
+        self.issues: list[InputIssue] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.issues.append(InputIssue(path, message))
+
+    def minutes(self, value: TimePoint, path: str) -> int | None:
+        try:
+            t = to_minutes(value, self.p.horizon_start)
+        except ValueError as error:
+            self.fail(path, str(error))
+            return None
+        if t < 0:
+            self.fail(path, f"{value} is before the horizon start")
+            return None
+        return t
+
+    def compile(self) -> ProblemData:
+        p = self.p
+        machine_index = self._machines()
+        unavailable, reasons = self._calendars()
+        families = self._families()
+        family_index = {f: i for i, f in enumerate(families)}
+        ops = list(self._operations(machine_index, family_index))
+        setup_times, initial_setup = self._setups(machine_index, families, family_index)
+        horizon = self._horizon(ops, setup_times, unavailable)
+        prices, offset = self._tariff(horizon)
+        if prices is not None and p.horizon_minutes is None:
+            # energy can pay for waiting, so with a priced energy term every priced minute is
+            # usable; otherwise the bound suffices
+            priced = len(prices) * 60 - offset
+            horizon = priced if p.objective.energy_cost > 0 else min(horizon, priced)
+        self._energy_and_power(ops)
+        self._fits_calendars(ops, unavailable, horizon)
+        if self.issues:
+            raise InvalidInputError(self.issues, "problem")
+
+        job_ops: list[list[int]] = [[] for _ in p.jobs]
+        for o, op in enumerate(ops):
+            job_ops[op["job"]].append(o)
+        return ProblemData(
+            name=p.name,
+            horizon_start=as_utc(p.horizon_start) if p.horizon_start else None,
+            horizon=horizon,
+            machine_ids=tuple(m.id for m in p.machines),
+            machine_groups=tuple(m.group for m in p.machines),
+            power_kw=tuple(m.power_kw for m in p.machines),
+            idle_power_kw=tuple(m.idle_power_kw for m in p.machines),
+            unavailable=unavailable,
+            unavailable_reasons=reasons,
+            families=families,
+            setup_times=setup_times,
+            initial_setup=initial_setup,
+            job_ids=tuple(j.id for j in p.jobs),
+            job_products=tuple(j.product for j in p.jobs),
+            job_quantities=tuple(j.quantity for j in p.jobs),
+            job_release=tuple(self.minutes(j.release, "") or 0 for j in p.jobs),
+            job_due=tuple(
+                None if j.due is None else to_minutes(j.due, p.horizon_start) for j in p.jobs
+            ),
+            job_weight=tuple(j.weight for j in p.jobs),
+            job_operations=tuple(tuple(ops_) for ops_ in job_ops),
+            op_ids=tuple(op["id"] for op in ops),
+            op_job=tuple(op["job"] for op in ops),
+            op_family=tuple(op["family"] for op in ops),
+            op_options=tuple(op["options"] for op in ops),
+            op_predecessors=tuple(op["preds"] for op in ops),
+            op_pinned=tuple(op["pinned"] for op in ops),
+            objective=p.objective,
+            settings=p.solver,
+            hourly_prices=prices,
+            price_offset_min=offset,
+            currency=p.tariff.currency if p.tariff else "USD",
+            peak_power_kw=p.peak_power_kw,
+        )
+
+    # -- machines and calendars ---------------------------------------------------------------
+
+    def _machines(self) -> dict[str, int]:
+        index: dict[str, int] = {}
+        for i, machine in enumerate(self.p.machines):
+            if machine.id in index:
+                self.fail(
+                    f"machines[{i}].id",
+                    f"duplicate machine id {machine.id!r} (also machines[{index[machine.id]}])",
+                )
+            else:
+                index[machine.id] = i
+        return index
+
+    def _calendars(
+        self,
+    ) -> tuple[tuple[tuple[tuple[int, int], ...], ...], tuple[tuple[str, ...], ...]]:
+        windows_all = []
+        reasons_all = []
+        for i, machine in enumerate(self.p.machines):
+            windows: list[tuple[int, int, str]] = []
+            for k, window in enumerate(machine.unavailable):
+                path = f"machines[{i}].unavailable[{k}]"
+                start = self.minutes(window.start, f"{path}.start")
+                end = self.minutes(window.end, f"{path}.end")
+                if start is None or end is None:
+                    continue
+                if end <= start:
+                    self.fail(path, f"end ({end}) must be after start ({start})")
+                    continue
+                windows.append((start, end, window.reason))
+            windows.sort()
+            merged: list[list[Any]] = []
+            for start, end, reason in windows:
+                if merged and start <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end, reason])
+            windows_all.append(tuple((int(s), int(e)) for s, e, _ in merged))
+            reasons_all.append(tuple(str(r) for _, _, r in merged))
+        return tuple(windows_all), tuple(reasons_all)
+
+    # -- jobs and routings --------------------------------------------------------------------
+
+    def _families(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for job in self.p.jobs:
+            for op in job.operations:
+                seen.setdefault(op.setup_family)
+        for machine in self.p.machines:
+            if machine.initial_family is not None:
+                seen.setdefault(machine.initial_family)
+        for rule in self.p.setups:
+            for family in (rule.from_family, rule.to_family):
+                if family != WILDCARD:
+                    seen.setdefault(family)
+        return tuple(seen)
+
+    def _operations(
+        self, machine_index: dict[str, int], family_index: dict[str, int]
+    ) -> Iterator[dict[str, Any]]:
+        job_ids: dict[str, int] = {}
+        first = 0
+        for j, job in enumerate(self.p.jobs):
+            jpath = f"jobs[{j}]"
+            if job.id in job_ids:
+                self.fail(
+                    f"{jpath}.id", f"duplicate job id {job.id!r} (also jobs[{job_ids[job.id]}])"
+                )
+            job_ids.setdefault(job.id, j)
+            self.minutes(job.release, f"{jpath}.release")
+            if job.due is not None:
+                self.minutes(job.due, f"{jpath}.due")
+            op_index: dict[str, int] = {}
+            for k, op in enumerate(job.operations):
+                if op.id in op_index:
+                    self.fail(
+                        f"{jpath}.operations[{k}].id",
+                        f"duplicate operation id {op.id!r} in job {job.id!r}",
+                    )
+                op_index.setdefault(op.id, k)
+            preds = self._routing(job, jpath, op_index)
+            for k, op in enumerate(job.operations):
+                opath = f"{jpath}.operations[{k}]"
+                yield {
+                    "id": op.id,
+                    "job": j,
+                    "family": family_index[op.setup_family],
+                    "options": self._options(op.machines, opath, machine_index),
+                    "preds": tuple(first + q for q in preds[k]),
+                    "pinned": self._pinned(op, opath, machine_index),
+                }
+            first += len(job.operations)
+
+    def _options(
+        self, options: tuple[Any, ...], opath: str, machine_index: dict[str, int]
+    ) -> tuple[tuple[int, int], ...]:
+        if not options:
+            self.fail(f"{opath}.machines", "no eligible machine; list at least one")
+        result = []
+        seen: set[str] = set()
+        for i, option in enumerate(options):
+            if option.machine not in machine_index:
+                self.fail(
+                    f"{opath}.machines[{i}].machine",
+                    f"unknown machine {option.machine!r}; known machines: "
+                    + _short_list(machine_index),
+                )
+            elif option.machine in seen:
+                self.fail(
+                    f"{opath}.machines[{i}].machine", f"machine {option.machine!r} listed twice"
+                )
+            else:
+                result.append((machine_index[option.machine], option.duration))
+            seen.add(option.machine)
+        return tuple(result)
+
+    def _pinned(self, op: Any, opath: str, machine_index: dict[str, int]) -> tuple[int, int] | None:
+        if op.pinned is None:
+            return None
+        eligible = {o.machine for o in op.machines}
+        if op.pinned.machine not in eligible:
+            self.fail(
+                f"{opath}.pinned.machine",
+                f"{op.pinned.machine!r} is not among the operation's eligible machines",
+            )
+            return None
+        start = self.minutes(op.pinned.start, f"{opath}.pinned.start")
+        if start is None or op.pinned.machine not in machine_index:
+            return None
+        return machine_index[op.pinned.machine], start
+
+    def _routing(self, job: Job, jpath: str, op_index: dict[str, int]) -> list[tuple[int, ...]]:
+        n = len(job.operations)
+        if all(op.predecessors is None for op in job.operations):
+            return [(k - 1,) if k else () for k in range(n)]
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(n))
+        preds: list[tuple[int, ...]] = []
+        for k, op in enumerate(job.operations):
+            mine = []
+            for i, name in enumerate(op.predecessors or ()):
+                path = f"{jpath}.operations[{k}].predecessors[{i}]"
+                if name not in op_index:
+                    self.fail(path, f"unknown operation {name!r} in job {job.id!r}")
+                elif op_index[name] == k:
+                    self.fail(path, f"operation {name!r} cannot precede itself")
+                else:
+                    mine.append(op_index[name])
+                    graph.add_edge(op_index[name], k)
+            preds.append(tuple(sorted(set(mine))))
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            return preds
+        names = [job.operations[a].id for a, _ in cycle] + [job.operations[cycle[0][0]].id]
+        self.fail(f"{jpath}.operations", "routing has a cycle: " + " -> ".join(names))
+        return [() for _ in range(n)]
+
+    # -- setups -------------------------------------------------------------------------------
+
+    def _setups(
+        self, machine_index: dict[str, int], families: tuple[str, ...], family_index: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_m, n_f = len(self.p.machines), len(families)
+        # specificity: machine-specific (+4), exact from (+2), exact to (+1)
+        best = np.full((n_m, n_f, n_f), -1, dtype=np.int64)
+        times = np.zeros((n_m, n_f, n_f), dtype=np.int64)
+        seen: dict[tuple[str, str, str | None], tuple[int, int]] = {}
+        for r, rule in enumerate(self.p.setups):
+            path = f"setups[{r}]"
+            machines = list(range(n_m))
+            if rule.machines is not None:
+                for name in rule.machines:
+                    if name not in machine_index:
+                        self.fail(f"{path}.machines", f"unknown machine {name!r}")
+                machines = [machine_index[name] for name in rule.machines if name in machine_index]
+            for m_name in rule.machines or (None,):
+                key = (rule.from_family, rule.to_family, m_name)
+                if key in seen and seen[key][1] != rule.minutes:
+                    self.fail(
+                        path,
+                        f"conflicts with setups[{seen[key][0]}] for {rule.from_family!r} -> "
+                        f"{rule.to_family!r}; keep one of them",
+                    )
+                seen.setdefault(key, (r, rule.minutes))
+            rank = (
+                (4 if rule.machines is not None else 0)
+                + (2 if rule.from_family != WILDCARD else 0)
+                + (1 if rule.to_family != WILDCARD else 0)
+            )
+            sources = (
+                range(n_f) if rule.from_family == WILDCARD else [family_index[rule.from_family]]
+            )
+            targets = range(n_f) if rule.to_family == WILDCARD else [family_index[rule.to_family]]
+            wildcard = WILDCARD in (rule.from_family, rule.to_family)
+            for mi in machines:
+                for f in sources:
+                    for g in targets:
+                        if wildcard and f == g:
+                            continue
+                        if rank > best[mi, f, g]:
+                            best[mi, f, g] = rank
+                            times[mi, f, g] = rule.minutes
+        initial = np.zeros((n_m, n_f), dtype=np.int64)
+        for mi, machine in enumerate(self.p.machines):
+            if machine.initial_family is not None:
+                initial[mi] = times[mi, family_index[machine.initial_family]]
+        return times, initial
+
+    # -- horizon, tariff, power ---------------------------------------------------------------
+
+    def _horizon(
+        self,
+        ops: list[dict[str, Any]],
+        setup_times: np.ndarray,
+        unavailable: tuple[tuple[tuple[int, int], ...], ...],
+    ) -> int:
+        if self.p.horizon_minutes is not None:
+            return self.p.horizon_minutes
+        release = 0
+        for job in self.p.jobs:
+            with contextlib.suppress(ValueError):
+                release = max(release, to_minutes(job.release, self.p.horizon_start))
+        max_setup = int(setup_times.max()) if setup_times.size else 0
+        work = sum(max((d for _, d in op["options"]), default=0) + max_setup for op in ops)
+        pinned = max((op["pinned"][1] for op in ops if op["pinned"]), default=0)
+        blocked = max((w[-1][1] for w in unavailable if w), default=0)
+        return max(1, max(release, pinned, blocked) + work + max_setup)
+
+    def _tariff(self, horizon: int) -> tuple[np.ndarray | None, int]:
+        tariff = self.p.tariff
+        if tariff is None:
+            if self.p.objective.energy_cost > 0:
+                self.fail(
+                    "objective.energy_cost",
+                    "is positive but the problem has no tariff; add a tariff or set it to 0",
+                )
+            return None, 0
+        if tariff.hourly_prices is None:
+            self.fail(
+                "tariff.prices_csv",
+                "prices were not loaded; read the problem with planner.io.load_problem or call "
+                "planner.io.resolve_tariff(problem) first",
+            )
+            return None, 0
+        start = tariff.start or self.p.horizon_start
+        if start is None:
+            self.fail("tariff.start", "give the tariff's start or the problem's horizon_start")
+            return None, 0
+        offset = 0
+        if self.p.horizon_start is not None:
+            delta = (as_utc(self.p.horizon_start) - as_utc(start)).total_seconds()
+            if delta < 0:
+                self.fail(
+                    "tariff.start",
+                    f"prices start at {start}, after the horizon start {self.p.horizon_start}; "
+                    "give prices from the horizon start on",
+                )
+                return None, 0
+            offset = int(delta // 60)
+        prices = np.asarray(tariff.hourly_prices, dtype=np.float64)
+        if not np.isfinite(prices).all():
+            self.fail("tariff.hourly_prices", "contains NaN or infinite prices")
+        if self.p.horizon_minutes is not None and len(prices) * 60 - offset < horizon:
+            self.fail(
+                "tariff",
+                f"prices cover {len(prices) * 60 - offset} minutes from the horizon start, fewer "
+                f"than horizon_minutes={horizon}; give more prices or shorten the horizon",
+            )
+        if len(prices) * 60 - offset <= 0:
+            self.fail("tariff", "no price falls inside the horizon")
+        return prices, offset
+
+    def _energy_and_power(self, ops: list[dict[str, Any]]) -> None:
+        limit = self.p.peak_power_kw
+        if limit is None:
+            return
+        idle = sum(m.idle_power_kw for m in self.p.machines)
+        if idle > limit:
+            self.fail(
+                "peak_power_kw",
+                f"{limit} kW is below the idle draw of all machines ({idle} kW); raise the limit",
+            )
+            return
+        machines = self.p.machines
+        jobs_ops = [(j, k) for j, job in enumerate(self.p.jobs) for k in range(len(job.operations))]
+        for (j, k), op in zip(jobs_ops, ops, strict=True):
+            extra = [machines[m].power_kw - machines[m].idle_power_kw for m, _ in op["options"]]
+            if extra and min(extra) + idle > limit:
+                self.fail(
+                    f"jobs[{j}].operations[{k}]",
+                    f"every eligible machine draws more than the site's peak_power_kw ({limit} kW) "
+                    "allows on top of the idle draw; raise the limit or add a machine",
+                )
+
+    def _fits_calendars(
+        self,
+        ops: list[dict[str, Any]],
+        unavailable: tuple[tuple[tuple[int, int], ...], ...],
+        horizon: int,
+    ) -> None:
+        longest = []
+        for windows in unavailable:
+            gaps, t = [], 0
+            for s, e in windows:
+                gaps.append(min(s, horizon) - t)
+                t = max(t, e)
+            gaps.append(horizon - t)
+            longest.append(max(gaps))
+        jobs_ops = [(j, k) for j, job in enumerate(self.p.jobs) for k in range(len(job.operations))]
+        for (j, k), op in zip(jobs_ops, ops, strict=True):
+            if op["options"] and all(d > longest[m] for m, d in op["options"]):
+                self.fail(
+                    f"jobs[{j}].operations[{k}]",
+                    "is longer than every free window of its eligible machines within the "
+                    f"horizon ({horizon} min); split it, shorten the unavailability or extend "
+                    "the horizon",
+                )
+
+
+def _short_list(index: Mapping[str, int], limit: int = 8) -> str:
+    names = list(index)
+    text = ", ".join(repr(n) for n in names[:limit])
+    return text + (f", ... ({len(names)} in all)" if len(names) > limit else "")

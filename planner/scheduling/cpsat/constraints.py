@@ -1,0 +1,149 @@
+"""Constraints of the scheduling model, added by named methods in a fixed order."""
+
+from __future__ import annotations
+
+import math
+
+from ortools.sat.python import cp_model
+
+from planner.model.data import ProblemData
+from planner.scheduling.cpsat.variables import Option, Variables
+from planner.scheduling.subproblem import MachinePrefix, SubProblem
+
+
+class Constraints:
+    """Adds every constraint of a sub-problem to ``model``.
+
+    Order: precedence, pinned, machine boundary (prefix), no overlap with calendars,
+    sequence-dependent setups, site peak power.
+    """
+
+    def __init__(
+        self, model: cp_model.CpModel, data: ProblemData, sub: SubProblem, v: Variables
+    ) -> None:
+        self.model, self.data, self.sub, self.v = model, data, sub, v
+
+    def add_all(self) -> None:
+        self._precedence()
+        self._pinned()
+        self._machine_prefix()
+        self._no_overlap_and_calendars()
+        self._setups()
+        self._peak_power()
+
+    def _precedence(self) -> None:
+        """Routing DAG among free operations (fixed predecessors are in the heads)."""
+        free = self.v.start
+        for o in self.sub.free:
+            for p in self.data.op_predecessors[o]:
+                if p in free:
+                    self.model.add(self.v.start[o] >= self.v.end[p])
+
+    def _pinned(self) -> None:
+        for o in self.sub.free:
+            pinned = self.data.op_pinned[o]
+            if pinned is None:
+                continue
+            machine, start = pinned
+            self.model.add(self.v.start[o] == start)
+            for option in self.v.options[o]:
+                if option.presence is not None:
+                    self.model.add(option.presence == int(option.machine == machine))
+
+    def _machine_prefix(self) -> None:
+        """Without setups on a machine, free operations start after its fixed prefix."""
+        for m, options in self.v.by_machine.items():
+            prefix = self.sub.prefix.get(m)
+            if prefix is None or prefix.free_from <= 0 or m in self._circuit_machines():
+                continue
+            for option in options:
+                ct = self.model.add(self.v.start[option.op] >= prefix.free_from)
+                if option.presence is not None:
+                    ct.only_enforce_if(option.presence)
+
+    def _no_overlap_and_calendars(self) -> None:
+        earliest = min(self.sub.head.values(), default=0)
+        for m, options in self.v.by_machine.items():
+            busy = [opt.busy for opt in options]
+            max_setup = int(self.data.setup_family_machine_max[m].max(initial=0))
+            for s, e in self.data.unavailable[m]:
+                if e > earliest - max_setup and s < self.sub.horizon:
+                    busy.append(self.model.new_fixed_size_interval_var(s, e - s, f"off_{m}_{s}"))
+            if len(busy) > 1:
+                self.model.add_no_overlap(busy)
+
+    def _circuit_machines(self) -> set[int]:
+        return {m for m in self.v.by_machine if self.data.machine_has_setups[m]}
+
+    def _setups(self) -> None:
+        """Sequence-dependent setups through one circuit per machine.
+
+        Node 0 stands for the fixed prefix and suffix; an arc ``i -> j`` means ``j`` directly
+        follows ``i``, so ``j``'s setup is the changeover from ``i``'s family and ``j``'s setup
+        starts after ``i`` ends.
+        """
+        data, model = self.data, self.model
+        for m in sorted(self._circuit_machines()):
+            options = self.v.by_machine[m]
+            prefix = self.sub.prefix.get(m, MachinePrefix())
+            arcs: dict[tuple[int, int], cp_model.IntVar] = {}
+            optional = all(opt.presence is not None for opt in options)
+            if optional:
+                arcs[0, 0] = model.new_bool_var(f"empty_{m}")
+            for i, a in enumerate(options, start=1):
+                fa = data.op_family[a.op]
+                if a.presence is not None:
+                    arcs[i, i] = ~a.presence  # type: ignore[assignment]
+                first = model.new_bool_var(f"first_{m}_{a.op}")
+                arcs[0, i] = first
+                needed = (
+                    int(data.initial_setup[m, fa])
+                    if prefix.family < 0
+                    else int(data.setup_times[m, prefix.family, fa])
+                )
+                model.add(a.setup == needed).only_enforce_if(first)
+                if prefix.free_from > 0:
+                    assert a.busy_start is not None
+                    model.add(a.busy_start >= prefix.free_from).only_enforce_if(first)
+                arcs[i, 0] = model.new_bool_var(f"last_{m}_{a.op}")
+                for j, b in enumerate(options, start=1):
+                    if i == j or a.op == b.op:
+                        continue
+                    if b.op in self._must_precede(a.op):
+                        continue  # b is a routing predecessor of a: b cannot directly follow a
+                    lit = model.new_bool_var(f"arc_{m}_{a.op}_{b.op}")
+                    arcs[i, j] = lit
+                    change = int(data.setup_times[m, fa, data.op_family[b.op]])
+                    model.add(b.setup == change).only_enforce_if(lit)
+                    assert b.busy_start is not None
+                    model.add(b.busy_start >= self.v.end[a.op]).only_enforce_if(lit)
+            model.add_circuit([(i, j, lit) for (i, j), lit in arcs.items()])
+            self.v.arcs[m] = arcs
+
+    def _must_precede(self, op: int) -> set[int]:
+        """Free operations that precede ``op`` in its routing (direct predecessors)."""
+        return set(self.data.op_predecessors[op])
+
+    def _peak_power(self) -> None:
+        data = self.data
+        if data.peak_power_kw is None:
+            return
+        capacity = math.floor((data.peak_power_kw - sum(data.idle_power_kw)) * 1000 + 1e-6)
+        intervals, demands = [], []
+        for m, options in self.v.by_machine.items():
+            extra = math.ceil((data.power_kw[m] - data.idle_power_kw[m]) * 1000 - 1e-6)
+            if extra <= 0:
+                continue
+            for opt in options:
+                intervals.append(opt.processing)
+                demands.append(extra)
+        for k, (s, e, kw) in enumerate(self.sub.fixed_power):
+            if e > s and kw > 0:
+                intervals.append(self.model.new_fixed_size_interval_var(s, e - s, f"pw_{k}"))
+                demands.append(math.ceil(kw * 1000 - 1e-6))
+        if intervals:
+            self.model.add_cumulative(intervals, demands, capacity)
+
+
+def option_on(v: Variables, op: int, machine: int) -> Option:
+    return next(opt for opt in v.options[op] if opt.machine == machine)

@@ -1,0 +1,463 @@
+"""Large-neighbourhood search: CP-SAT re-solves part of the schedule, the rest stays put.
+
+One step:
+
+1. an operator (:mod:`~planner.scheduling.neighbourhoods`) picks a seed set of operations of
+   the current target size, closed into a convex set F (see :mod:`~planner.scheduling.subproblem`);
+2. operations reached from F ("after") keep their machine and order; the rest stay in place;
+3. CP-SAT solves F exactly against heads, machine prefixes and the tails of what follows,
+   starting from the current placement as a hint;
+4. the decoder re-times the "after" operations (earliest start, or no earlier than before
+   when energy is priced) and the full objective decides: the step is kept only if the
+   schedule is no worse. The search never accepts a worse schedule.
+
+The target size grows by 10% after a sub-problem that was exhausted within its time slice
+(proved optimal, or no better solution found in the second half of the slice) and shrinks
+after one that was still improving, so sub-problems stay solvable within their slice.
+Operators that found improvements recently are chosen more often.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from planner.model.data import IntArray, ProblemData
+from planner.schedule import Schedule
+from planner.scheduling.cpsat import Placement, SchedulingModel
+from planner.scheduling.evaluate import Evaluator
+from planner.scheduling.neighbourhoods import OPERATORS, SearchView, operators_for
+from planner.scheduling.progress import Tracker
+from planner.scheduling.subproblem import MachinePrefix, MachineSuffix, SubProblem
+from planner.scheduling.timeline import PowerProfile, earliest_fit
+
+MIN_SIZE, MAX_SIZE = 8, 2000
+
+
+class _Graph:
+    """Successor and predecessor arcs of a schedule: routing arcs plus machine order."""
+
+    def __init__(self, data: ProblemData, schedule: Schedule) -> None:
+        n = data.num_operations
+        self.sequences = schedule.machine_sequences(data.num_machines)
+        self.next = np.full(n, -1, dtype=np.int64)
+        self.prev = np.full(n, -1, dtype=np.int64)
+        self.position = np.zeros(n, dtype=np.int64)
+        for seq in self.sequences:
+            for k, o in enumerate(seq):
+                self.position[o] = k
+                if k:
+                    self.prev[o] = seq[k - 1]
+                    self.next[seq[k - 1]] = o
+
+
+def compute_tails(data: ProblemData, s: Schedule, graph: _Graph) -> tuple[IntArray, IntArray]:
+    """Longest path from each operation's start to the end of the schedule (machine and
+    routing arcs, setups included), and along its routing only (for job completion)."""
+    n = data.num_operations
+    tail = np.zeros(n, dtype=np.int64)
+    job_tail = np.zeros(n, dtype=np.int64)
+    duration = (s.end - s.start).tolist()
+    succ = data.op_successors
+    nxt = graph.next.tolist()
+    setup = s.setup_before.tolist()
+    tails = tail.tolist()
+    jtails = job_tail.tolist()
+    for o in np.lexsort((s.end, s.start))[::-1].tolist():
+        best, jbest = 0, 0
+        for q in succ[o]:
+            if tails[q] > best:
+                best = tails[q]
+            if duration[q] + jtails[q] > jbest:
+                jbest = duration[q] + jtails[q]
+        q = nxt[o]
+        if q >= 0 and setup[q] + tails[q] > best:
+            best = setup[q] + tails[q]
+        tails[o] = duration[o] + best
+        jtails[o] = jbest
+    return np.asarray(tails, dtype=np.int64), np.asarray(jtails, dtype=np.int64)
+
+
+class LargeNeighbourhoodSearch:
+    """Improves a feasible schedule until the deadline; see the module docstring."""
+
+    def __init__(
+        self,
+        data: ProblemData,
+        tracker: Tracker,
+        deadline: float,
+        stop: Callable[[], bool] | None = None,
+        subproblem_time_s: float = 0.5,
+    ) -> None:
+        self.data = data
+        self.tracker = tracker
+        self.deadline = deadline
+        self.stop = stop
+        self.rng = random.Random(data.settings.seed)
+        self.evaluator = Evaluator(data)
+        self.subproblem_time_s = subproblem_time_s
+        self.operators = operators_for(data)
+        self.scores = dict.fromkeys(self.operators, 1.0)
+        self.size = float(min(data.num_operations, max(20, 2 * data.num_machines)))
+        self.iterations = 0
+        self.accepted = 0
+        self.improvements = 0
+        self.sub_stats: dict[str, int] = {}
+        self.proved_optimal = False
+        """Set when a sub-problem holding every operation was solved to optimality."""
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "lns_iterations": self.iterations,
+            "lns_accepted": self.accepted,
+            "lns_improvements": self.improvements,
+            "lns_final_size": int(self.size),
+            "lns_operator_scores": {k: round(v, 3) for k, v in self.scores.items()},
+            "lns_subproblem_status": dict(self.sub_stats),
+        }
+
+    def improve(self, schedule: Schedule, remaining: Callable[[], float]) -> Schedule:
+        """Return a schedule no worse than ``schedule``.
+
+        Each round draws one neighbourhood per worker from the same schedule and solves them
+        in parallel (one CP-SAT worker each, so the cores search different parts); the best
+        decoded candidate is kept if it is no worse. With a fixed seed and an iteration limit
+        the rounds are reproducible: every sub-solve runs on a deterministic budget.
+        """
+        data = self.data
+        current = schedule
+        value = self.evaluator.objective(current)
+        graph = _Graph(data, current)
+        tails, job_tails = compute_tails(data, current, graph)
+        view = SearchView(data, current, tails)
+        limit = data.settings.lns_max_iterations
+        parallel = max(1, data.settings.workers)
+        deterministic = limit is not None
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            while remaining() > 0.05 and (limit is None or self.iterations < limit):
+                if self.stop is not None and self.stop():
+                    break
+                tasks = []
+                for _ in range(
+                    parallel if limit is None else min(parallel, limit - self.iterations)
+                ):
+                    self.iterations += 1
+                    name = self._pick_operator()
+                    size = max(MIN_SIZE, int(self.size))
+                    seeds = OPERATORS[name](data, current, view, size, self.rng)
+                    if not seeds:
+                        continue
+                    free = self._close(seeds, current, graph)
+                    if len(free) > 2 * size + 20:
+                        # the convex closure exploded (long chains between the seeds)
+                        self.size = max(MIN_SIZE, self.size / 1.2)
+                        continue
+                    after = self._reached(free, graph)
+                    sub = self._subproblem(current, free, after, graph, tails, job_tails)
+                    tasks.append(
+                        (name, free, after, SchedulingModel(data, sub), self.rng.randrange(1 << 30))
+                    )
+                budget = min(self.subproblem_time_s, remaining())
+                if budget <= 0.02:
+                    break
+                extra: dict[str, object] = {}
+                if deterministic:
+                    extra["max_deterministic_time"] = self.subproblem_time_s
+                extra["linearization_level"] = 0
+                futures = [
+                    pool.submit(model.solve, time_limit=budget, workers=1, seed=seed, extra=extra)
+                    for _, _, _, model, seed in tasks
+                ]
+                best: tuple[float, Schedule, str] | None = None
+                for (name, free, after, _, _), future in zip(tasks, futures, strict=True):
+                    outcome = future.result()
+                    self.sub_stats[outcome.status] = self.sub_stats.get(outcome.status, 0) + 1
+                    self._adapt(
+                        outcome.status == "OPTIMAL" or outcome.last_improvement_s < 0.5 * budget
+                    )
+                    if outcome.status == "OPTIMAL" and len(free) == data.num_operations:
+                        self.proved_optimal = True
+                    candidate = (
+                        None
+                        if outcome.placement is None
+                        else self._best_decoding(current, free, after, outcome.placement)
+                    )
+                    if candidate is None or candidate[0] > value + 1e-9:
+                        self._reward(name, 0.0)
+                        continue
+                    self._reward(name, 1.0 if candidate[0] < value - 1e-9 else 0.2)
+                    if best is None or candidate[0] < best[0]:
+                        best = (candidate[0], candidate[1], name)
+                if best is None:
+                    if self.proved_optimal:
+                        break
+                    continue
+                improved = best[0] < value - 1e-9
+                self.accepted += 1
+                current, value = best[1], best[0]
+                graph = _Graph(data, current)
+                tails, job_tails = compute_tails(data, current, graph)
+                view = SearchView(data, current, tails)
+                if improved:
+                    self.improvements += 1
+                    self.tracker.improved(value, None, f"lns:{best[2]}")
+                if self.proved_optimal:
+                    break
+        return current
+
+    # -- operator choice and adaptation -------------------------------------------------------
+
+    def _pick_operator(self) -> str:
+        total = sum(self.scores.values())
+        pick = self.rng.random() * total
+        for name in self.operators:
+            pick -= self.scores[name]
+            if pick <= 0:
+                return name
+        return self.operators[-1]
+
+    def _reward(self, name: str, reward: float) -> None:
+        self.scores[name] = max(0.05, 0.9 * self.scores[name] + 0.1 * reward * 3)
+
+    def _adapt(self, exhausted: bool) -> None:
+        """Grow the neighbourhood when its sub-problem was exhausted (proved optimal, or no
+        improvement in the second half of its slice), shrink it otherwise."""
+        if exhausted:
+            self.size = min(MAX_SIZE, self.data.num_operations, self.size * 1.1)
+        else:
+            self.size = max(MIN_SIZE, self.size / 1.1)
+
+    # -- building the sub-problem -------------------------------------------------------------
+
+    def _close(self, seeds: list[int], s: Schedule, graph: _Graph) -> list[int]:
+        """Smallest convex set containing ``seeds``: add every operation on a path between two."""
+        data = self.data
+        free = set(seeds)
+        latest = max(int(s.start[o]) for o in free)
+        succ, pred = data.op_successors, data.op_predecessors
+        nxt, prv = graph.next, graph.prev
+        reach: set[int] = set()
+        queue = deque(free)
+        while queue:
+            o = queue.popleft()
+            for q in (*succ[o], int(nxt[o])):
+                if q >= 0 and q not in reach and q not in free and s.start[q] <= latest:
+                    reach.add(q)
+                    queue.append(q)
+        if not reach:
+            return sorted(free)
+        back: set[int] = set()
+        queue = deque(free)
+        while queue:
+            o = queue.popleft()
+            for q in (*pred[o], int(prv[o])):
+                if q >= 0 and q in reach and q not in back:
+                    back.add(q)
+                    queue.append(q)
+        return sorted(free | back)
+
+    def _reached(self, free: list[int], graph: _Graph) -> set[int]:
+        """Operations reached from the free ones (they are re-timed after the step)."""
+        succ, nxt = self.data.op_successors, graph.next
+        free_set = set(free)
+        seen: set[int] = set()
+        queue = deque(free)
+        while queue:
+            o = queue.popleft()
+            for q in (*succ[o], int(nxt[o])):
+                if q >= 0 and q not in seen and q not in free_set:
+                    seen.add(q)
+                    queue.append(q)
+        return seen
+
+    def _subproblem(
+        self,
+        s: Schedule,
+        free: list[int],
+        after: set[int],
+        graph: _Graph,
+        tails: IntArray,
+        job_tails: IntArray,
+    ) -> SubProblem:
+        data = self.data
+        free_set = set(free)
+        head, job_tail, tardiness_tail = {}, {}, {}
+        for o in free:
+            h = data.job_release[data.op_job[o]]
+            jt, tt = 0, 0
+            for p in data.op_predecessors[o]:
+                if p not in free_set:
+                    h = max(h, int(s.end[p]))
+            for q in data.op_successors[o]:
+                if q not in free_set:
+                    jt = max(jt, int(tails[q]))
+                    tt = max(tt, int(s.end[q] - s.start[q] + job_tails[q]))
+            head[o] = h
+            if jt:
+                job_tail[o] = jt
+            if tt:
+                tardiness_tail[o] = tt
+        prefix, suffix = {}, {}
+        machines = {m for o in free for m, _ in data.op_options[o]}
+        for m in machines:
+            seq = graph.sequences[m]
+            k = next((i for i, o in enumerate(seq) if o in free_set or o in after), len(seq))
+            if k > 0:
+                last = seq[k - 1]
+                prefix[m] = MachinePrefix(int(s.end[last]), data.op_family[last])
+            first_after = next((o for o in seq[k:] if o in after), None)
+            if first_after is not None:
+                suffix[m] = MachineSuffix(data.op_family[first_after], int(tails[first_after]))
+        moving = np.zeros(data.num_operations, dtype=bool)
+        moving[free] = True
+        if after:
+            moving[list(after)] = True
+        staying = ~moving
+        makespan_floor = int(s.end[staying].max()) if staying.any() else 0
+        completion_floor = {}
+        for j in {data.op_job[o] for o in free}:
+            ends = [int(s.end[o]) for o in data.job_operations[j] if staying[o]]
+            if ends:
+                completion_floor[j] = max(ends)
+        fixed_power: tuple[tuple[int, int, float], ...] = ()
+        if data.peak_power_kw is not None:
+            earliest = min(head.values())
+            extra = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
+            fixed_power = tuple(
+                (int(s.start[o]), int(s.end[o]), extra[int(s.machine[o])])
+                for o in np.flatnonzero(staying & (s.end > earliest))
+                if extra[int(s.machine[o])] > 0
+            )
+        return SubProblem(
+            free=tuple(free),
+            head=head,
+            job_tail=job_tail,
+            prefix=prefix,
+            suffix=suffix,
+            makespan_floor=makespan_floor,
+            completion_floor=completion_floor,
+            fixed_power=fixed_power,
+            horizon=self._horizon(s),
+            hint=s,
+            tardiness_tail=tardiness_tail,
+            latest_start=self._latest_starts(s, free),
+        )
+
+    def _latest_starts(self, s: Schedule, free: list[int]) -> dict[int, int]:
+        """Free operations may move right by at most twice the neighbourhood's span (at least
+        8 hours): enough to reach cheaper hours, small enough for compact models."""
+        w = self.data.objective
+        if w.energy_cost == 0 and w.weighted_tardiness == 0 and w.setup_time == 0:
+            return {}
+        span = int(max(s.end[o] for o in free) - min(s.start[o] for o in free))
+        reach = min(max(2 * span, 480), 48 * self.data.settings.energy_resolution_min)
+        return {o: int(s.start[o]) + reach for o in free}
+
+    def _horizon(self, s: Schedule) -> int:
+        """Latest end for free operations: with makespan alone, never past today's makespan."""
+        w = self.data.objective
+        makespan = int(s.end.max())
+        if w.weighted_tardiness == 0 and w.energy_cost == 0 and w.setup_time == 0:
+            return min(self.data.horizon, makespan)
+        return min(self.data.horizon, 2 * makespan)
+
+    # -- decoding -----------------------------------------------------------------------------
+
+    def _best_decoding(
+        self, s: Schedule, free: list[int], after: set[int], placement: Placement
+    ) -> tuple[float, Schedule] | None:
+        modes = ["left"]
+        if self.data.objective.energy_cost > 0 and self.data.has_energy:
+            modes.append("keep")
+        best: tuple[float, Schedule] | None = None
+        for mode in modes:
+            candidate = decode(self.data, s, free, after, placement, keep_times=mode == "keep")
+            if candidate is None:
+                continue
+            value = self.evaluator.objective(candidate)
+            if best is None or value < best[0]:
+                best = (value, candidate)
+        return best
+
+
+def decode(
+    data: ProblemData,
+    s: Schedule,
+    free: list[int],
+    after: set[int],
+    placement: Placement,
+    keep_times: bool = False,
+) -> Schedule | None:
+    """Apply ``placement`` to the free operations and re-time the operations after them.
+
+    Operations after keep their machine and order and start as early as their routing, their
+    machine (with setups), its calendar and the site power limit allow; with ``keep_times``
+    they start no earlier than before. Returns ``None`` when the result would break the horizon
+    or a pinned operation.
+    """
+    new = s.copy()
+    for o, (m, start, end, setup) in placement.assignments.items():
+        new.machine[o], new.start[o], new.end[o], new.setup_before[o] = m, start, end, setup
+    if not after:
+        return new if new.end.max() <= data.horizon else None
+    after_list = sorted(after, key=lambda o: (int(s.start[o]), int(s.end[o]), o))
+    moving = set(free) | after
+    # machine state after the fixed prefix and the free operations
+    last_end: dict[int, int] = {}
+    last_family: dict[int, int] = {}
+    machines = {int(new.machine[o]) for o in after}
+    sequences = s.machine_sequences(data.num_machines)
+    for m in machines:
+        stay = [o for o in sequences[m] if o not in moving]
+        if stay:
+            last_end[m], last_family[m] = int(s.end[stay[-1]]), data.op_family[stay[-1]]
+    for o in sorted(free, key=lambda o: (int(new.start[o]), int(new.end[o]))):
+        m = int(new.machine[o])
+        if new.end[o] >= last_end.get(m, -1):
+            last_end[m], last_family[m] = int(new.end[o]), data.op_family[o]
+    power = None
+    extra = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
+    if data.peak_power_kw is not None:
+        power = PowerProfile(data.peak_power_kw - sum(data.idle_power_kw))
+        for o in range(data.num_operations):
+            if o not in after:
+                power.add(int(new.start[o]), int(new.end[o]), extra[int(new.machine[o])])
+    window_ends = [[e for _, e in w] for w in data.unavailable]
+    for o in after_list:
+        m = int(new.machine[o])
+        family = data.op_family[o]
+        duration = int(s.end[o] - s.start[o])
+        ready = data.job_release[data.op_job[o]]
+        for p in data.op_predecessors[o]:
+            ready = max(ready, int(new.end[p]))
+        previous = last_family.get(m, -1)
+        setup = int(
+            data.initial_setup[m, family] if previous < 0 else data.setup_times[m, previous, family]
+        )
+        t = max(ready, last_end.get(m, 0) + setup)
+        if keep_times:
+            t = max(t, int(s.start[o]))
+        while True:
+            t = earliest_fit(data.unavailable[m], window_ends[m], t, setup, duration)
+            if power is None:
+                break
+            t2 = power.earliest(t, duration, extra[m])
+            if t2 == t:
+                break
+            t = t2
+        pinned = data.op_pinned[o]
+        if pinned is not None:
+            if t > pinned[1]:
+                return None
+            t = pinned[1]
+        new.start[o], new.end[o], new.setup_before[o] = t, t + duration, setup
+        last_end[m], last_family[m] = t + duration, family
+        if power is not None:
+            power.add(t, t + duration, extra[m])
+    if new.end.max() > data.horizon:
+        return None
+    return new

@@ -1,0 +1,127 @@
+"""Neighbourhoods for the large-neighbourhood search: which operations to free in one step.
+
+Each operator returns a seed set of operations of roughly the target size; the search then
+closes it into a convex set (every operation on a path between two freed ones is freed too).
+
+* ``time_window``: consecutive operations by start time, on all machines;
+* ``machine_window``: a stretch of the schedule on a few random machines;
+* ``job_window``: operations of a few random jobs within a stretch of time;
+* ``critical_block``: a stretch of the critical path and what runs beside it;
+* ``late_jobs``: operations of late jobs and their machine neighbours (tardiness).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import numpy as np
+
+from planner.model.data import IntArray, ProblemData
+from planner.schedule import Schedule
+
+Operator = Callable[[ProblemData, Schedule, "SearchView", int, random.Random], list[int]]
+
+
+class SearchView:
+    """Read-only facts about the current schedule that the operators share."""
+
+    def __init__(self, data: ProblemData, schedule: Schedule, tails: IntArray) -> None:
+        self.by_start = np.argsort(schedule.start, kind="stable")
+        self.sequences = schedule.machine_sequences(data.num_machines)
+        self.tails = tails
+        self.schedule = schedule
+        self.data = data
+
+    def critical(self) -> list[int]:
+        """Operations on a longest path (head + tail == makespan), in start order."""
+        s = self.schedule
+        total = s.start + self.tails
+        makespan = int(s.end.max())
+        return [int(o) for o in self.by_start if total[o] >= makespan]
+
+
+def time_window(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    n = data.num_operations
+    first = rng.randrange(0, max(1, n - size + 1))
+    return [int(o) for o in view.by_start[first : first + size]]
+
+
+def machine_window(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    count = max(1, min(data.num_machines, rng.choice((2, 3, 4, 6))))
+    machines = rng.sample(range(data.num_machines), count)
+    ops = sorted((o for m in machines for o in view.sequences[m]), key=lambda o: (s.start[o], o))
+    if not ops:
+        return []
+    first = rng.randrange(0, max(1, len(ops) - size + 1))
+    return ops[first : first + size]
+
+
+def job_window(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    per_job = max(1, data.num_operations // max(1, data.num_jobs))
+    count = min(data.num_jobs, max(2, 2 * size // per_job))
+    jobs = rng.sample(range(data.num_jobs), count)
+    ops = sorted((o for j in jobs for o in data.job_operations[j]), key=lambda o: (s.start[o], o))
+    first = rng.randrange(0, max(1, len(ops) - size + 1))
+    return ops[first : first + size]
+
+
+def critical_block(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    path = view.critical()
+    if not path:
+        return time_window(data, s, view, size, rng)
+    span = max(1, size // 4)
+    first = rng.randrange(0, max(1, len(path) - span + 1))
+    segment = path[first : first + span]
+    lo = int(s.start[segment[0]])
+    hi = int(s.end[segment[-1]])
+    near = [int(o) for o in view.by_start if lo <= s.start[o] < hi]
+    rng.shuffle(near)
+    return list(dict.fromkeys(segment + near[: max(0, size - len(segment))]))
+
+
+def late_jobs(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    late = [
+        j
+        for j, ops in enumerate(data.job_operations)
+        if data.job_due[j] is not None and max(int(s.end[o]) for o in ops) > data.job_due[j]  # type: ignore[operator]
+    ]
+    if not late:
+        return time_window(data, s, view, size, rng)
+    job = rng.choice(late)
+    seeds = list(data.job_operations[job])
+    lo = min(int(s.start[o]) for o in seeds)
+    hi = max(int(s.end[o]) for o in seeds)
+    machines = {int(s.machine[o]) for o in seeds}
+    near = [o for m in machines for o in view.sequences[m] if lo - (hi - lo) <= s.start[o] < hi]
+    rng.shuffle(near)
+    return list(dict.fromkeys(seeds + near))[: max(size, len(seeds))]
+
+
+OPERATORS: dict[str, Operator] = {
+    "time_window": time_window,
+    "machine_window": machine_window,
+    "job_window": job_window,
+    "critical_block": critical_block,
+    "late_jobs": late_jobs,
+}
+
+
+def operators_for(data: ProblemData) -> list[str]:
+    """The operators that fit the objective (no late-job moves without due dates, ...)."""
+    names = ["time_window", "machine_window", "job_window"]
+    if data.objective.makespan > 0:
+        names.append("critical_block")
+    if data.objective.weighted_tardiness > 0 and any(d is not None for d in data.job_due):
+        names.append("late_jobs")
+    return names

@@ -1,0 +1,291 @@
+"""Entry point of the scheduler: picks a strategy, runs it within the budget, checks the plan."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import resource
+import time
+from collections.abc import Callable
+
+from planner.check import CheckReport, check
+from planner.io.problem_file import resolve_tariff
+from planner.model import Problem, ProblemData
+from planner.model.errors import InvalidInputError
+from planner.schedule import Schedule
+from planner.scheduling.bounds import objective_lower_bound
+from planner.scheduling.construct import best_dispatch
+from planner.scheduling.cpsat import SchedulingModel
+from planner.scheduling.progress import Tracker
+from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
+from planner.scheduling.subproblem import SubProblem
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def solve(
+    problem: Problem | ProblemData,
+    *,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    strategy: str | None = None,
+    initial: Schedule | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Result:
+    """Schedule ``problem`` within ``time_limit`` seconds and check the result independently.
+
+    Parameters
+    ----------
+    problem
+        A :class:`~planner.model.Problem` (validated here) or an already built
+        :class:`~planner.model.ProblemData`.
+    time_limit, workers, seed, strategy
+        Override the problem's solver settings.
+    initial
+        A schedule to start from (warm start); used when the checker accepts it.
+    on_progress
+        Receives the best objective and bound whenever they improve.
+    stop
+        Polled during the search; returning ``True`` ends it early.
+
+    Returns
+    -------
+    Result
+        Never raises on bad input: an invalid problem gives ``termination=INVALID_INPUT`` with
+        every problem found in ``issues``.
+    """
+    started = time.perf_counter()
+    try:
+        data = _build(problem)
+    except InvalidInputError as error:
+        return Result(
+            termination=Termination.INVALID_INPUT,
+            solution_status=SolutionStatus.NO_SOLUTION,
+            objective=None,
+            best_bound=None,
+            runtime_s=time.perf_counter() - started,
+            schedule=None,
+            kpis=None,
+            issues=error.issues,
+        )
+    overrides = {
+        k: v
+        for k, v in {
+            "time_limit_s": time_limit,
+            "workers": workers,
+            "seed": seed,
+            "strategy": strategy,
+        }.items()
+        if v is not None
+    }
+    if overrides:
+        settings = data.settings.model_copy(update=overrides)
+        data = dataclasses.replace(
+            data, settings=type(data.settings).model_validate(settings.model_dump())
+        )
+    return _Run(data, started, on_progress, stop).run(initial)
+
+
+def _build(problem: Problem | ProblemData) -> ProblemData:
+    if isinstance(problem, ProblemData):
+        return problem
+    return resolve_tariff(problem).build()
+
+
+def choose_strategy(data: ProblemData) -> str:
+    """``auto`` resolves to ``hybrid`` for small problems (the full CP-SAT model for 30% of
+    the budget, for its bound and a possible proof, then large-neighbourhood search) and to
+    ``lns`` beyond ``full_model_max_operations``."""
+    chosen = data.settings.strategy
+    if chosen != "auto":
+        return chosen
+    small = data.num_operations <= data.settings.full_model_max_operations
+    return "hybrid" if small and full_model_size(data) <= 20_000 else "lns"
+
+
+def full_model_size(data: ProblemData) -> int:
+    """Rough size of the full CP-SAT model: circuit arcs on machines with setups, plus one
+    literal per operation and start slot when energy is priced."""
+    per_machine = [0] * data.num_machines
+    for options in data.op_options:
+        for m, _ in options:
+            per_machine[m] += 1
+    size = sum(k * k if data.machine_has_setups[m] else k for m, k in enumerate(per_machine))
+    if data.objective.energy_cost > 0 and data.has_energy:
+        size += data.num_operations * (data.horizon // data.settings.energy_resolution_min + 1)
+    return size
+
+
+class _Run:
+    def __init__(
+        self,
+        data: ProblemData,
+        started: float,
+        on_progress: ProgressCallback | None,
+        stop: Callable[[], bool] | None,
+    ) -> None:
+        self.data = data
+        self.started = started
+        self.deadline = started + data.settings.time_limit_s
+        self.tracker = Tracker(started, on_progress)
+        self.stop = stop
+        self.stats: dict[str, object] = {}
+
+    def remaining(self) -> float:
+        # keep a margin for the final check, which grows with the problem
+        margin = 0.05 + 2e-5 * self.data.num_operations
+        return self.deadline - time.perf_counter() - margin
+
+    def run(self, initial: Schedule | None) -> Result:
+        data = self.data
+        strategy = choose_strategy(data)
+        incumbent, report = self._start(initial)
+        termination = Termination.TIME_LIMIT
+        bound = objective_lower_bound(data)
+        if strategy in ("cpsat", "hybrid"):
+            share = 1.0 if strategy == "cpsat" else 0.3
+            termination, incumbent, report, bound = self._full_model(
+                incumbent, report, bound, share
+            )
+        if strategy in ("lns", "hybrid") and termination is Termination.TIME_LIMIT:
+            incumbent, report, proved = self._search(incumbent, report)
+            if proved:
+                termination = Termination.OPTIMAL
+            elif self.stop is not None and self.stop():
+                termination = Termination.INTERRUPTED
+        return self._result(termination, strategy, incumbent, report, bound)
+
+    def _search(
+        self, incumbent: Schedule, report: CheckReport | None
+    ) -> tuple[Schedule, CheckReport | None, bool]:
+        from planner.scheduling.lns import LargeNeighbourhoodSearch
+
+        if report is None or not report.feasible:
+            return incumbent, report, False
+        search = LargeNeighbourhoodSearch(self.data, self.tracker, self.deadline, self.stop)
+        improved = search.improve(incumbent, self.remaining)
+        self.stats.update(search.stats())
+        checked = check(self.data, improved)
+        if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
+            return improved, checked, search.proved_optimal
+        self.stats["lns_rejected"] = checked.summary(3)  # never return an unchecked plan
+        return incumbent, report, False
+
+    def _start(self, initial: Schedule | None) -> tuple[Schedule, CheckReport | None]:
+        data = self.data
+        candidates = []
+        if initial is not None and len(initial) == data.num_operations:
+            report = check(data, initial)
+            if report.feasible:
+                candidates.append((report.kpis.objective, initial, report, "initial"))
+        schedule, rule = best_dispatch(data, budget_s=0.1 * data.settings.time_limit_s)
+        report = check(data, schedule)
+        if report.feasible:
+            candidates.append((report.kpis.objective, schedule, report, f"dispatch:{rule}"))
+        self.stats["construct_s"] = round(time.perf_counter() - self.started, 3)
+        if not candidates:
+            return schedule, None
+        value, best, best_report, source = min(candidates, key=lambda c: c[0])
+        self.stats["start"] = source
+        self.tracker.improved(value, objective_lower_bound(data), source)
+        return best, best_report
+
+    def _full_model(
+        self, incumbent: Schedule, report: CheckReport | None, bound: float | None, share: float
+    ) -> tuple[Termination, Schedule, CheckReport | None, float | None]:
+        data = self.data
+        hint = incumbent if report is not None else None
+        model = SchedulingModel(data, SubProblem.full(data, hint))
+        self.stats["build_s"] = round(model.build_s, 3)
+        outcome = model.solve(
+            time_limit=self.remaining() * share,
+            workers=data.settings.workers,
+            seed=data.settings.seed,
+            log=data.settings.log_search,
+            on_solution=lambda value, b: self.tracker.improved(value, b, "cpsat"),
+            stop=self.stop,
+        )
+        self.stats["cpsat_status"] = outcome.status
+        if outcome.status == "INFEASIBLE":
+            return Termination.INFEASIBLE, incumbent, None, None
+        termination = Termination.OPTIMAL if outcome.status == "OPTIMAL" else Termination.TIME_LIMIT
+        if self.stop is not None and self.stop() and termination is not Termination.OPTIMAL:
+            termination = Termination.INTERRUPTED
+        if outcome.placement is not None:
+            schedule = _schedule_from(data, outcome.placement.assignments)
+            solved = check(data, schedule)
+            if solved.feasible and (
+                report is None or solved.kpis.objective <= report.kpis.objective + 1e-9
+            ):
+                incumbent, report = schedule, solved
+            elif not solved.feasible:
+                self.stats["cpsat_rejected"] = solved.summary(3)
+        if not math.isnan(outcome.bound):
+            bound = outcome.bound if bound is None else max(bound, outcome.bound)
+        return termination, incumbent, report, bound
+
+    def _result(
+        self,
+        termination: Termination,
+        strategy: str,
+        schedule: Schedule,
+        report: CheckReport | None,
+        bound: float | None,
+    ) -> Result:
+        data = self.data
+        runtime = time.perf_counter() - self.started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        if report is None or not report.feasible:
+            return Result(
+                termination=termination
+                if termination is not Termination.TIME_LIMIT or report is None
+                else Termination.UNKNOWN,
+                solution_status=SolutionStatus.NO_SOLUTION,
+                objective=None,
+                best_bound=bound,
+                runtime_s=runtime,
+                schedule=None,
+                kpis=None,
+                report=report,
+                strategy=strategy,
+                progress=tuple(self.tracker.events),
+                peak_memory_mb=peak,
+                stats=self.stats,
+            )
+        objective = report.kpis.objective
+        exact_energy = data.settings.energy_resolution_min == 1 or not (
+            data.objective.energy_cost > 0 and data.has_energy
+        )
+        proved = termination is Termination.OPTIMAL or (
+            bound is not None and objective <= bound + 1e-9
+        )
+        if proved and termination is Termination.TIME_LIMIT:
+            termination = Termination.OPTIMAL
+        status = SolutionStatus.OPTIMAL if proved and exact_energy else SolutionStatus.FEASIBLE
+        return Result(
+            termination=termination,
+            solution_status=status,
+            objective=objective,
+            best_bound=bound,
+            runtime_s=runtime,
+            schedule=schedule.to_frame(data),
+            kpis=report.kpis,
+            report=report,
+            assignment=schedule,
+            strategy=strategy,
+            progress=tuple(self.tracker.events),
+            peak_memory_mb=peak,
+            stats=self.stats,
+        )
+
+
+def _schedule_from(
+    data: ProblemData, assignments: dict[int, tuple[int, int, int, int]]
+) -> Schedule:
+    n = data.num_operations
+    machine, start, end, setup = ([0] * n for _ in range(4))
+    for o, (m, s, e, su) in assignments.items():
+        machine[o], start[o], end[o], setup[o] = m, s, e, su
+    return Schedule.from_lists(machine, start, end, setup)

@@ -1,0 +1,51 @@
+"""Shared fixtures: paths to the project's copies of the benchmark instances, tiny builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planner.check import CheckReport, check
+from planner.model import Problem, ProblemData
+from planner.scheduling import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCES = ROOT / "benchmarks" / "instances"
+
+
+@pytest.fixture
+def instances() -> Path:
+    return INSTANCES
+
+
+def machine(id: str, **kw: Any) -> dict[str, Any]:
+    return {"id": id, **kw}
+
+
+def op(id: str, *options: tuple[str, int], **kw: Any) -> dict[str, Any]:
+    return {"id": id, "machines": [{"machine": m, "duration": d} for m, d in options], **kw}
+
+
+def job(id: str, *ops: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    return {"id": id, "operations": list(ops), **kw}
+
+
+def problem(**kw: Any) -> Problem:
+    """A problem from plain dicts (as a JSON file would hold it)."""
+    kw.setdefault("solver", {"time_limit_s": 10, "workers": 1})
+    return Problem.from_dict(kw)
+
+
+def assert_checked(result: Result, data: ProblemData) -> CheckReport:
+    """The solver's schedule passes the independent checker, and its KPIs agree."""
+    assert result.feasible, result.report.summary() if result.report else result.status
+    assert result.assignment is not None
+    report = check(data, result.assignment)
+    assert report.feasible, report.summary()
+    assert result.kpis == report.kpis
+    # the table form checks the same
+    assert result.schedule is not None
+    assert check(data, result.schedule).feasible
+    return report

@@ -1,0 +1,179 @@
+"""Property tests: the checker accepts what the solver returns on random small problems, and
+rejects randomly corrupted schedules, naming the broken constraint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from planner.check import check
+from planner.model import Problem, ProblemData
+from planner.schedule import Schedule
+from planner.scheduling import solve
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> Problem:
+    n_machines = draw(st.integers(1, 3))
+    families = ["A", "B", "C"][: draw(st.integers(1, 3))]
+    machines = []
+    for m in range(n_machines):
+        windows = []
+        if draw(st.booleans()):
+            start = draw(st.integers(5, 40))
+            windows.append({"start": start, "end": start + draw(st.integers(1, 15))})
+        machines.append(
+            {
+                "id": f"M{m}",
+                "power_kw": draw(st.sampled_from([0, 20, 50])),
+                "unavailable": windows,
+                "initial_family": draw(st.sampled_from([None, *families])),
+            }
+        )
+    jobs = []
+    for j in range(draw(st.integers(1, 4))):
+        ops = []
+        for k in range(draw(st.integers(1, 3))):
+            eligible = draw(
+                st.lists(
+                    st.integers(0, n_machines - 1), min_size=1, max_size=n_machines, unique=True
+                )
+            )
+            ops.append(
+                {
+                    "id": f"o{k}",
+                    "machines": [
+                        {"machine": f"M{m}", "duration": draw(st.integers(1, 9))} for m in eligible
+                    ],
+                    "setup_family": draw(st.sampled_from(families)),
+                }
+            )
+        jobs.append(
+            {
+                "id": f"J{j}",
+                "operations": ops,
+                "release": draw(st.integers(0, 10)),
+                "due": draw(st.one_of(st.none(), st.integers(5, 40))),
+                "weight": draw(st.sampled_from([1, 2, 5])),
+            }
+        )
+    setups = [
+        {"from_family": a, "to_family": b, "minutes": draw(st.integers(0, 6))}
+        for a in families
+        for b in families
+        if a != b and draw(st.booleans())
+    ]
+    peak = draw(st.sampled_from([None, 60, 120]))
+    return Problem.from_dict(
+        {
+            "horizon_start": datetime(2024, 3, 1),
+            "machines": machines,
+            "jobs": jobs,
+            "setups": setups,
+            "peak_power_kw": peak,
+            "tariff": {"hourly_prices": [draw(st.integers(-20, 150)) * 1.0 for _ in range(8)]},
+            "objective": {
+                "makespan": 1,
+                "weighted_tardiness": draw(st.sampled_from([0, 1])),
+                "energy_cost": draw(st.sampled_from([0, 1])),
+                "setup_time": draw(st.sampled_from([0, 1])),
+            },
+            "solver": {
+                "time_limit_s": 5,
+                "workers": 1,
+                "energy_resolution_min": draw(st.sampled_from([1, 15])),
+            },
+        }
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.sampled_from(["cpsat", "lns"]))
+def test_checker_accepts_what_the_solver_returns(problem: Problem, strategy: str) -> None:
+    data = problem.build()
+    result = solve(data, strategy=strategy, time_limit=3)
+    assert result.status != "invalid"
+    if result.status == "infeasible":
+        return
+    assert result.feasible, result.report.summary() if result.report else result.status
+    assert check(data, result.schedule).feasible  # type: ignore[arg-type]
+
+
+def _corrupt(
+    data: ProblemData, s: Schedule, kind: str, rng: np.random.Generator
+) -> Schedule | None:
+    bad = s.copy()
+    n = len(s)
+    o = int(rng.integers(n))
+    if kind == "duration":
+        bad.end[o] += 1
+    elif kind == "eligibility":
+        others = [m for m in range(data.num_machines) if m not in data.durations[o]]
+        if not others:
+            return None
+        bad.machine[o] = others[0]
+    elif kind == "precedence":
+        with_pred = [q for q in range(n) if data.op_predecessors[q]]
+        if not with_pred:
+            return None
+        q = with_pred[0]
+        p = data.op_predecessors[q][0]
+        shift = int(bad.start[q] - bad.end[p]) + 1
+        bad.start[q] -= shift
+        bad.end[q] -= shift
+        if bad.start[q] - bad.setup_before[q] < 0:
+            return None
+    elif kind == "overlap":
+        pairs = [
+            (a, b)
+            for a in range(n)
+            for b in range(n)
+            if a != b and s.machine[a] == s.machine[b] and s.start[a] <= s.start[b]
+        ]
+        if not pairs:
+            return None
+        a, b = pairs[0]
+        delta = int(bad.start[b] - bad.start[a])
+        bad.start[b] -= delta
+        bad.end[b] -= delta
+    elif kind == "release":
+        j = data.op_job[o]
+        if data.job_release[j] == 0:
+            return None
+        delta = int(bad.start[o]) - data.job_release[j] + 1
+        bad.start[o] -= delta
+        bad.end[o] -= delta
+    elif kind == "calendar":
+        m = int(bad.machine[o])
+        if not data.unavailable[m]:
+            return None
+        w0, _ = data.unavailable[m][0]
+        duration = int(bad.end[o] - bad.start[o])
+        bad.start[o] = w0
+        bad.end[o] = w0 + duration
+    return bad
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    small_problems(),
+    st.sampled_from(["duration", "eligibility", "precedence", "overlap", "release", "calendar"]),
+    st.integers(0, 10_000),
+)
+def test_checker_rejects_corrupted_schedules(problem: Problem, kind: str, seed: int) -> None:
+    data = problem.build()
+    result = solve(data, strategy="cpsat", time_limit=3)
+    assume(result.feasible and result.assignment is not None)
+    assert result.assignment is not None
+    bad = _corrupt(data, result.assignment, kind, np.random.default_rng(seed))
+    assume(bad is not None)
+    assert bad is not None
+    report = check(data, bad)
+    assert not report.feasible, kind
+    kinds = {v.kind for v in report.violations}
+    expected: dict[str, Any] = {"overlap": {"overlap", "setup"}, "precedence": {"precedence"}}
+    assert kinds & expected.get(kind, {kind}), (kind, report.summary())
