@@ -1,0 +1,76 @@
+"""Large-neighbourhood search on problems with setups, calendars, energy and power limits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from planner.check import check
+from planner.io import read_instance
+from planner.io.synthetic import synthetic_problem
+from planner.scheduling import solve
+from planner.scheduling.construct import best_dispatch
+from planner.scheduling.lns import LargeNeighbourhoodSearch
+from planner.scheduling.progress import Tracker
+from tests.conftest import assert_checked
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_never_returns_worse_than_its_start(seed: int) -> None:
+    data = synthetic_problem(24, 6, 4, seed=seed, peak_power_kw=250).build()
+    start, _ = best_dispatch(data)
+    before = check(data, start)
+    assert before.feasible, before.summary()
+    events = []
+    tracker = Tracker(time.perf_counter(), events.append)
+    deadline = time.perf_counter() + 6
+    search = LargeNeighbourhoodSearch(data, tracker, deadline)
+    result = search.improve(start, lambda: deadline - time.perf_counter())
+    after = check(data, result)
+    assert after.feasible, after.summary()
+    assert after.kpis.objective <= before.kpis.objective + 1e-6
+    assert search.iterations > 0
+    # every reported improvement is real and the values decrease
+    values = [e.objective for e in events]
+    assert values == sorted(values, reverse=True)
+    if values:
+        assert after.kpis.objective == pytest.approx(values[-1])
+
+
+def test_solve_with_every_feature_is_checked_and_improves_on_dispatch() -> None:
+    problem = synthetic_problem(40, 8, 4, seed=5)
+    data = problem.build()
+    assert data.has_setups and data.has_energy and any(data.unavailable)
+    result = solve(problem, time_limit=8, workers=2)
+    assert_checked(result, data)
+    assert result.progress, "progress events are reported"
+    first = result.progress[0].objective
+    assert result.objective is not None and result.objective <= first
+
+
+def test_progress_callback_and_time_limit(instances: Path) -> None:
+    problem = read_instance(instances / "jobshop/taillard/ta21.txt", "jsp")
+    seen = []
+    started = time.perf_counter()
+    result = solve(problem, time_limit=4, workers=2, strategy="lns", on_progress=seen.append)
+    elapsed = time.perf_counter() - started
+    assert_checked(result, problem.build())
+    assert seen and seen[0].source.startswith("dispatch")
+    assert elapsed < 4 + 1.0  # the budget holds to within a second
+    assert result.best_bound is not None and result.best_bound <= result.objective  # type: ignore[operator]
+
+
+def test_stop_callback_interrupts() -> None:
+    problem = synthetic_problem(30, 6, 4, seed=2)
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    result = solve(problem, time_limit=30, strategy="lns", stop=stop)
+    assert result.termination.value == "interrupted"
+    assert result.runtime_s < 15
+    assert result.feasible
