@@ -23,6 +23,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,6 +83,17 @@ def compute_tails(data: ProblemData, s: Schedule, graph: _Graph) -> tuple[IntArr
     return np.asarray(tails, dtype=np.int64), np.asarray(jtails, dtype=np.int64)
 
 
+@dataclass
+class _Task:
+    """One neighbourhood of a round: its operator, free and re-timed operations, and model."""
+
+    name: str
+    free: list[int]
+    after: set[int]
+    model: SchedulingModel
+    seed: int
+
+
 class LargeNeighbourhoodSearch:
     """Improves a feasible schedule until the deadline; see the module docstring."""
 
@@ -91,7 +103,7 @@ class LargeNeighbourhoodSearch:
         tracker: Tracker,
         deadline: float,
         stop: Callable[[], bool] | None = None,
-        subproblem_time_s: float = 0.5,
+        subproblem_time_s: float = 0.2,
     ) -> None:
         self.data = data
         self.tracker = tracker
@@ -107,6 +119,7 @@ class LargeNeighbourhoodSearch:
         self.accepted = 0
         self.improvements = 0
         self.sub_stats: dict[str, int] = {}
+        self.exploded = 0
         self.proved_optimal = False
         """Set when a sub-problem holding every operation was solved to optimality."""
 
@@ -116,6 +129,7 @@ class LargeNeighbourhoodSearch:
             "lns_accepted": self.accepted,
             "lns_improvements": self.improvements,
             "lns_final_size": int(self.size),
+            "lns_closures_too_large": self.exploded,
             "lns_operator_scores": {k: round(v, 3) for k, v in self.scores.items()},
             "lns_subproblem_status": dict(self.sub_stats),
         }
@@ -142,56 +156,41 @@ class LargeNeighbourhoodSearch:
                 if self.stop is not None and self.stop():
                     break
                 tasks = []
-                for _ in range(
-                    parallel if limit is None else min(parallel, limit - self.iterations)
-                ):
+                count = parallel if limit is None else min(parallel, limit - self.iterations)
+                for _ in range(count):
                     self.iterations += 1
-                    name = self._pick_operator()
-                    size = max(MIN_SIZE, int(self.size))
-                    seeds = OPERATORS[name](data, current, view, size, self.rng)
-                    if not seeds:
-                        continue
-                    free = self._close(seeds, current, graph)
-                    if len(free) > 2 * size + 20:
-                        # the convex closure exploded (long chains between the seeds)
-                        self.size = max(MIN_SIZE, self.size / 1.2)
-                        continue
-                    after = self._reached(free, graph)
-                    sub = self._subproblem(current, free, after, graph, tails, job_tails)
-                    tasks.append(
-                        (name, free, after, SchedulingModel(data, sub), self.rng.randrange(1 << 30))
-                    )
+                    task = self._draw(current, graph, view, tails, job_tails)
+                    if task is not None:
+                        tasks.append(task)
                 budget = min(self.subproblem_time_s, remaining())
                 if budget <= 0.02:
                     break
-                extra: dict[str, object] = {}
+                extra: dict[str, object] = {"linearization_level": 0}
                 if deterministic:
                     extra["max_deterministic_time"] = self.subproblem_time_s
-                extra["linearization_level"] = 0
                 futures = [
-                    pool.submit(model.solve, time_limit=budget, workers=1, seed=seed, extra=extra)
-                    for _, _, _, model, seed in tasks
+                    pool.submit(
+                        task.model.solve, time_limit=budget, workers=1, seed=task.seed, extra=extra
+                    )
+                    for task in tasks
                 ]
                 best: tuple[float, Schedule, str] | None = None
-                for (name, free, after, _, _), future in zip(tasks, futures, strict=True):
+                for task, future in zip(tasks, futures, strict=True):
                     outcome = future.result()
                     self.sub_stats[outcome.status] = self.sub_stats.get(outcome.status, 0) + 1
-                    self._adapt(
-                        outcome.status == "OPTIMAL" or outcome.last_improvement_s < 0.5 * budget
+                    exhausted = outcome.status == "OPTIMAL" or (
+                        outcome.solutions > 1 and outcome.last_improvement_s < 0.5 * budget
                     )
-                    if outcome.status == "OPTIMAL" and len(free) == data.num_operations:
+                    self._adapt(exhausted)
+                    if outcome.status == "OPTIMAL" and len(task.free) == data.num_operations:
                         self.proved_optimal = True
-                    candidate = (
-                        None
-                        if outcome.placement is None
-                        else self._best_decoding(current, free, after, outcome.placement)
-                    )
+                    candidate = self._candidate(current, task, outcome.placement)
                     if candidate is None or candidate[0] > value + 1e-9:
-                        self._reward(name, 0.0)
+                        self._reward(task.name, 0.0)
                         continue
-                    self._reward(name, 1.0 if candidate[0] < value - 1e-9 else 0.2)
+                    self._reward(task.name, 1.0 if candidate[0] < value - 1e-9 else 0.2)
                     if best is None or candidate[0] < best[0]:
-                        best = (candidate[0], candidate[1], name)
+                        best = (candidate[0], candidate[1], task.name)
                 if best is None:
                     if self.proved_optimal:
                         break
@@ -209,6 +208,32 @@ class LargeNeighbourhoodSearch:
                     break
         return current
 
+    def _draw(
+        self, s: Schedule, graph: _Graph, view: SearchView, tails: IntArray, job_tails: IntArray
+    ) -> _Task | None:
+        """Pick an operator, a neighbourhood of the current size, and build its model."""
+        data = self.data
+        name = self._pick_operator()
+        size = max(MIN_SIZE, int(self.size))
+        seeds = OPERATORS[name](data, s, view, size, self.rng)
+        if not seeds:
+            return None
+        free = self._close(seeds, s, graph)
+        if len(free) > 2 * size + 20:
+            self.exploded += 1  # the convex closure exploded: long chains between the seeds
+            return None
+        after = self._reached(free, graph)
+        sub = self._subproblem(s, free, after, graph, tails, job_tails)
+        model = SchedulingModel(data, sub)
+        return _Task(name, free, after, model, self.rng.randrange(1 << 30))
+
+    def _candidate(
+        self, s: Schedule, task: _Task, placement: Placement | None
+    ) -> tuple[float, Schedule] | None:
+        if placement is None:
+            return None
+        return self._best_decoding(s, task.free, task.after, placement)
+
     # -- operator choice and adaptation -------------------------------------------------------
 
     def _pick_operator(self) -> str:
@@ -224,8 +249,9 @@ class LargeNeighbourhoodSearch:
         self.scores[name] = max(0.05, 0.9 * self.scores[name] + 0.1 * reward * 3)
 
     def _adapt(self, exhausted: bool) -> None:
-        """Grow the neighbourhood when its sub-problem was exhausted (proved optimal, or no
-        improvement in the second half of its slice), shrink it otherwise."""
+        """Grow the neighbourhood when its sub-problem was exhausted (proved optimal, or it
+        improved and then found nothing better in the second half of its slice), shrink it
+        otherwise."""
         if exhausted:
             self.size = min(MAX_SIZE, self.data.num_operations, self.size * 1.1)
         else:

@@ -39,6 +39,8 @@ class ModelOutcome:
     build_s: float
     last_improvement_s: float = 0.0
     """When, into the run, the last solution was found."""
+    solutions: int = 0
+    """How many improving solutions the run found (the hint usually is the first)."""
 
 
 class SchedulingModel:
@@ -141,7 +143,9 @@ class SchedulingModel:
         placement = None
         if status in ("OPTIMAL", "FEASIBLE"):
             placement = Placement(self._read(solver), solver.objective_value / scale, bound)
-        return ModelOutcome(status, placement, bound, wall, self.build_s, callback.last_s)
+        return ModelOutcome(
+            status, placement, bound, wall, self.build_s, callback.last_s, callback.count
+        )
 
     def _read(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int, int, int]]:
         out = {}
@@ -167,9 +171,11 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.scale, self.hook, self.stop = scale, hook, stop
         self.last_s = 0.0
+        self.count = 0
 
     def on_solution_callback(self) -> None:
         self.last_s = self.wall_time
+        self.count += 1
         if self.hook is not None:
             self.hook(self.objective_value / self.scale, self.best_objective_bound / self.scale)
         if self.stop is not None and self.stop():
