@@ -34,8 +34,20 @@ SETS = {
     "hurink-edata": ("fjsp/hurink-edata", "fjs"),
 }
 FIELDS = [
-    "set", "instance", "solver", "time_limit", "workers", "makespan", "lower_bound",
-    "best_known", "gap_pct", "status", "feasible", "runtime_s", "peak_memory_mb", "error",
+    "set",
+    "instance",
+    "solver",
+    "time_limit",
+    "workers",
+    "makespan",
+    "lower_bound",
+    "best_known",
+    "gap_pct",
+    "status",
+    "feasible",
+    "runtime_s",
+    "peak_memory_mb",
+    "error",
 ]
 
 
@@ -45,8 +57,20 @@ def natural(name: str) -> list[object]:
 
 def run_planner(path: Path, fmt: str, limit: float, workers: int) -> dict[str, object]:
     cmd = [
-        sys.executable, "-m", "planner.cli", "solve-instance", str(path), "--format", fmt,
-        "--time-limit", str(limit), "--workers", str(workers), "--json", "--progress", "none",
+        sys.executable,
+        "-m",
+        "planner.cli",
+        "solve-instance",
+        str(path),
+        "--format",
+        fmt,
+        "--time-limit",
+        str(limit),
+        "--workers",
+        str(workers),
+        "--json",
+        "--progress",
+        "none",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit * 3 + 120)
     payload = json.loads(done.stdout)
@@ -64,7 +88,14 @@ def run_pyjobshop(path: Path, fmt: str, limit: float, workers: int) -> dict[str,
     from planner.check import check
     from planner.io import read_instance
 
-    cmd = [sys.executable, str(HERE / "peers" / "pyjobshop_peer.py"), str(path), fmt, str(limit), str(workers)]
+    cmd = [
+        sys.executable,
+        str(HERE / "peers" / "pyjobshop_peer.py"),
+        str(path),
+        fmt,
+        str(limit),
+        str(workers),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit * 3 + 120)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
@@ -85,7 +116,9 @@ RUNNERS = {"planner": run_planner, "pyjobshop": run_pyjobshop}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sets", default="taillard,lawrence,brandimarte,hurink-edata")
     parser.add_argument("--instances", default="", help="regex on instance names")
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -117,8 +150,12 @@ def main(argv: list[str] | None = None) -> None:
                     if (path.stem, solver) in done:
                         continue
                     row: dict[str, object] = {
-                        "set": name, "instance": path.stem, "solver": solver,
-                        "time_limit": args.time_limit, "workers": args.workers, "best_known": best,
+                        "set": name,
+                        "instance": path.stem,
+                        "solver": solver,
+                        "time_limit": args.time_limit,
+                        "workers": args.workers,
+                        "best_known": best,
                     }
                     try:
                         row.update(RUNNERS[solver](path, fmt, args.time_limit, args.workers))
@@ -148,7 +185,9 @@ def write_markdown(out_csv: Path) -> Path:
         .reset_index()
     )
     lines += ["## Summary", "", summary.to_markdown(index=False), ""]
-    wide = frame.pivot_table(index=["set", "instance", "best_known"], columns="solver", values="makespan").reset_index()
+    wide = frame.pivot_table(
+        index=["set", "instance", "best_known"], columns="solver", values="makespan"
+    ).reset_index()
     lines += ["## Per instance (makespan)", "", wide.to_markdown(index=False), ""]
     md = out_csv.with_suffix(".md")
     md.write_text("\n".join(lines))

@@ -139,3 +139,48 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["solve-instance"])
     assert info.value.code == 2
+
+
+def test_forecast_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.forecasting.conftest import seasonal_panel
+
+    history = tmp_path / "h.csv"
+    seasonal_panel(series=3, length=36).to_csv(history, index=False)
+    out = tmp_path / "f.csv"
+    code, stdout, _ = run(
+        capsys,
+        "forecast",
+        str(history),
+        "--horizon",
+        "4",
+        "--out",
+        str(out),
+        "--quantiles",
+        "0.1,0.5,0.9",
+        "--season",
+        "12",
+        "--model",
+        "seasonal_naive",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(stdout)["rows"] == 12
+    written = __import__("pandas").read_csv(out)
+    assert list(written.columns) == ["unique_id", "ds", "q10", "q50", "q90"]
+
+
+def test_forecast_command_bad_history(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    history = tmp_path / "h.csv"
+    history.write_text("unique_id,ds\nA,2020-01-01\n")
+    code, stdout, _ = run(
+        capsys,
+        "forecast",
+        str(history),
+        "--horizon",
+        "3",
+        "--out",
+        str(tmp_path / "f.csv"),
+        "--json",
+    )
+    assert code == 2
+    assert "missing column" in json.loads(stdout)[0]["message"]

@@ -56,7 +56,9 @@ def main() -> None:
             {
                 "makespan": result.objective,
                 "lower_bound": result.lower_bound,
-                "status": str(result.status.value if hasattr(result.status, "value") else result.status),
+                "status": str(
+                    result.status.value if hasattr(result.status, "value") else result.status
+                ),
                 "runtime_s": runtime,
                 "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "schedule": rows,

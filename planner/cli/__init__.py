@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from planner.cli import forecast as forecast_commands
 from planner.cli import solve as solve_commands
 from planner.cli.common import EXIT_FAILED, EXIT_INVALID
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner", description="Production-plan optimisation engine.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     solve_commands.add_parsers(sub)
+    forecast_commands.add_parsers(sub)
     return parser
 
 
