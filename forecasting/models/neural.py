@@ -54,7 +54,7 @@ class NeuralConfig:
     weight_decay: float = 0.0
     calibrate: bool = True
     refit_epochs: int = 3
-    recent_windows: float = 2.0
+    recent_windows: float = 0.0
     """Half of each epoch's windows end within the last ``recent_windows * horizon`` points."""
     seed: int = 0
     time_budget_s: float | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -12,31 +11,9 @@ import pandas as pd
 from planner.check import CheckReport, Kpis
 from planner.model.errors import InputIssue
 from planner.schedule import Schedule
+from planner.status import SolutionStatus, Termination
 
-
-class Termination(StrEnum):
-    """Why the solver stopped."""
-
-    OPTIMAL = "optimal"
-    """It proved the returned schedule optimal."""
-    TIME_LIMIT = "time_limit"
-    """It ran out of time (a schedule may still have been found)."""
-    INFEASIBLE = "infeasible"
-    """It proved that no schedule satisfies the constraints."""
-    INVALID_INPUT = "invalid_input"
-    """The input was rejected before solving; see ``Result.issues``."""
-    INTERRUPTED = "interrupted"
-    """A callback asked it to stop."""
-    UNKNOWN = "unknown"
-    """It stopped for another reason without a proof."""
-
-
-class SolutionStatus(StrEnum):
-    """How good the returned schedule is, as checked independently."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    NO_SOLUTION = "no_solution"
+__all__ = ["ProgressEvent", "Result", "SolutionStatus", "Termination"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""The lot-sizing MILP, independent of the modelling layer, and what a solve returns.
+
+Variables per product ``i`` and period ``t``: production ``x``, setup ``y`` (binary),
+inventory ``I``, shortage ``B`` (backlog carried over, or lost sales), safety-stock shortfall
+``S`` and batch count ``k`` (integer, for batch multiples); per period and machine group:
+overtime ``O``.
+
+    balance     I[i,t] - B[i,t] = I[i,t-1] - B[i,t-1] + x[i,t] - d[i,t]     (backlog)
+                I[i,t]          = I[i,t-1] + x[i,t] - d[i,t] + B[i,t]        (lost sales)
+    capacity    sum_i a[i,g] x[i,t] + s[i,g] y[i,t] <= C[t,g] + O[t,g]
+    setup       x[i,t] <= M[i,t] y[i,t];   x[i,t] >= min_i y[i,t];   x[i,t] = m_i k[i,t]
+    safety      I[i,t] + S[i,t] >= SS[i,t]
+    minimise    sum setup_cost y + holding I + backlog B + penalty S + overtime O
+
+The last period's backlog costs ``1 + end_backlog_cost_factor`` times as much: it is demand
+the plan leaves unmet at the horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.lotsizing.model import FloatArray, LotSizingData
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Objective coefficients and bounds shared by both modelling layers."""
+
+    setup_cost: FloatArray
+    holding: FloatArray
+    shortage: FloatArray
+    penalty: float
+    overtime: float | None
+    big_m: FloatArray
+    min_batch: FloatArray
+    multiple: FloatArray
+    backlog: bool
+    shortage_allowed: bool
+
+
+def coefficients(data: LotSizingData) -> Coefficients:
+    problem = data.problem
+    n_p, n_t, _ = data.shape
+    products = problem.products
+    shortage = np.array([[p.backlog_cost] * n_t for p in products], dtype=np.float64)
+    backlog = problem.shortage == "backlog"
+    if backlog and n_t:
+        shortage[:, -1] *= 1 + problem.end_backlog_cost_factor
+    return Coefficients(
+        setup_cost=np.array([[p.setup_cost] * n_t for p in products], dtype=np.float64),
+        holding=np.array([[p.holding_cost] * n_t for p in products], dtype=np.float64),
+        shortage=shortage,
+        penalty=problem.safety_stock_penalty,
+        overtime=problem.overtime_cost,
+        big_m=np.array([[data.batch_bound(i, t) for t in range(n_t)] for i in range(n_p)]),
+        min_batch=np.array([p.min_batch for p in products], dtype=np.float64),
+        multiple=np.array([p.batch_multiple or 0.0 for p in products], dtype=np.float64),
+        backlog=backlog,
+        shortage_allowed=problem.shortage != "none",
+    )
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    """What a backend returns: status words, values, objective, bound and timings."""
+
+    termination: str
+    has_solution: bool
+    objective: float | None
+    bound: float | None
+    build_s: float
+    solve_s: float
+    production: FloatArray
+    setup: FloatArray
+    inventory: FloatArray
+    shortage: FloatArray
+    safety_shortfall: FloatArray
+    overtime: FloatArray

@@ -1,0 +1,273 @@
+"""The lot-sizing problem at the boundary: products, periods, capacities, demand.
+
+Multi-product, multi-period capacitated lot sizing with setup times and costs (the CLSP
+family, Trigeiro, Thomas & McClain 1989), over the machine groups a product's routing loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field, ValidationError, model_validator
+
+from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
+from planner.model.factory import Frozen
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class GroupLoad(Frozen):
+    """What one unit of a product needs from a machine group: processing minutes per unit,
+    and the setup minutes one batch takes on that group."""
+
+    group: str = Field(min_length=1)
+    minutes_per_unit: float = Field(gt=0)
+    setup_minutes: float = Field(default=0.0, ge=0)
+
+
+class LotProduct(Frozen):
+    """A product to plan.
+
+    Parameters
+    ----------
+    loads
+        Machine groups its routing loads (one entry per group).
+    setup_cost
+        Cost of one batch (changeover, scrap, paperwork).
+    holding_cost
+        Cost of one unit in stock for one period.
+    backlog_cost
+        Cost of one unit of demand met one period late (or lost, see ``shortage``).
+    min_batch, max_batch, batch_multiple
+        Batch size rules: a batch is 0 or between min and max, and a multiple of
+        ``batch_multiple``.
+    initial_inventory
+        Stock at the start of the first period.
+    """
+
+    id: str = Field(min_length=1)
+    loads: tuple[GroupLoad, ...] = Field(min_length=1)
+    setup_cost: float = Field(default=0.0, ge=0)
+    holding_cost: float = Field(default=1.0, ge=0)
+    backlog_cost: float = Field(default=10.0, ge=0)
+    min_batch: float = Field(default=0.0, ge=0)
+    max_batch: float | None = Field(default=None, gt=0)
+    batch_multiple: float | None = Field(default=None, gt=0)
+    initial_inventory: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _batch_rules(self) -> LotProduct:
+        if self.max_batch is not None and self.max_batch < self.min_batch:
+            raise ValueError(f"max_batch ({self.max_batch}) is below min_batch ({self.min_batch})")
+        if (
+            self.batch_multiple is not None
+            and self.max_batch is not None
+            and self.batch_multiple > self.max_batch
+        ):
+            raise ValueError("batch_multiple exceeds max_batch: no batch size is allowed")
+        return self
+
+
+class Period(Frozen):
+    """A planning period (a shift, day or week) with the capacity of each machine group in
+    minutes (available minutes times machines, from the calendars)."""
+
+    id: str = Field(min_length=1)
+    start: int = Field(ge=0, description="minutes from the horizon start")
+    end: int = Field(gt=0)
+    capacity: dict[str, float]
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class Demand(Frozen):
+    """Units of a product wanted by the end of a period."""
+
+    product: str
+    period: str
+    quantity: float = Field(ge=0)
+    firm: bool = False
+
+
+class LotSizingProblem(Frozen):
+    """A lot-sizing problem.
+
+    Parameters
+    ----------
+    shortage
+        ``"backlog"``: late demand carries over at ``backlog_cost`` per unit and period;
+        ``"lost_sales"``: unmet demand is lost at ``backlog_cost`` per unit; ``"none"``: every
+        demand must be met on time (the problem may then be infeasible, and the solver says
+        which product and period cannot be met and what would fix it).
+    safety_stock
+        Target stock per product at the end of each period (a soft target: each unit below
+        costs ``safety_stock_penalty``).
+    overtime_cost
+        Cost per minute of extra capacity; ``None`` forbids overtime.
+    """
+
+    products: tuple[LotProduct, ...] = Field(min_length=1)
+    periods: tuple[Period, ...] = Field(min_length=1)
+    demand: tuple[Demand, ...] = ()
+    shortage: Literal["backlog", "lost_sales", "none"] = "backlog"
+    safety_stock: dict[str, tuple[float, ...] | float] = Field(default_factory=dict)
+    safety_stock_penalty: float = Field(default=2.0, ge=0)
+    overtime_cost: float | None = Field(default=None, ge=0)
+    end_backlog_cost_factor: float = Field(default=1.0, ge=0)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LotSizingProblem:
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidInputError(issues_from_pydantic(error), "lot-sizing problem") from None
+
+    def build(self) -> LotSizingData:
+        """Validate cross-references and compile to arrays.
+
+        Raises
+        ------
+        InvalidInputError
+            Listing every problem found.
+        """
+        issues: list[InputIssue] = []
+        products: dict[str, int] = {}
+        for k, product in enumerate(self.products):
+            if product.id in products:
+                issues.append(
+                    InputIssue(f"products[{k}].id", f"duplicate product id {product.id!r}")
+                )
+            products.setdefault(product.id, k)
+        periods: dict[str, int] = {}
+        for k, p in enumerate(self.periods):
+            if p.id in periods:
+                issues.append(InputIssue(f"periods[{k}].id", f"duplicate period id {p.id!r}"))
+            periods.setdefault(p.id, k)
+            if k and p.start < self.periods[k - 1].end:
+                issues.append(
+                    InputIssue(
+                        f"periods[{k}].start", "periods must follow each other without overlap"
+                    )
+                )
+        groups: list[str] = []
+        for product in self.products:
+            for load in product.loads:
+                if load.group not in groups:
+                    groups.append(load.group)
+        for k, period in enumerate(self.periods):
+            for g in groups:
+                if g not in period.capacity:
+                    issues.append(
+                        InputIssue(f"periods[{k}].capacity", f"no capacity for machine group {g!r}")
+                    )
+            for g, minutes in period.capacity.items():
+                if minutes < 0:
+                    issues.append(
+                        InputIssue(f"periods[{k}].capacity.{g}", "capacity must not be negative")
+                    )
+        n_p, n_t, n_g = len(self.products), len(self.periods), len(groups)
+        demand = np.zeros((n_p, n_t))
+        firm = np.zeros((n_p, n_t))
+        for k, d in enumerate(self.demand):
+            if d.product not in products:
+                issues.append(InputIssue(f"demand[{k}].product", f"unknown product {d.product!r}"))
+            if d.period not in periods:
+                issues.append(InputIssue(f"demand[{k}].period", f"unknown period {d.period!r}"))
+            if d.product in products and d.period in periods:
+                demand[products[d.product], periods[d.period]] += d.quantity
+                if d.firm:
+                    firm[products[d.product], periods[d.period]] += d.quantity
+        safety = np.zeros((n_p, n_t))
+        for pid, target in self.safety_stock.items():
+            if pid not in products:
+                issues.append(InputIssue(f"safety_stock.{pid}", f"unknown product {pid!r}"))
+                continue
+            values = [target] * n_t if isinstance(target, int | float) else list(target)
+            if len(values) != n_t:
+                issues.append(
+                    InputIssue(
+                        f"safety_stock.{pid}",
+                        f"needs {n_t} values (one per period), got {len(values)}",
+                    )
+                )
+                continue
+            if any(v < 0 for v in values):
+                issues.append(InputIssue(f"safety_stock.{pid}", "targets must not be negative"))
+            safety[products[pid]] = values
+        if issues:
+            raise InvalidInputError(issues, "lot-sizing problem")
+        unit = np.zeros((n_p, n_g))
+        setup = np.zeros((n_p, n_g))
+        for i, product in enumerate(self.products):
+            for load in product.loads:
+                gi = groups.index(load.group)
+                unit[i, gi] = load.minutes_per_unit
+                setup[i, gi] = load.setup_minutes
+        capacity = np.array(
+            [[period.capacity.get(g, 0.0) for g in groups] for period in self.periods]
+        )
+        return LotSizingData(
+            problem=self,
+            product_ids=tuple(products),
+            period_ids=tuple(periods),
+            groups=tuple(groups),
+            demand=demand,
+            firm=firm,
+            safety=safety,
+            capacity=capacity,
+            unit_minutes=unit,
+            setup_minutes=setup,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class LotSizingData:
+    """A validated lot-sizing problem in array form: ``[product, period]``, ``[period, group]``
+    and ``[product, group]``."""
+
+    problem: LotSizingProblem
+    product_ids: tuple[str, ...]
+    period_ids: tuple[str, ...]
+    groups: tuple[str, ...]
+    demand: FloatArray
+    firm: FloatArray
+    safety: FloatArray
+    capacity: FloatArray
+    unit_minutes: FloatArray
+    setup_minutes: FloatArray
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.product_ids), len(self.period_ids), len(self.groups)
+
+    def product(self, i: int) -> LotProduct:
+        return self.problem.products[i]
+
+    def batch_bound(self, i: int, t: int) -> float:
+        """An upper bound on the batch of product ``i`` in period ``t`` (big-M): max batch,
+        what the tightest group can make, and what is still to be delivered."""
+        product = self.product(i)
+        bounds = []
+        if product.max_batch is not None:
+            bounds.append(product.max_batch)
+        for g in range(len(self.groups)):
+            if self.unit_minutes[i, g] > 0:
+                spare = self.capacity[t, g] - self.setup_minutes[i, g]
+                if self.problem.overtime_cost is None:
+                    bounds.append(max(0.0, spare) / self.unit_minutes[i, g])
+        bounds.append(self.demand[i].sum() + self.safety[i].max(initial=0))
+        return float(max(0.0, min(bounds)))
+
+    def with_capacity(self, capacity: FloatArray) -> LotSizingData:
+        """The same problem with other capacities (for the scheduling feedback loop)."""
+        from dataclasses import replace
+
+        return replace(self, capacity=np.asarray(capacity, dtype=np.float64))

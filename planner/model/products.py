@@ -1,0 +1,78 @@
+"""Products and their routings: what lot sizing plans and what becomes jobs for sequencing."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from planner.model.factory import Frozen
+
+
+class StepMachine(Frozen):
+    """A machine that can run a routing step: minutes per unit, plus fixed minutes per batch
+    (loading, first-piece inspection)."""
+
+    machine: str = Field(min_length=1)
+    minutes_per_unit: float = Field(gt=0)
+    fixed_minutes: float = Field(default=0.0, ge=0)
+
+
+class RoutingStep(Frozen):
+    """One step of a product's routing.
+
+    ``predecessors`` name earlier steps; if no step names any, the steps run in order.
+    ``setup_family`` defaults to the product's family.
+    """
+
+    id: str = Field(min_length=1)
+    machines: tuple[StepMachine, ...] = Field(min_length=1)
+    predecessors: tuple[str, ...] | None = None
+    setup_family: str | None = None
+
+
+class Product(Frozen):
+    """A product: its routing, setup family, costs and batch rules.
+
+    Parameters
+    ----------
+    family
+        Setup family of its steps (products of one family need no changeover between them).
+    setup_cost
+        Cost of one batch, for lot sizing.
+    holding_cost, backlog_cost
+        Per unit and period.
+    min_batch, max_batch, batch_multiple
+        Batch size rules.
+    initial_inventory
+        Stock at the horizon start.
+    priority
+        Weight of its jobs' tardiness in sequencing.
+    service_level
+        Target probability of meeting demand from stock; with a forecast, sets the safety
+        stock from the forecast quantile at this level. ``None`` uses ``b / (b + h)``.
+    """
+
+    id: str = Field(min_length=1)
+    family: str = "default"
+    routing: tuple[RoutingStep, ...] = Field(min_length=1)
+    setup_cost: float = Field(default=0.0, ge=0)
+    holding_cost: float = Field(default=1.0, ge=0)
+    backlog_cost: float = Field(default=10.0, ge=0)
+    min_batch: float = Field(default=0.0, ge=0)
+    max_batch: float | None = Field(default=None, gt=0)
+    batch_multiple: float | None = Field(default=None, gt=0)
+    initial_inventory: float = Field(default=0.0, ge=0)
+    priority: float = Field(default=1.0, ge=0)
+    service_level: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _batches(self) -> Product:
+        if self.max_batch is not None and self.max_batch < self.min_batch:
+            raise ValueError(f"max_batch ({self.max_batch}) is below min_batch ({self.min_batch})")
+        return self
+
+    def target_service_level(self) -> float:
+        """The newsvendor critical ratio ``b / (b + h)`` unless a level is given."""
+        if self.service_level is not None:
+            return self.service_level
+        total = self.backlog_cost + self.holding_cost
+        return self.backlog_cost / total if total > 0 else 0.5
