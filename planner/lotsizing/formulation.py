@@ -18,6 +18,10 @@ the plan leaves unmet at the horizon.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,3 +83,19 @@ class RawSolution:
     shortage: FloatArray
     safety_shortfall: FloatArray
     overtime: FloatArray
+
+
+@contextmanager
+def native_stdout_silenced() -> Iterator[None]:
+    """Silence output written by native code to the process's stdout (HiGHS prints a banner
+    from C++ when it starts, which would corrupt the CLI's JSON on stdout)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

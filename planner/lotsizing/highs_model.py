@@ -8,10 +8,16 @@ import time
 import highspy
 import numpy as np
 
-from planner.lotsizing.formulation import RawSolution, coefficients
+from planner.lotsizing.formulation import RawSolution, coefficients, native_stdout_silenced
 from planner.lotsizing.model import LotSizingData
 
 INF = highspy.kHighsInf
+
+
+def quiet_highs() -> highspy.Highs:
+    """A ``Highs`` instance without its start-up banner."""
+    with native_stdout_silenced():
+        return highspy.Highs()  # type: ignore[no-untyped-call]
 
 
 def build(data: LotSizingData) -> tuple[highspy.Highs, dict[str, np.ndarray]]:
@@ -161,7 +167,7 @@ def build(data: LotSizingData) -> tuple[highspy.Highs, dict[str, np.ndarray]]:
     lp.a_matrix_.index_ = np.concatenate(cols).astype(np.int32)
     lp.a_matrix_.value_ = np.concatenate(vals)
     lp.integrality_ = [highspy.HighsVarType(int(v)) for v in integrality]
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = quiet_highs()
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
     return h, index

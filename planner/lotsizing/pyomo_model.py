@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
-from planner.lotsizing.formulation import RawSolution, coefficients
+from planner.lotsizing.formulation import RawSolution, coefficients, native_stdout_silenced
 from planner.lotsizing.model import LotSizingData
 
 
@@ -100,14 +100,15 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
     build_s = time.perf_counter() - started
     solver = SolverFactory("highs")
     started = time.perf_counter()
-    results = solver.solve(
-        model,
-        time_limit=time_limit,
-        rel_gap=mip_gap,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        solver_options={"random_seed": seed, "output_flag": False},
-    )
+    with native_stdout_silenced():
+        results = solver.solve(
+            model,
+            time_limit=time_limit,
+            rel_gap=mip_gap,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            solver_options={"random_seed": seed, "output_flag": False},
+        )
     solve_s = time.perf_counter() - started
     tc = results.termination_condition
     has = results.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)

@@ -1,0 +1,105 @@
+"""Lot-sizing benchmark: Trigeiro-style capacitated instances at three sizes.
+
+Instances follow the structure of Trigeiro, Thomas & McClain (1989): normally distributed
+demand around 100 units, setup times of 10-50 minutes, holding costs of 1-5, setup costs set
+from a time between orders (TBO) of 1, 2 or 4 periods (``s = h * d * TBO^2 / 2``), and a
+capacity that makes the resource about 85% loaded, setups included.
+
+For each size the model is built in Pyomo and directly in highspy (both timed, in this run),
+then solved with HiGHS through the highspy build:
+
+    python benchmarks/lotsizing.py --time-limit 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.lotsizing import LotSizingProblem, solve_lots
+from planner.lotsizing import highs_model, pyomo_model
+
+HERE = Path(__file__).resolve().parent
+SIZES = [(20, 20), (100, 52), (500, 52)]
+
+
+def trigeiro(products: int, periods: int, seed: int = 0, utilisation: float = 0.85) -> LotSizingProblem:
+    rng = np.random.default_rng(seed)
+    demand = np.maximum(0, rng.normal(100, 35, size=(products, periods))).round()
+    demand[:, : max(1, periods // 10)] *= rng.random((products, max(1, periods // 10))) < 0.5
+    setup_minutes = rng.uniform(10, 50, products).round()
+    holding = rng.uniform(1, 5, products).round(2)
+    tbo = rng.choice([1, 2, 4], products)
+    setup_cost = (holding * demand.mean(axis=1) * tbo**2 / 2).round()
+    load = demand.sum(axis=0).mean() + (setup_minutes / tbo).sum()
+    capacity = float(np.ceil(load / utilisation))
+    return LotSizingProblem.from_dict(
+        {
+            "products": [
+                {
+                    "id": f"P{i}",
+                    "loads": [{"group": "R", "minutes_per_unit": 1.0, "setup_minutes": float(setup_minutes[i])}],
+                    "setup_cost": float(setup_cost[i]),
+                    "holding_cost": float(holding[i]),
+                    "backlog_cost": float(holding[i] * 20),
+                }
+                for i in range(products)
+            ],
+            "periods": [{"id": f"T{t}", "start": t * 1440, "end": (t + 1) * 1440, "capacity": {"R": capacity}} for t in range(periods)],
+            "demand": [
+                {"product": f"P{i}", "period": f"T{t}", "quantity": float(demand[i, t])}
+                for i in range(products)
+                for t in range(periods)
+                if demand[i, t] > 0
+            ],
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--seeds", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = []
+    for products, periods in SIZES:
+        for seed in range(args.seeds):
+            data = trigeiro(products, periods, seed).build()
+            started = time.perf_counter()
+            pyomo_model.build(data)
+            pyomo_build = time.perf_counter() - started
+            started = time.perf_counter()
+            highs_model.build(data)
+            highs_build = time.perf_counter() - started
+            plan = solve_lots(data, time_limit=args.time_limit, mip_gap=1e-4, backend="highspy")
+            row = {
+                "size": f"{products}x{periods}",
+                "seed": seed,
+                "binaries": products * periods,
+                "pyomo_build_s": round(pyomo_build, 3),
+                "highspy_build_s": round(highs_build, 3),
+                "build_ratio_pyomo_over_highspy": round(pyomo_build / highs_build, 1),
+                "solve_s": round(plan.solve_s, 2),
+                "termination": plan.termination.value,
+                "objective": None if plan.objective is None else round(plan.objective, 1),
+                "bound": None if plan.bound is None else round(plan.bound, 1),
+                "mip_gap_pct": None if plan.gap is None else round(100 * plan.gap, 3),
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    frame = pd.DataFrame(rows)
+    out = HERE / "results" / f"lotsizing_{int(args.time_limit)}s"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".md").write_text(
+        f"# Lot-sizing benchmark ({args.time_limit:.0f} s per instance)\n\n" + frame.to_markdown(index=False) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
