@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.lotsizing import LotSizingProblem, solve_lots
-from planner.lotsizing import highs_model, pyomo_model
+from planner.lotsizing import LotSizingProblem, highs_model, pyomo_model, solve_lots
 
 HERE = Path(__file__).resolve().parent
 SIZES = [(20, 20), (100, 52), (500, 52)]
 
 
-def trigeiro(products: int, periods: int, seed: int = 0, utilisation: float = 0.85) -> LotSizingProblem:
+def trigeiro(
+    products: int, periods: int, seed: int = 0, utilisation: float = 0.85
+) -> LotSizingProblem:
     rng = np.random.default_rng(seed)
     demand = np.maximum(0, rng.normal(100, 35, size=(products, periods))).round()
     demand[:, : max(1, periods // 10)] *= rng.random((products, max(1, periods // 10))) < 0.5
@@ -43,14 +44,28 @@ def trigeiro(products: int, periods: int, seed: int = 0, utilisation: float = 0.
             "products": [
                 {
                     "id": f"P{i}",
-                    "loads": [{"group": "R", "minutes_per_unit": 1.0, "setup_minutes": float(setup_minutes[i])}],
+                    "loads": [
+                        {
+                            "group": "R",
+                            "minutes_per_unit": 1.0,
+                            "setup_minutes": float(setup_minutes[i]),
+                        }
+                    ],
                     "setup_cost": float(setup_cost[i]),
                     "holding_cost": float(holding[i]),
                     "backlog_cost": float(holding[i] * 20),
                 }
                 for i in range(products)
             ],
-            "periods": [{"id": f"T{t}", "start": t * 1440, "end": (t + 1) * 1440, "capacity": {"R": capacity}} for t in range(periods)],
+            "periods": [
+                {
+                    "id": f"T{t}",
+                    "start": t * 1440,
+                    "end": (t + 1) * 1440,
+                    "capacity": {"R": capacity},
+                }
+                for t in range(periods)
+            ],
             "demand": [
                 {"product": f"P{i}", "period": f"T{t}", "quantity": float(demand[i, t])}
                 for i in range(products)
@@ -62,7 +77,9 @@ def trigeiro(products: int, periods: int, seed: int = 0, utilisation: float = 0.
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=1)
     args = parser.parse_args(argv)
@@ -97,7 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out.with_suffix(".csv"), index=False)
     out.with_suffix(".md").write_text(
-        f"# Lot-sizing benchmark ({args.time_limit:.0f} s per instance)\n\n" + frame.to_markdown(index=False) + "\n"
+        f"# Lot-sizing benchmark ({args.time_limit:.0f} s per instance)\n\n"
+        + frame.to_markdown(index=False)
+        + "\n"
     )
 
 

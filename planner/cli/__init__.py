@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from planner.cli import forecast as forecast_commands
+from planner.cli import run as run_commands
 from planner.cli import solve as solve_commands
 from planner.cli.common import EXIT_FAILED, EXIT_INVALID
 
@@ -22,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner", description="Production-plan optimisation engine.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    run_commands.add_parsers(sub)
     solve_commands.add_parsers(sub)
     forecast_commands.add_parsers(sub)
     return parser

@@ -161,9 +161,18 @@ def lots_to_jobs(
     periods: Sequence[PlanningPeriod],
     *,
     min_quantity: float = 1e-6,
+    release_lead: int = 0,
+    max_operation_minutes: int | None = None,
 ) -> list[Job]:
-    """One job per lot: ``{product}@{period}``, released at the period start, due at its end,
-    each step's duration ``ceil(fixed + minutes_per_unit * quantity)`` on each machine."""
+    """Jobs (batches) for the scheduler from a lot plan.
+
+    Each lot becomes a job ``{product}@{period}``, due at the period's end and released at its
+    start minus ``release_lead`` minutes (material is there one lead time ahead, so multi-step
+    routings can finish in time). A step takes ``ceil(fixed + minutes_per_unit * quantity)`` on
+    each eligible machine. With ``max_operation_minutes``, a lot whose longest step would run
+    longer on its fastest machine is split into equal sub-lots ``{product}@{period}#k`` (transfer
+    batches), so that a big lot can use several machines of a group.
+    """
     if plan.lots is None:
         return []
     by_id = {p.id: p for p in products}
@@ -180,36 +189,52 @@ def lots_to_jobs(
             continue
         product = by_id[product_id]
         period = by_period[period_id]
-        operations = []
-        for step in product.routing:
-            operations.append(
-                Operation(
-                    id=step.id,
-                    machines=tuple(
-                        MachineOption(
-                            machine=o.machine,
-                            duration=max(
-                                1, math.ceil(o.fixed_minutes + o.minutes_per_unit * quantity - 1e-9)
-                            ),
-                        )
-                        for o in step.machines
-                    ),
-                    predecessors=step.predecessors,
-                    setup_family=step.setup_family or product.family,
+        parts = 1
+        if max_operation_minutes:
+            longest = max(
+                min(o.fixed_minutes + o.minutes_per_unit * quantity for o in step.machines)
+                for step in product.routing
+            )
+            parts = max(1, math.ceil(longest / max_operation_minutes))
+        for k in range(parts):
+            share = quantity / parts
+            jobs.append(
+                Job(
+                    id=f"{product.id}@{period.id}" + (f"#{k + 1}" if parts > 1 else ""),
+                    product=product.id,
+                    quantity=round(share, 6),
+                    release=max(0, period.start - release_lead),
+                    due=period.end,
+                    weight=product.priority,
+                    operations=tuple(_operations(product, share)),
                 )
             )
-        jobs.append(
-            Job(
-                id=f"{product.id}@{period.id}",
-                product=product.id,
-                quantity=round(quantity, 6),
-                release=period.start,
-                due=period.end,
-                weight=product.priority,
-                operations=tuple(operations),
-            )
-        )
     return jobs
+
+
+def _operations(product: Product, quantity: float) -> list[Operation]:
+    return [
+        Operation(
+            id=step.id,
+            machines=tuple(
+                MachineOption(
+                    machine=o.machine,
+                    duration=max(
+                        1, math.ceil(o.fixed_minutes + o.minutes_per_unit * quantity - 1e-9)
+                    ),
+                )
+                for o in step.machines
+            ),
+            predecessors=step.predecessors,
+            setup_family=step.setup_family or product.family,
+        )
+        for step in product.routing
+    ]
+
+
+def lot_period(job_id: str) -> str:
+    """The period of a job made by :func:`lots_to_jobs` (``P@D3#2`` -> ``D3``)."""
+    return job_id.rsplit("@", 1)[-1].split("#", 1)[0]
 
 
 def achieved_capacity(
@@ -231,7 +256,7 @@ def achieved_capacity(
         schedule["end"].to_numpy(int),
         strict=True,
     ):
-        t = period_index.get(job.rsplit("@", 1)[-1])
+        t = period_index.get(lot_period(job))
         g = group_index.get(group_of.get(machine, ""))
         if t is None or g is None:
             continue
@@ -272,6 +297,9 @@ def plan_with_feedback(
     rounds: int = 3,
     lot_time_limit: float = 10.0,
     backend: str = "highspy",
+    mip_gap: float = 1e-4,
+    release_lead: int = 0,
+    max_operation_minutes: int | None = None,
 ) -> FeedbackOutcome:
     """Lot sizing, scheduling, and re-planning with the achieved capacity until no period
     overflows or ``rounds`` passes are done."""
@@ -279,13 +307,24 @@ def plan_with_feedback(
     outcome = FeedbackOutcome()
     capacity = data.capacity.copy()
     for _ in range(rounds):
-        plan = solve_lots(data.with_capacity(capacity), time_limit=lot_time_limit, backend=backend)  # type: ignore[arg-type]
+        plan = solve_lots(
+            data.with_capacity(capacity),
+            time_limit=lot_time_limit,
+            mip_gap=mip_gap,
+            backend=backend,  # type: ignore[arg-type]
+        )
         if not plan.feasible:
             outcome.rounds.append(
                 FeedbackRound(plan, None, np.zeros_like(capacity), capacity.copy())
             )
             break
-        jobs = lots_to_jobs(plan, products, periods)
+        jobs = lots_to_jobs(
+            plan,
+            products,
+            periods,
+            release_lead=release_lead,
+            max_operation_minutes=max_operation_minutes,
+        )
         result = schedule(jobs)
         if result.schedule is None:
             outcome.rounds.append(

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from planner.check import CheckReport, Kpis
+from planner.model.data import ProblemData
 from planner.model.errors import InputIssue
 from planner.schedule import Schedule
 from planner.status import SolutionStatus, Termination
@@ -72,6 +73,8 @@ class Result:
     peak_memory_mb: float = 0.0
     issues: tuple[InputIssue, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
+    data: ProblemData | None = field(default=None, repr=False)
+    """The problem that was solved (index form), for reports and explanations."""
 
     @property
     def feasible(self) -> bool:

@@ -253,6 +253,7 @@ class _Run:
                 progress=tuple(self.tracker.events),
                 peak_memory_mb=peak,
                 stats=self.stats,
+                data=data,
             )
         objective = report.kpis.objective
         exact_energy = data.settings.energy_resolution_min == 1 or not (
@@ -278,6 +279,7 @@ class _Run:
             progress=tuple(self.tracker.events),
             peak_memory_mb=peak,
             stats=self.stats,
+            data=data,
         )
 
 

@@ -1,0 +1,223 @@
+"""``planner run``, ``planner whatif``, ``planner batch`` and ``planner schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from planner.cli.common import EXIT_FAILED, EXIT_OK, guarded, print_json
+from planner.model.errors import InputIssue, InvalidInputError
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "default" / "scenario.yaml"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "run",
+        help="forecast, size lots and schedule a scenario (the embedded default factory if none)",
+        description="Plan a scenario end to end and write plan.json, schedule.csv, lots.csv, "
+        "forecast.csv, kpis.json, gantt.html and energy.html.",
+    )
+    p.add_argument(
+        "scenario", nargs="?", type=Path, help="scenario file (default: the embedded factory)"
+    )
+    p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    p.add_argument("--time-limit", type=float, help="seconds for sequencing")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int)
+    p.add_argument("--no-charts", action="store_true", help="skip gantt.html and energy.html")
+    p.add_argument("--json", action="store_true", help="print the KPIs as JSON")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser(
+        "whatif",
+        help="compare a scenario with a changed variant (JSON out)",
+        description="Plan BASE and BASE+CHANGE (warm-started from the base) and print their KPIs, "
+        'deltas and changed assignments. Without --base, reads {"base": ..., "change": ...} '
+        "from standard input.",
+    )
+    p.add_argument("--base", type=Path)
+    p.add_argument("--change", type=Path, help="merge patch or list of named edits (JSON/YAML)")
+    p.add_argument("--time-limit", type=float)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_whatif)
+
+    p = sub.add_parser(
+        "batch",
+        help="plan many scenarios, locally or on a Dask cluster",
+        description="Plan every scenario into OUT/<name>/ and write OUT/summary.csv. Finished "
+        "scenarios are skipped on re-runs; a failing one is recorded and the rest carry on.",
+    )
+    p.add_argument("scenarios", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--time-limit", type=float)
+    p.add_argument("--no-charts", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_batch)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(handler=_schema)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planner.pipeline import plan
+    from planner.report.output import plan_files, write_atomic
+
+    with guarded(args.json) as code:
+        scenario = args.scenario or DEFAULT_SCENARIO
+        if not Path(scenario).is_file():
+            raise InvalidInputError(
+                [
+                    InputIssue(
+                        "scenario", f"{scenario} not found; pass a scenario file (see scenarios/)"
+                    )
+                ]
+            )
+        result = plan(scenario, time_limit=args.time_limit, seed=args.seed, workers=args.workers)
+        out = args.out or Path("out") / result.scenario
+        write_atomic(
+            out,
+            plan_files(result, charts=not args.no_charts),
+            extra={"status": "ok", "scenario": result.scenario},
+        )
+        if args.json:
+            print_json({"out": str(out), "kpis": result.kpis, "late_jobs": result.explain()[:10]})
+        else:
+            _print_summary(result, out)
+        code[0] = EXIT_OK if result.feasible else EXIT_FAILED
+    return code[0]
+
+
+def _print_summary(result: Any, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    k = result.kpis
+    s = k["schedule"]
+    table = Table(title=f"Plan for {result.scenario}", show_header=True)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    rows = [
+        ("status", k["status"]),
+        ("jobs / operations", f"{k['service']['jobs']} / {k['service']['operations']}"),
+        ("on-time jobs", f"{k['service']['on_time_jobs_pct']:.1f} %"),
+        ("late jobs (max minutes late)", f"{s['late_jobs']} ({s['max_tardiness']})"),
+        ("weighted tardiness", f"{s['total_weighted_tardiness']:.0f}"),
+        ("energy", f"{s['energy_cost']:.2f} {result.data.currency} ({s['energy_kwh']:.0f} kWh)"),
+        ("peak power", f"{s['peak_power_kw']:.0f} kW"),
+        ("changeovers", f"{s['total_setup_time']} min"),
+        ("end of last operation", f"{s['makespan']} min"),
+    ]
+    if "lot_sizing" in k:
+        lot = k["lot_sizing"]
+        rows.append(
+            (
+                "lots (units planned / demanded)",
+                f"{lot['batches']} ({lot['units_planned']:.0f} / {lot['units_demanded']:.0f})",
+            )
+        )
+        rows.append(("lot-sizing cost", f"{lot['cost']:.0f}"))
+    rows.append(("runtime", f"{k['runtime_s']['total']:.1f} s"))
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console = Console()
+    console.print(table)
+    console.print(
+        f"outputs in {out}/ (plan.json, schedule.csv, lots.csv, forecast.csv, kpis.json, gantt.html, energy.html)"
+    )
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    from planner.whatif import load_change, whatif
+
+    with guarded(args.json) as code:
+        time_limit = args.time_limit
+        if args.base is None:
+            try:
+                request = json.loads(sys.stdin.read())
+            except json.JSONDecodeError as error:
+                raise InvalidInputError(
+                    [
+                        InputIssue(
+                            "stdin", f"malformed JSON request: {error.msg} (line {error.lineno})"
+                        )
+                    ]
+                ) from None
+            if not isinstance(request, dict) or "base" not in request or "change" not in request:
+                raise InvalidInputError(
+                    [InputIssue("stdin", 'the request needs "base" and "change"')]
+                )
+            base, change = request["base"], request["change"]
+            time_limit = request.get("time_limit", time_limit)
+        else:
+            if args.change is None:
+                raise InvalidInputError([InputIssue("--change", "give the change file")])
+            base, change = args.base, load_change(args.change)
+        result = whatif(base, change, time_limit=time_limit)
+        payload = result.to_dict()
+        if args.json:
+            print_json(payload)
+        else:
+            print(
+                json.dumps(
+                    {"delta": payload["delta"], "changed_count": payload["changed_count"]},
+                    indent=2,
+                    default=str,
+                )
+            )
+        code[0] = EXIT_OK if result.variant.feasible else EXIT_FAILED
+    return code[0]
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from planner.batch import run_batch
+
+    with guarded(args.json) as code:
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("scenarios", total=len(args.scenarios))
+            summary = run_batch(
+                args.scenarios,
+                args.out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                time_limit=args.time_limit,
+                charts=not args.no_charts,
+                on_done=lambda row: bar.advance(task),
+            )
+        failed = int((summary["status"] != "ok").sum())
+        if args.json:
+            print_json(
+                {
+                    "out": str(args.out),
+                    "scenarios": len(summary),
+                    "failed": failed,
+                    "summary": summary.to_dict(orient="records"),
+                }
+            )
+        else:
+            print(
+                summary[
+                    ["scenario", "status", "objective", "late_jobs", "energy_cost", "error"]
+                ].to_string(index=False)
+            )
+        code[0] = EXIT_OK if failed == 0 else EXIT_FAILED
+    return code[0]
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from planner.scenario import scenario_schema
+
+    text = json.dumps(scenario_schema(), indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    else:
+        print(text)
+    return EXIT_OK

@@ -1,0 +1,188 @@
+"""From a demand history and firm orders to demand and safety stock per planning period.
+
+The forecaster predicts in the history's own frequency (months, say). Each forecast step is
+spread over the planning periods it overlaps in proportion to working minutes, so no demand
+lands on a weekend without shifts. The median becomes demand; the safety stock of a period is
+the spread between the median and the quantile at the product's service level, scaled by the
+square root of the period's share of the step (independent daily noise). Firm orders consume
+the forecast: a period's demand is the larger of its orders and its forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from forecasting.data import infer_frequency, quantile_column, validate_history
+from forecasting.models import MODELS, Forecaster, NeuralForecaster
+from planner.lotsizing import Demand, PlanningPeriod
+from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.products import Product
+from planner.scenario.model import ForecastSettings, Order
+
+
+@dataclass(frozen=True)
+class PeriodDemand:
+    """Demand and safety-stock targets per product and planning period."""
+
+    demand: list[Demand]
+    safety_stock: dict[str, list[float]]
+    forecast: pd.DataFrame
+    """The forecast in the history's frequency (``unique_id, ds, q..``), empty without history."""
+    per_period: pd.DataFrame
+    """``product, period, forecast, orders, demand, safety_stock``."""
+
+
+def make_forecaster(settings: ForecastSettings, horizon: int) -> Forecaster:
+    if settings.model not in MODELS:
+        raise InvalidInputError(
+            [
+                InputIssue(
+                    "demand.forecast.model",
+                    f"unknown model {settings.model!r}; choose from {sorted(MODELS)}",
+                )
+            ]
+        )
+    if settings.model == "neural":
+        return NeuralForecaster(
+            horizon=horizon,
+            season=settings.season,
+            seed=settings.seed,
+            ensemble=settings.ensemble,
+            time_budget_s=settings.time_budget_s,
+        )
+    return MODELS[settings.model](season=settings.season)
+
+
+def period_demand(
+    products: Sequence[Product],
+    periods: Sequence[PlanningPeriod],
+    origin: datetime,
+    working: Sequence[tuple[int, int]],
+    history: pd.DataFrame | None,
+    orders: Sequence[Order],
+    settings: ForecastSettings,
+) -> PeriodDemand:
+    """Demand per product and period (see the module docstring).
+
+    ``working`` lists the working windows in minutes from ``origin``; ``origin`` is the
+    horizon start (UTC).
+    """
+    ids = [p.id for p in products]
+    horizon_end = periods[-1].end
+    forecast_share = np.zeros((len(products), len(periods)))
+    safety = np.zeros((len(products), len(periods)))
+    forecast_frame = pd.DataFrame()
+    if history is not None:
+        frame = validate_history(history, min_length=3)
+        unknown = sorted(set(frame["unique_id"]) - set(ids))
+        if unknown:
+            raise InvalidInputError(
+                [InputIssue("demand.history_csv", f"series for unknown products {unknown[:5]}")],
+                "scenario",
+            )
+        freq = infer_frequency(frame)
+        last = frame["ds"].max()
+        end_time = pd.Timestamp(origin) + pd.Timedelta(minutes=horizon_end)
+        steps = pd.date_range(
+            last, end_time.tz_convert(None) if end_time.tzinfo else end_time, freq=freq
+        )
+        horizon = max(1, len(steps))
+        levels = sorted({*settings.quantiles, 0.5, *(_level(p) for p in products)})
+        forecaster = make_forecaster(settings, horizon)
+        forecast_frame = forecaster.forecast(frame, horizon, levels)
+        for i, product in enumerate(products):
+            rows = forecast_frame[forecast_frame["unique_id"] == product.id]
+            level = quantile_column(_level(product))
+            for row in rows.to_dict(orient="records"):
+                start = pd.Timestamp(row["ds"])
+                stop = start + freq
+                shares = _shares(origin, start, stop, periods, working)
+                median = float(row["q50"])
+                spread = max(0.0, float(row[level]) - median)
+                forecast_share[i] += median * shares
+                safety[i] = np.maximum(safety[i], spread * np.sqrt(shares))
+    firm = np.zeros((len(products), len(periods)))
+    index = {p: k for k, p in enumerate(ids)}
+    for order in orders:
+        due = int(
+            (pd.Timestamp(order.due).tz_convert("UTC") - pd.Timestamp(origin)).total_seconds() // 60
+        )
+        t = next((k for k, p in enumerate(periods) if due < p.end), len(periods) - 1)
+        firm[index[order.product], t] += order.quantity
+    demand = np.maximum(firm, forecast_share)
+    rows, demands = [], []
+    for i, pid in enumerate(ids):
+        for t, period in enumerate(periods):
+            if demand[i, t] > 1e-9:
+                demands.append(
+                    Demand(
+                        product=pid,
+                        period=period.id,
+                        quantity=round(float(demand[i, t]), 3),
+                        firm=firm[i, t] > 0,
+                    )
+                )
+            rows.append(
+                {
+                    "product": pid,
+                    "period": period.id,
+                    "forecast": round(float(forecast_share[i, t]), 3),
+                    "orders": float(firm[i, t]),
+                    "demand": round(float(demand[i, t]), 3),
+                    "safety_stock": round(float(safety[i, t]), 3),
+                }
+            )
+    return PeriodDemand(
+        demand=demands,
+        safety_stock={
+            pid: [round(float(v), 3) for v in safety[i]]
+            for i, pid in enumerate(ids)
+            if safety[i].any()
+        },
+        forecast=forecast_frame,
+        per_period=pd.DataFrame(rows),
+    )
+
+
+def _level(product: Product) -> float:
+    """The product's service level, rounded to a tenth of a percent."""
+    return round(product.target_service_level(), 3)
+
+
+def _shares(
+    origin: datetime,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    periods: Sequence[PlanningPeriod],
+    working: Sequence[tuple[int, int]],
+) -> np.ndarray:
+    """Share of the step ``[start, stop)`` that falls in each period, by working minutes (the
+    whole step's working minutes are estimated from the horizon's working pattern)."""
+    base = (
+        pd.Timestamp(origin).tz_convert(None)
+        if pd.Timestamp(origin).tzinfo
+        else pd.Timestamp(origin)
+    )
+    a = int((start - base).total_seconds() // 60)
+    b = int((stop - base).total_seconds() // 60)
+    span = max(1, b - a)
+    shares = np.zeros(len(periods))
+    for k, period in enumerate(periods):
+        lo, hi = max(a, period.start), min(b, period.end)
+        if hi <= lo:
+            continue
+        shares[k] = sum(max(0, min(hi, w1) - max(lo, w0)) for w0, w1 in working)
+    horizon_minutes = periods[-1].end - periods[0].start
+    working_in_horizon = sum(
+        max(0, min(w1, periods[-1].end) - max(w0, periods[0].start)) for w0, w1 in working
+    )
+    if working_in_horizon <= 0:
+        return shares
+    # working minutes of the whole step, from the density of working time in the horizon
+    step_working = span * working_in_horizon / max(1, horizon_minutes)
+    return shares / step_working

@@ -1,0 +1,210 @@
+"""Scenario files: a whole planning case (factory, products, demand, tariff, horizon, settings).
+
+A scenario is what a planner edits and runs: it names the data files (history, prices,
+production log) by paths relative to the scenario file, and describes the factory in the
+planner's language. :func:`planner.scenario.load_scenario` reads and validates one;
+``planner schema`` prints its JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field
+
+from planner.model.errors import InputIssue
+from planner.model.factory import Frozen, Machine, SetupRule
+from planner.model.products import Product
+from planner.model.settings import ObjectiveWeights, SolverSettings
+
+
+class Shift(Frozen):
+    """A working window each working day, local to the factory (``22:00``-``06:00`` spans
+    midnight)."""
+
+    start: time
+    end: time
+
+
+class Maintenance(Frozen):
+    """A machine out of service from ``start`` to ``end``."""
+
+    machine: str
+    start: datetime
+    end: datetime
+    reason: str = "maintenance"
+
+
+class Calendar(Frozen):
+    """When machines work: shifts on working days (0 = Monday); outside them machines are
+    unavailable. Maintenance windows come on top."""
+
+    shifts: tuple[Shift, ...] = (
+        Shift(start=time(6), end=time(14)),
+        Shift(start=time(14), end=time(22)),
+    )
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    timezone: str = "Europe/Berlin"
+    maintenance: tuple[Maintenance, ...] = ()
+
+
+class Factory(Frozen):
+    """Machines, their calendar and the changeover rules."""
+
+    machines: tuple[Machine, ...] = Field(min_length=1)
+    calendar: Calendar = Calendar()
+    setups: tuple[SetupRule, ...] = ()
+    peak_power_kw: float | None = Field(default=None, gt=0)
+
+
+class Order(Frozen):
+    """A firm customer order."""
+
+    id: str
+    product: str
+    quantity: float = Field(gt=0)
+    due: datetime
+    priority: float = Field(default=1.0, ge=0)
+
+
+class ForecastSettings(Frozen):
+    """How demand is forecast from history."""
+
+    model: str = "neural"
+    season: int = Field(default=12, ge=1)
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    seed: int = 0
+    ensemble: int = Field(default=3, ge=1)
+    time_budget_s: float | None = Field(default=60.0, gt=0)
+
+
+class DemandSpec(Frozen):
+    """Demand: a history to forecast from and/or firm orders.
+
+    ``history_csv`` has columns ``unique_id, ds, y`` with ``unique_id`` the product id;
+    ``scale`` multiplies it (for example to turn a series into units). Firm orders consume the
+    forecast: a period's demand is the larger of its orders and its forecast.
+    """
+
+    history_csv: str | None = None
+    scale: float = Field(default=1.0, gt=0)
+    product_scale: dict[str, float] = Field(default_factory=dict)
+    """Extra factor per product on its history and orders (what-if demand changes)."""
+    orders: tuple[Order, ...] = ()
+    forecast: ForecastSettings = ForecastSettings()
+
+
+class TariffSpec(Frozen):
+    """Energy prices from a CSV of hourly day-ahead prices (per MWh)."""
+
+    prices_csv: str
+    price_column: str | None = None
+    fill_missing: Literal["error", "ffill", "interpolate"] = "error"
+    currency: str = "USD"
+
+
+class Horizon(Frozen):
+    """The planning horizon: ``periods`` periods of ``period`` starting at ``start``."""
+
+    start: datetime
+    period: Literal["shift", "day", "week"] = "day"
+    periods: int = Field(default=7, ge=1, le=366)
+
+
+class LotSizingSettings(Frozen):
+    """Lot-sizing settings."""
+
+    shortage: Literal["backlog", "lost_sales", "none"] = "backlog"
+    overtime_cost: float | None = Field(default=None, ge=0)
+    safety_stock_penalty: float = Field(default=2.0, ge=0)
+    time_limit_s: float = Field(default=20.0, gt=0)
+    mip_gap: float = Field(default=1e-3, ge=0)
+    feedback_rounds: int = Field(default=2, ge=1, le=10)
+    backend: Literal["highspy", "pyomo"] = "highspy"
+    release_lead_periods: int = Field(default=1, ge=0)
+    """A lot may start this many periods before its own period (its material is there)."""
+    max_operation_minutes: int | None = Field(default=480, gt=0)
+    """Split a lot into equal sub-lots when a step would run longer than this on its fastest
+    machine (one shift by default), so big lots can use several machines."""
+
+
+class Scenario(Frozen):
+    """A planning scenario.
+
+    Parameters
+    ----------
+    name
+        Used for output folders.
+    production_log_csv
+        Optional log of past runs (``timestamp, machine, product, quantity, minutes``) from
+        which processing rates are learned; without it the routings' nominal times are used.
+    throughput_quantile
+        Which quantile of the learned rates becomes the scheduled duration.
+    """
+
+    name: str = "scenario"
+    horizon: Horizon
+    factory: Factory
+    products: tuple[Product, ...] = Field(min_length=1)
+    demand: DemandSpec = DemandSpec()
+    tariff: TariffSpec | None = None
+    production_log_csv: str | None = None
+    throughput_quantile: float = Field(default=0.5, gt=0, lt=1)
+    objective: ObjectiveWeights = ObjectiveWeights(
+        makespan=0.0, weighted_tardiness=1.0, energy_cost=1.0, setup_time=0.5
+    )
+    lot_sizing: LotSizingSettings = LotSizingSettings()
+    solver: SolverSettings = SolverSettings(time_limit_s=30.0)
+
+
+def check_references(scenario: Scenario) -> list[InputIssue]:
+    """Cross-references a schema cannot check: machines, products, windows; with paths."""
+    issues: list[InputIssue] = []
+    machines: dict[str, int] = {}
+    for k, machine in enumerate(scenario.factory.machines):
+        if machine.id in machines:
+            issues.append(
+                InputIssue(f"factory.machines[{k}].id", f"duplicate machine id {machine.id!r}")
+            )
+        machines.setdefault(machine.id, k)
+    products: dict[str, int] = {}
+    for k, product in enumerate(scenario.products):
+        if product.id in products:
+            issues.append(InputIssue(f"products[{k}].id", f"duplicate product id {product.id!r}"))
+        products.setdefault(product.id, k)
+        for s, step in enumerate(product.routing):
+            for o, option in enumerate(step.machines):
+                if option.machine not in machines:
+                    issues.append(
+                        InputIssue(
+                            f"products[{k}].routing[{s}].machines[{o}].machine",
+                            f"unknown machine {option.machine!r}",
+                        )
+                    )
+    for k, order in enumerate(scenario.demand.orders):
+        if order.product not in products:
+            issues.append(
+                InputIssue(f"demand.orders[{k}].product", f"unknown product {order.product!r}")
+            )
+    for k, window in enumerate(scenario.factory.calendar.maintenance):
+        path = f"factory.calendar.maintenance[{k}]"
+        if window.machine not in machines:
+            issues.append(InputIssue(f"{path}.machine", f"unknown machine {window.machine!r}"))
+        if window.end <= window.start:
+            issues.append(InputIssue(path, "end must be after start"))
+    for k, day in enumerate(scenario.factory.calendar.working_days):
+        if not 0 <= day <= 6:
+            issues.append(
+                InputIssue(f"factory.calendar.working_days[{k}]", "days are 0 (Monday) to 6")
+            )
+    try:
+        ZoneInfo(scenario.factory.calendar.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        issues.append(
+            InputIssue("factory.calendar.timezone", "unknown time zone; use e.g. 'Europe/Berlin'")
+        )
+    if scenario.demand.history_csv is None and not scenario.demand.orders:
+        issues.append(InputIssue("demand", "give a history_csv to forecast from, or firm orders"))
+    return issues
