@@ -48,9 +48,9 @@ class SolverSettings(Frozen):
     seed
         Random seed; the same seed and ``workers=1`` give the same schedule.
     strategy
-        ``"auto"`` picks ``"hybrid"`` for small problems (the full CP-SAT model for 30% of the
-        budget, then large-neighbourhood search) and ``"lns"`` otherwise; ``"cpsat"`` runs
-        the full model for the whole budget.
+        ``"auto"`` picks the full CP-SAT model (``"cpsat"``) for small job shops, ``"hybrid"``
+        (the full model for 30% of the budget, then large-neighbourhood search) for small
+        problems with machine choice, and ``"lns"`` otherwise.
     energy_resolution_min
         Slot length, in minutes, at which the CP-SAT model prices energy (the checker always
         prices every minute). See :mod:`planner.scheduling.energy` for the error bound.

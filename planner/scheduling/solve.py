@@ -95,14 +95,22 @@ def _build(problem: Problem | ProblemData) -> ProblemData:
 
 
 def choose_strategy(data: ProblemData) -> str:
-    """``auto`` resolves to ``hybrid`` for small problems (the full CP-SAT model for 30% of
-    the budget, for its bound and a possible proof, then large-neighbourhood search) and to
-    ``lns`` beyond ``full_model_max_operations``."""
+    """What ``auto`` resolves to.
+
+    Up to ``full_model_max_operations`` operations (and a model of moderate size): the full
+    CP-SAT model for the whole budget when every operation has a single machine (a job shop:
+    there the full model beats neighbourhood search at this size, measured on Taillard), else
+    ``hybrid`` (the full model for 30% of the budget for its bound, then neighbourhood search,
+    which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``.
+    """
     chosen = data.settings.strategy
     if chosen != "auto":
         return chosen
     small = data.num_operations <= data.settings.full_model_max_operations
-    return "hybrid" if small and full_model_size(data) <= 20_000 else "lns"
+    if not small or full_model_size(data) > 20_000:
+        return "lns"
+    flexible = any(len(options) > 1 for options in data.op_options)
+    return "hybrid" if flexible else "cpsat"
 
 
 def full_model_size(data: ProblemData) -> int:
