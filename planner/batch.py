@@ -94,7 +94,7 @@ def is_complete(folder: Path) -> bool:
     if not status.is_file():
         return False
     try:
-        return json.loads(status.read_text()).get("status") == "ok"
+        return bool(json.loads(status.read_text()).get("status") == "ok")
     except (OSError, json.JSONDecodeError):
         return False
 

@@ -96,9 +96,9 @@ def period_demand(
         forecaster = make_forecaster(settings, horizon)
         forecast_frame = forecaster.forecast(frame, horizon, levels)
         for i, product in enumerate(products):
-            rows = forecast_frame[forecast_frame["unique_id"] == product.id]
+            steps_of = forecast_frame[forecast_frame["unique_id"] == product.id]
             level = quantile_column(_level(product))
-            for row in rows.to_dict(orient="records"):
+            for row in steps_of.to_dict(orient="records"):
                 start = pd.Timestamp(row["ds"])
                 stop = start + freq
                 shares = _shares(origin, start, stop, periods, working)
@@ -115,7 +115,8 @@ def period_demand(
         t = next((k for k, p in enumerate(periods) if due < p.end), len(periods) - 1)
         firm[index[order.product], t] += order.quantity
     demand = np.maximum(firm, forecast_share)
-    rows, demands = [], []
+    rows: list[dict[str, object]] = []
+    demands: list[Demand] = []
     for i, pid in enumerate(ids):
         for t, period in enumerate(periods):
             if demand[i, t] > 1e-9:

@@ -56,7 +56,7 @@ def explain_late_jobs(plan: Plan) -> list[dict[str, Any]]:
                 "reasons": reasons,
             }
         )
-    out.sort(key=lambda e: -e["tardiness_min"])
+    out.sort(key=lambda e: -int(str(e["tardiness_min"])))
     return out
 
 
@@ -80,7 +80,8 @@ def _binding_chain(
             chain.append(
                 {
                     "constraint": "routing",
-                    "text": f"{name} waits for its previous step {data.op_ids[p]} (ends {pred_end})",
+                    "text": f"{name} waits for its previous step {data.op_ids[p]} "
+                    f"(ends {pred_end})",
                 }
             )
             op = p
@@ -91,7 +92,8 @@ def _binding_chain(
             chain.append(
                 {
                     "constraint": "machine",
-                    "text": f"{name} waits for {machine}, busy with {data.job_ids[data.op_job[q]]}{extra}",
+                    "text": f"{name} waits for {machine}, busy with "
+                    f"{data.job_ids[data.op_job[q]]}{extra}",
                 }
             )
             op = q
@@ -118,8 +120,8 @@ def _binding_chain(
         chain.append(
             {
                 "constraint": "objective",
-                "text": f"{name} starts later than its constraints require: the plan trades this lateness "
-                "against energy cost or changeovers",
+                "text": f"{name} starts later than its constraints require: the plan trades "
+                "this lateness against energy cost or changeovers",
             }
         )
         break

@@ -331,11 +331,13 @@ def _with_due(jobs: list[Job], due: Mapping[tuple[str, str], tuple[int, float]])
             out.append(
                 job.model_copy(
                     update={
-                        "due": min(int(job.due or hit[0]), max(hit[0], int(job.release))),
+                        "due": min(
+                            _minutes(job.due, hit[0]), max(hit[0], _minutes(job.release, 0))
+                        ),
                         "weight": max(job.weight, hit[1]),
                     }
                 )
-            )  # type: ignore[arg-type]
+            )
     return out
 
 
@@ -377,12 +379,24 @@ def _jobs_from(
     )
 
 
+def _minutes(value: object, default: int) -> int:
+    """Job times built here are minutes; anything else falls back to ``default``."""
+    return int(value) if isinstance(value, int | float) else default
+
+
 def _pin(jobs: list[Job], previous: Plan, frozen: int) -> list[Job]:
     """Operations of the previous plan that started before ``frozen`` stay where they were."""
     started = previous.schedule[previous.schedule["start"] < frozen]
     where = {
-        (str(r.job), str(r.operation)): (str(r.machine), int(r.start)) for r in started.itertuples()
-    }  # type: ignore[call-overload]
+        (str(job), str(op)): (str(machine), int(start))
+        for job, op, machine, start in zip(
+            started["job"],
+            started["operation"],
+            started["machine"],
+            started["start"].to_numpy(int),
+            strict=True,
+        )
+    }
     out = []
     for job in jobs:
         ops = []
@@ -455,14 +469,14 @@ def _assemble(
     }
     assert result.kpis is not None
     kpis["schedule"] = result.kpis.model_dump()
-    jobs = schedule.groupby("job").agg(end=("end", "max"))
+    ends = schedule.groupby("job")["end"].max().to_dict()
     on_time = [
-        int(jobs.loc[job_id, "end"]) <= due
+        int(ends[job_id]) <= due
         for job_id, due in zip(data.job_ids, data.job_due, strict=True)
         if due is not None
     ]
     kpis["service"] = {
-        "jobs": len(jobs),
+        "jobs": len(ends),
         "operations": len(schedule),
         "on_time_jobs_pct": round(100 * sum(on_time) / max(1, len(on_time)), 2),
         "orders": len(s.demand.orders),

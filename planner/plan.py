@@ -81,6 +81,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     clean = frame.astype(object).where(frame.notna(), None)
     return [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
         for row in clean.to_dict(orient="records")
     ]

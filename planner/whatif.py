@@ -60,7 +60,8 @@ def apply_change(raw: dict[str, Any], change: Any) -> dict[str, Any]:
             raise InvalidInputError(issues, "change")
         return out
     if isinstance(change, Mapping):
-        return merge_patch(raw, change)
+        patched: dict[str, Any] = merge_patch(raw, change)
+        return patched
     raise InvalidInputError(
         [InputIssue("change", "a change is a merge-patch object or a list of named edits")],
         "change",

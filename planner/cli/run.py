@@ -129,7 +129,8 @@ def _print_summary(result: Any, out: Path) -> None:
     console = Console()
     console.print(table)
     console.print(
-        f"outputs in {out}/ (plan.json, schedule.csv, lots.csv, forecast.csv, kpis.json, gantt.html, energy.html)"
+        f"outputs in {out}/ (plan.json, schedule.csv, lots.csv, forecast.csv, kpis.json, "
+        "gantt.html, energy.html)"
     )
 
 

@@ -48,7 +48,7 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
     if len(setups):
         fig.add_trace(
             go.Bar(
-                base=at(setups["setup_start"]) if base is None else at(setups["setup_start"]),
+                base=at(setups["setup_start"]),
                 x=_length(setups["setup_start"], setups["start"], base),
                 y=setups["machine"],
                 orientation="h",

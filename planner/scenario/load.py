@@ -29,7 +29,8 @@ class LoadedScenario:
 
     def raw(self) -> dict[str, Any]:
         """The scenario as plain JSON data (for merge patches and reports)."""
-        return json.loads(self.scenario.model_dump_json(exclude_defaults=False))
+        data: dict[str, Any] = json.loads(self.scenario.model_dump_json(exclude_defaults=False))
+        return data
 
 
 def load_scenario(

@@ -1,0 +1,105 @@
+"""End to end on a small scenario: forecast -> lots -> schedule -> check, the API's shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.check import check
+
+SMALL = Path(__file__).parent / "data" / "small" / "scenario.yaml"
+
+
+@pytest.fixture(scope="module")
+def small_plan() -> planner.Plan:
+    return planner.plan(SMALL)
+
+
+def test_plan_end_to_end(small_plan: planner.Plan) -> None:
+    p = small_plan
+    assert p.feasible
+    assert check(p.data, p.result.assignment).feasible  # type: ignore[arg-type]
+    assert {"job", "operation", "machine", "start", "end", "setup_before", "start_time"} <= set(
+        p.schedule.columns
+    )
+    assert {"product", "period", "quantity", "inventory", "shortage", "demand"} <= set(
+        p.lots.columns
+    )
+    assert {"product", "period", "forecast", "orders", "demand", "safety_stock"} <= set(
+        p.forecast.columns
+    )
+    # the firm order consumes the forecast in its period
+    row = p.forecast[(p.forecast["product"] == "A0") & (p.forecast["period"] == "2024-03-05")].iloc[
+        0
+    ]
+    assert row["demand"] == max(row["orders"], row["forecast"])
+    assert row["orders"] == 80
+    # no demand on days without shifts
+    assert (p.forecast[p.forecast["period"] == "2024-03-06"]["forecast"] > 0).all()
+    # KPIs come from the checker
+    assert p.kpis["schedule"] == p.result.kpis.model_dump()  # type: ignore[union-attr]
+    assert p.kpis["service"]["operations"] == len(p.schedule)
+    # every planned unit is scheduled: jobs' quantities add up to the lots
+    jobs = p.schedule.drop_duplicates("job")
+    assert len(jobs) == p.kpis["service"]["jobs"]
+
+
+def test_to_json_and_explain(small_plan: planner.Plan) -> None:
+    payload = json.loads(small_plan.to_json())
+    assert {"kpis", "schedule", "lots", "forecast", "explanations"} <= set(payload)
+    assert isinstance(small_plan.explain(), list)
+
+
+def test_late_jobs_are_explained() -> None:
+    raw = planner.load_scenario(SMALL).raw()
+    raw["demand"]["orders"].append(
+        {
+            "id": "RUSH",
+            "product": "A1",
+            "quantity": 900,
+            "due": "2024-03-04T12:00:00+01:00",
+            "priority": 5,
+        }
+    )
+    p = planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent))
+    late = p.explain()
+    assert late, "a 900-unit order due at noon on day one must be late"
+    for entry in late:
+        assert entry["tardiness_min"] > 0
+        assert entry["reasons"]
+        assert entry["binding"] and set(entry["binding"]) <= {
+            "routing",
+            "machine",
+            "calendar",
+            "release",
+            "peak_power",
+            "objective",
+        }
+    assert any(
+        "capacity of the routing" in r or "waits for" in r for e in late for r in e["reasons"]
+    )
+
+
+def test_rescheduling_keeps_started_operations(small_plan: planner.Plan) -> None:
+    frozen = 24 * 60 + 6 * 60 + 120  # Tuesday 08:00 local = minutes from Monday 00:00 local
+    again = planner.plan(SMALL, previous_plan=small_plan, frozen_until=frozen)
+    before = small_plan.schedule.set_index(["job", "operation"])
+    after = again.schedule.set_index(["job", "operation"])
+    started = before[before["start"] < frozen]
+    assert len(started) > 0
+    for key, row in started.iterrows():
+        assert after.loc[key, "machine"] == row["machine"]
+        assert after.loc[key, "start"] == row["start"]
+    stability = again.kpis["stability"]
+    assert stability["compared_operations"] == len(before)
+    assert stability["new_operations"] == 0 and stability["dropped_operations"] == 0
+
+
+def test_warm_start_from_a_previous_plan(small_plan: planner.Plan) -> None:
+    again = planner.plan(SMALL, previous_plan=small_plan)
+    assert again.feasible
+    assert "stability" in again.kpis
+    assert again.kpis["stability"]["moved_operations"] >= 0
