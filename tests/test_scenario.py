@@ -132,3 +132,37 @@ def test_calendar_periods_and_shifts() -> None:
     off = off_shift_windows(scenario.factory.calendar, start, end)
     assert off[0] == (0, 360)  # 00:00-06:00 local
     assert off[1] == (1320, 1440 + 360)  # 22:00 to 06:00 next day
+
+
+ROOT = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "default" / "scenario.yaml", *sorted((ROOT / "batch").glob("*.yaml"))],
+    ids=lambda p: p.stem,
+)
+def test_shipped_scenarios_load(path: Path) -> None:
+    loaded = load_scenario(path)
+    assert loaded.scenario.products
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "whatif").glob("*.json")), ids=lambda p: p.stem)
+def test_shipped_changes_apply(path: Path) -> None:
+    from planner.whatif import apply_change, load_change
+
+    base = load_scenario(ROOT / "default" / "scenario.yaml")
+    raw = apply_change(base.raw(), load_change(path))
+    assert load_scenario(raw, base_dir=base.base_dir).scenario.name == "default"
+
+
+def test_default_factory_matches_its_description() -> None:
+    s = load_scenario(ROOT / "default" / "scenario.yaml").scenario
+    groups = {m.group for m in s.factory.machines}
+    families = {p.family for p in s.products}
+    assert 10 <= len(s.factory.machines) <= 15 and 4 <= len(groups) <= 5
+    assert len(s.products) == 20 and 4 <= len(families) <= 6
+    assert any(len(step.machines) > 1 for p in s.products for step in p.routing)
+    assert len(s.factory.calendar.shifts) == 2 and s.factory.calendar.maintenance
+    assert s.tariff is not None and "DE-LU_2024" in s.tariff.prices_csv
+    assert s.demand.orders
