@@ -21,14 +21,36 @@ def makespan_lower_bound(data: ProblemData) -> int:
     for o, options in enumerate(data.op_options):
         key = tuple(sorted(m for m, _ in options))
         load[key] = load.get(key, 0) + shortest[o]
-    machine_sets = list(load)
     best_load = 0
-    for key in machine_sets:
+    for key in load:
         # every operation whose machines all lie in this set must run on it
         members = set(key)
         total = sum(v for k, v in load.items() if members.issuperset(k))
-        best_load = max(best_load, -(-total // len(key)))
+        best_load = max(best_load, _time_to_deliver(data, key, total))
     return max(path, best_load)
+
+
+def _time_to_deliver(data: ProblemData, machines: tuple[int, ...], work: int) -> int:
+    """Earliest ``T`` by which ``machines`` together offer ``work`` minutes of available time
+    (their calendars' unavailability removed)."""
+    if work <= 0:
+        return 0
+    # available minutes of the set grow piecewise linearly; walk the breakpoints
+    events: list[tuple[int, int]] = []
+    for m in machines:
+        for a, b in data.unavailable[m]:
+            events.append((a, -1))
+            events.append((b, +1))
+    events.sort()
+    rate, t, done = len(machines), 0, 0
+    for moment, change in events:
+        if moment > t and rate > 0:
+            if done + rate * (moment - t) >= work:
+                return t + -(-(work - done) // rate)
+            done += rate * (moment - t)
+        t = max(t, moment)
+        rate += change
+    return t + -(-(work - done) // max(1, rate))
 
 
 def objective_lower_bound(data: ProblemData) -> float | None:

@@ -44,3 +44,31 @@ def test_every_rule_handles_setups_calendars_power(rule: str) -> None:
         for active in (False, True):
             report = check(data, dispatch(data, rule, window=window, active=active))
             assert report.feasible, report.summary()
+
+
+def test_calendar_aware_load_bound() -> None:
+    from planner.model import Problem
+    from planner.scheduling.bounds import makespan_lower_bound
+
+    # two machines share 300 minutes of work; one is off 0-100: by T they offer 2T - 100
+    problem = Problem.from_dict(
+        {
+            "machines": [{"id": "A", "unavailable": [{"start": 0, "end": 100}]}, {"id": "B"}],
+            "jobs": [
+                {
+                    "id": f"J{k}",
+                    "operations": [
+                        {
+                            "id": "o",
+                            "machines": [
+                                {"machine": "A", "duration": 100},
+                                {"machine": "B", "duration": 100},
+                            ],
+                        }
+                    ],
+                }
+                for k in range(3)
+            ],
+        }
+    )
+    assert makespan_lower_bound(problem.build()) == 200

@@ -1,0 +1,108 @@
+"""Scaling benchmark: synthetic factories with setups and calendars, 1k to 100k operations.
+
+Each problem (``planner.io.synthetic``: flexible routings over machine groups, sequence-
+dependent setups, two shifts a day and weekly maintenance) minimises the makespan. For each
+size this records the time to the first feasible schedule, and the gap to the lower bound
+(the longer of the longest routing and the calendar-aware load of each machine set) after 10 s
+and after 60 s of search, plus peak memory. Each run is a separate process.
+
+    python benchmarks/scaling.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SIZES = {"1k": (100, 20, 10), "10k": (1000, 100, 10), "100k": (5000, 200, 20)}
+
+
+def one(size: str, limit: float, seed: int) -> dict[str, object]:
+    from planner.io.synthetic import synthetic_problem
+    from planner.scheduling import solve
+    from planner.scheduling.bounds import makespan_lower_bound
+
+    jobs, machines, ops = SIZES[size]
+    started = time.perf_counter()
+    problem = synthetic_problem(jobs, machines, ops, seed=seed, energy=False, due_dates=False)
+    problem = problem.model_copy(
+        update={
+            "objective": problem.objective.model_copy(update={"makespan": 1.0, "setup_time": 0.0})
+        }
+    )
+    data = problem.build()
+    build_s = time.perf_counter() - started
+    bound = makespan_lower_bound(data)
+    result = solve(data, time_limit=limit, workers=2, seed=seed)
+    first = result.progress[0] if result.progress else None
+    return {
+        "size": size,
+        "operations": data.num_operations,
+        "machines": data.num_machines,
+        "time_limit_s": limit,
+        "build_s": round(build_s, 2),
+        "first_feasible_s": round(first.time_s, 2) if first else None,
+        "first_makespan": first.objective if first else None,
+        "makespan": result.objective,
+        "lower_bound": bound,
+        "gap_pct": round(100 * (result.objective - bound) / bound, 2) if result.objective else None,
+        "feasible": result.feasible,
+        "runtime_s": round(result.runtime_s, 2),
+        "peak_memory_mb": round(result.peak_memory_mb, 1),
+        "strategy": result.strategy,
+        "lns_iterations": result.stats.get("lns_iterations"),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1k,10k,100k")
+    parser.add_argument("--limits", default="10,60")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(one(args.one[0], float(args.one[1]), args.seed)))
+        return
+    rows = []
+    for size in args.sizes.split(","):
+        for limit in args.limits.split(","):
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", size, limit, "--seed", str(args.seed)],
+                capture_output=True,
+                text=True,
+                timeout=float(limit) * 4 + 600,
+            )
+            if done.returncode != 0:
+                rows.append(
+                    {
+                        "size": size,
+                        "time_limit_s": float(limit),
+                        "error": done.stderr.strip().splitlines()[-1],
+                    }
+                )
+            else:
+                rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), flush=True)
+    table = pd.DataFrame(rows)
+    out = HERE / "results" / "scaling"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".md").write_text(
+        "# Scaling (synthetic, setups and calendars, makespan)\n\n"
+        + table.to_markdown(index=False)
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
