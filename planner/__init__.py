@@ -6,27 +6,46 @@ The public API::
     plan = planner.plan("scenarios/default/scenario.yaml", time_limit=30)
     plan.schedule, plan.lots, plan.forecast, plan.kpis, plan.explain(), plan.to_json()
 
-Lower-level entry points: :func:`planner.scheduling.solve` for a scheduling problem,
+Lower-level entry points: :func:`planner.solve` for a scheduling problem,
 :func:`planner.lotsizing.solve_lots` for lot sizing, :func:`planner.whatif.whatif` for
 what-if comparisons, :func:`planner.batch.run_batch` for many scenarios.
+
+Names are loaded on first use, so ``import planner.model`` stays light (no solver, no torch).
 """
 
-from planner.check import check
-from planner.model import InvalidInputError, Problem
-from planner.pipeline import plan
-from planner.plan import Plan
-from planner.scenario import Scenario, load_scenario
-from planner.scheduling import Result, solve
+from __future__ import annotations
 
-__all__ = [
-    "InvalidInputError",
-    "Plan",
-    "Problem",
-    "Result",
-    "Scenario",
-    "check",
-    "load_scenario",
-    "plan",
-    "solve",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planner.check import check
+    from planner.model import InvalidInputError, Problem
+    from planner.pipeline import plan
+    from planner.plan import Plan
+    from planner.scenario import Scenario, load_scenario
+    from planner.scheduling import Result, solve
+
+_EXPORTS = {
+    "check": "planner.check",
+    "InvalidInputError": "planner.model",
+    "Problem": "planner.model",
+    "plan": "planner.pipeline",
+    "Plan": "planner.plan",
+    "Scenario": "planner.scenario",
+    "load_scenario": "planner.scenario",
+    "Result": "planner.scheduling",
+    "solve": "planner.scheduling",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

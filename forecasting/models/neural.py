@@ -53,6 +53,9 @@ class NeuralConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     calibrate: bool = True
+    transform: str = "auto"
+    """``"log"`` learns on ``log(y / scale)`` (relative errors), ``"none"`` on ``y / scale``;
+    ``"auto"`` takes the log when every value is positive and the head is quantile."""
     refit_epochs: int = 3
     recent_windows: float = 0.0
     """Half of each epoch's windows end within the last ``recent_windows * horizon`` points."""
@@ -169,7 +172,8 @@ class _Windows:
 
 def _window(
     series: Array, cut: int, input_size: int, horizon: int
-) -> tuple[Array, Array, Array, Array, float]:
+) -> tuple[Array, Array, Array, Array]:
+    """Raw input and target of one window ending its input at ``cut`` (left-padded, masked)."""
     start = max(0, cut - input_size)
     past = series[start:cut]
     values = np.zeros(input_size)
@@ -182,10 +186,28 @@ def _window(
     target_mask = np.zeros(horizon)
     target[: len(future)] = future
     target_mask[: len(future)] = 1.0
-    scale = float(np.abs(past).mean()) if len(past) else 0.0
-    if not scale > 0:
-        scale = 1.0
-    return values / scale, mask, target / scale, target_mask, scale
+    return values, mask, target, target_mask
+
+
+def _normalise(
+    values: Array, mask: Array, target: Array, target_mask: Array, log: bool
+) -> _Windows:
+    """Scale each window by the mean absolute value of its observed input; with ``log``, work
+    on ``log(y / scale)`` (for positive series: errors become relative)."""
+    counted = mask.sum(axis=1)
+    scale = (np.abs(values) * mask).sum(axis=1) / np.maximum(counted, 1)
+    scale = np.where(scale > 0, scale, 1.0)
+    if log:
+        tiny = 1e-6 * scale[:, None]
+        v = np.log(np.maximum(values, tiny) / scale[:, None]) * mask
+        t = np.log(np.maximum(target, tiny) / scale[:, None]) * target_mask
+        return _Windows(v, mask, t, target_mask, scale)
+    return _Windows(values / scale[:, None], mask, target / scale[:, None], target_mask, scale)
+
+
+def _stack(rows: list[tuple[Array, Array, Array, Array]], log: bool) -> _Windows:
+    v, m, t, tm = (np.stack(x) for x in zip(*rows, strict=True))
+    return _normalise(v, m, t, tm, log)
 
 
 class _Sampler:
@@ -219,7 +241,7 @@ class _Sampler:
             cuts.append(picked)
         return np.concatenate(rows), np.concatenate(cuts)
 
-    def windows(self, rows: Array, cuts: Array) -> _Windows:
+    def windows(self, rows: Array, cuts: Array, log: bool) -> _Windows:
         offsets = np.arange(self.input_size)
         idx = cuts[:, None] + offsets[None, :]  # input occupies padded [cut, cut + L)
         values = self.values[rows[:, None], idx]
@@ -227,15 +249,7 @@ class _Sampler:
         tidx = cuts[:, None] + self.input_size + np.arange(self.horizon)[None, :]
         target = self.values[rows[:, None], tidx]
         target_mask = self.mask[rows[:, None], tidx]
-        counted = mask.sum(axis=1)
-        scale = np.abs(values).sum(axis=1) / np.maximum(counted, 1)
-        scale = np.where(scale > 0, scale, 1.0)
-        return _Windows(values / scale[:, None], mask, target / scale[:, None], target_mask, scale)
-
-
-def _stack(rows: list[tuple[Array, Array, Array, Array, float]]) -> _Windows:
-    v, m, t, tm, s = zip(*rows, strict=True)
-    return _Windows(np.stack(v), np.stack(m), np.stack(t), np.stack(tm), np.asarray(s))
+        return _normalise(values, mask, target, target_mask, log)
 
 
 class NeuralForecaster(Forecaster):
@@ -288,6 +302,7 @@ class NeuralForecaster(Forecaster):
         )
         self.members: list[_Network] = []
         self.shift: QuantileShift | None = None
+        self._log = False
         self.history: dict[str, Any] = {}
 
     # -- the Forecaster interface ---------------------------------------------------------------
@@ -302,6 +317,14 @@ class NeuralForecaster(Forecaster):
         if cfg.horizon < 1:
             raise InvalidInputError(
                 [InputIssue("horizon", "set the horizon the model learns (e.g. horizon=18)")]
+            )
+        positive = all(len(v) and v.min() > 0 for v in panel.values)
+        self._log = cfg.transform == "log" or (
+            cfg.transform == "auto" and positive and cfg.distribution == "quantile"
+        )
+        if self._log and cfg.distribution == "negbin":
+            raise InvalidInputError(
+                [InputIssue("transform", "the count head needs transform='none'")]
             )
         threads = cfg.threads or torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -345,7 +368,8 @@ class NeuralForecaster(Forecaster):
         preds, scales = [], None
         for net in self.members:
             windows = _stack(
-                [_window(v, len(v), net.input_size, cfg.horizon) for v in self.panel.values]
+                [_window(v, len(v), net.input_size, cfg.horizon) for v in self.panel.values],
+                self._log,
             )
             preds.append(self._run(net, windows))
             scales = windows.scale
@@ -353,7 +377,7 @@ class NeuralForecaster(Forecaster):
         grid = np.sort(np.median(np.stack(preds), axis=0), axis=-1)
         if self.shift is not None:
             grid = self.shift.apply(grid, np.ones_like(scales))
-        grid = grid * scales[:, None, None]
+        grid = (np.exp(grid) if self._log else grid) * scales[:, None, None]
         levels = np.asarray(self._levels())
         out = np.empty((grid.shape[0], horizon, len(quantiles)))
         for k, q in enumerate(quantiles):
@@ -393,7 +417,7 @@ class NeuralForecaster(Forecaster):
                 holdout_rows.append(_window(v, len(v) - horizon, input_size, horizon))
             else:
                 train_series.append(v)
-        holdout = _stack(holdout_rows) if holdout_rows else None
+        holdout = _stack(holdout_rows, self._log) if holdout_rows else None
         outputs = 2 if cfg.distribution == "negbin" else len(cfg.quantile_grid)
         net = _Network(input_size, horizon, outputs, cfg)
         optimiser = torch.optim.Adam(
@@ -406,9 +430,10 @@ class NeuralForecaster(Forecaster):
         log: dict[str, Any] = {"input_size": input_size, "seed": seed, "val_loss": []}
         loss = torch.zeros(())
         for epoch in range(cfg.max_epochs):
-            batch = sampler.windows(
-                *sampler.cuts(rng, cfg.windows_per_series, recent=int(cfg.recent_windows * horizon))
+            rows, cuts = sampler.cuts(
+                rng, cfg.windows_per_series, recent=int(cfg.recent_windows * horizon)
             )
+            batch = sampler.windows(rows, cuts, self._log)
             order = rng.permutation(len(batch.scale))
             net.train()
             for first in range(0, len(order), cfg.batch_size):
@@ -462,7 +487,8 @@ class NeuralForecaster(Forecaster):
         net.train()
         recent = int(cfg.recent_windows * cfg.horizon)
         for _ in range(cfg.refit_epochs):
-            batch = full.windows(*full.cuts(rng, cfg.windows_per_series, recent=recent))
+            rows, cuts = full.cuts(rng, cfg.windows_per_series, recent=recent)
+            batch = full.windows(rows, cuts, self._log)
             order = rng.permutation(len(batch.scale))
             for first in range(0, len(order), cfg.batch_size):
                 idx = order[first : first + cfg.batch_size]
@@ -502,6 +528,7 @@ class NeuralForecaster(Forecaster):
                 "members": [net.state_dict() for net in self.members],
                 "input_sizes": [net.input_size for net in self.members],
                 "shift": None if self.shift is None else asdict(self.shift),
+                "log": self._log,
                 "history": json.loads(json.dumps(self.history, default=str)),
             },
             path,
@@ -525,6 +552,7 @@ class NeuralForecaster(Forecaster):
             shift = state["shift"]
             model.shift = QuantileShift(tuple(shift["quantiles"]), tuple(shift["shifts"]))
         model.history = state["history"]
+        model._log = bool(state.get("log", False))
         return model
 
     def with_history(self, history: Any) -> Self:

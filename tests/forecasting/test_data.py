@@ -47,3 +47,14 @@ def test_unreadable_dates_and_bad_quantiles() -> None:
     )
     with pytest.raises(InvalidInputError, match="strictly between 0 and 1"):
         SeasonalNaive(season=2).forecast(ok, 2, (0.5, 1.5))
+
+
+def test_packages_import_on_their_own() -> None:
+    import subprocess
+    import sys
+
+    for module in ("forecasting.models.neural", "planner.model", "planner.cli"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr

@@ -1,0 +1,140 @@
+"""Default-factory benchmarks: the energy/lateness trade-off, and warm against cold what-ifs.
+
+``pareto``: plans the default week with the energy weight at 0, 0.25, 1, 4 and 16 (lateness
+and changeover weights fixed) and records energy cost, end of the last operation, weighted
+tardiness and changeovers, all from the checker.
+
+``whatif``: for a machine breakdown, plans the variant cold (from scratch) and warm (from the
+base plan, as ``planner whatif`` does), same budget, and reports how fast each reaches its
+quality.
+
+    python benchmarks/factory.py pareto --time-limit 20
+    python benchmarks/factory.py whatif --time-limit 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import planner
+from planner.whatif import apply_change, load_change
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT = ROOT / "scenarios" / "default" / "scenario.yaml"
+
+
+def pareto(time_limit: float, weights: list[float]) -> pd.DataFrame:
+    base = planner.load_scenario(DEFAULT)
+    rows = []
+    for weight in weights:
+        raw = base.raw()
+        raw["objective"]["energy_cost"] = weight
+        started = time.perf_counter()
+        result = planner.plan(
+            planner.load_scenario(raw, base_dir=base.base_dir), time_limit=time_limit
+        )
+        k = result.kpis["schedule"]
+        rows.append(
+            {
+                "energy_weight": weight,
+                "energy_cost_usd": round(k["energy_cost"], 2),
+                "energy_kwh": round(k["energy_kwh"], 1),
+                "end_of_last_operation_h": round(k["makespan"] / 60, 1),
+                "weighted_tardiness": k["total_weighted_tardiness"],
+                "late_jobs": k["late_jobs"],
+                "changeover_min": k["total_setup_time"],
+                "peak_kw": k["peak_power_kw"],
+                "runtime_s": round(time.perf_counter() - started, 1),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    table = pd.DataFrame(rows)
+    _write(
+        table,
+        "factory_pareto",
+        f"Energy against lateness on the default factory ({time_limit:.0f} s sequencing)",
+    )
+    return table
+
+
+def _reach(result: Any, target: float) -> float | None:
+    """Seconds into the final sequencing run until the objective was within 1% of ``target``."""
+    for event in result.result.progress:
+        if event.objective <= target * 1.01 + 1e-9:
+            return round(event.time_s, 2)
+    return None
+
+
+def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
+    base_loaded = planner.load_scenario(DEFAULT)
+    base = planner.plan(base_loaded, time_limit=time_limit)
+    raw = apply_change(base_loaded.raw(), load_change(change_file))
+    variant = planner.load_scenario(raw, base_dir=base_loaded.base_dir)
+    rows = []
+    for mode in ("cold", "warm"):
+        started = time.perf_counter()
+        result = planner.plan(
+            variant, time_limit=time_limit, previous_plan=base if mode == "warm" else None
+        )
+        rows.append(
+            {
+                "mode": mode,
+                "runtime_s": round(time.perf_counter() - started, 1),
+                "first_objective": round(result.result.progress[0].objective, 2)
+                if result.result.progress
+                else None,
+                "final_objective": round(result.result.objective or 0.0, 2),
+                "moved_operations": result.kpis.get("stability", {}).get("moved_operations"),
+                "result": result,
+            }
+        )
+    best = min(r["final_objective"] for r in rows)
+    for row in rows:
+        row["s_to_within_1pct_of_best"] = _reach(row.pop("result"), best)
+        print(json.dumps(row), flush=True)
+    table = pd.DataFrame(rows)
+    _write(
+        table,
+        "factory_whatif",
+        f"What-if ({change_file.name}): warm start against a cold run, {time_limit:.0f} s sequencing",
+    )
+    return table
+
+
+def _write(table: pd.DataFrame, name: str, title: str) -> None:
+    out = HERE / "results" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".md").write_text(f"# {title}\n\n" + table.to_markdown(index=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=("pareto", "whatif"))
+    parser.add_argument("--time-limit", type=float, default=20.0)
+    parser.add_argument("--weights", default="0,0.25,1,4,16")
+    parser.add_argument(
+        "--change", type=Path, default=ROOT / "scenarios" / "whatif" / "machine_breakdown.json"
+    )
+    args = parser.parse_args(argv)
+    if args.what == "pareto":
+        print(
+            pareto(args.time_limit, [float(w) for w in args.weights.split(",")]).to_string(
+                index=False
+            )
+        )
+    else:
+        print(whatif_timing(args.time_limit, args.change).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
