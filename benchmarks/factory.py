@@ -100,11 +100,8 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
         row["s_to_within_1pct_of_best"] = _reach(row.pop("result"), best)
         print(json.dumps(row), flush=True)
     table = pd.DataFrame(rows)
-    _write(
-        table,
-        "factory_whatif",
-        f"What-if ({change_file.name}): warm start against a cold run, {time_limit:.0f} s sequencing",
-    )
+    title = f"What-if ({change_file.name}): warm start against a cold run, {time_limit:.0f} s"
+    _write(table, "factory_whatif", title)
     return table
 
 

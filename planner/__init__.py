@@ -38,7 +38,17 @@ _EXPORTS = {
     "solve": "planner.scheduling",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "InvalidInputError",
+    "Plan",
+    "Problem",
+    "Result",
+    "Scenario",
+    "check",
+    "load_scenario",
+    "plan",
+    "solve",
+]
 __version__ = "0.1.0"
 
 
