@@ -27,6 +27,8 @@ from torch import nn
 from forecasting.calibrate import QuantileShift, fit_shift
 from forecasting.data import Panel
 from forecasting.models.base import Array, Forecaster
+from forecasting.models.network import Network, negbin_nll, negbin_quantiles, pinball_loss
+from forecasting.models.windows import Sampler, Windows, stack, window
 from planner.model.errors import InputIssue, InvalidInputError
 
 GRID = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
@@ -70,186 +72,6 @@ class NeuralConfig:
         base = max(2 * self.horizon, 2 * self.season, 8)
         options = (base, max(8, int(1.5 * base)), max(8, base // 2 + self.season))
         return tuple(options[k % len(options)] for k in range(self.ensemble))
-
-
-class _Block(nn.Module):
-    def __init__(
-        self, inputs: int, hidden: int, layers: int, backcast: int, forecast: int, dropout: float
-    ) -> None:
-        super().__init__()
-        stack: list[nn.Module] = []
-        width = inputs
-        for _ in range(layers):
-            stack += [nn.Linear(width, hidden), nn.ReLU()]
-            if dropout:
-                stack.append(nn.Dropout(dropout))
-            width = hidden
-        self.body = nn.Sequential(*stack)
-        self.backcast = nn.Linear(hidden, backcast)
-        self.forecast = nn.Linear(hidden, forecast)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(x)
-        return self.backcast(h), self.forecast(h)
-
-
-class _Network(nn.Module):
-    """Residual stack: each block sees the input minus earlier backcasts, forecasts add up."""
-
-    def __init__(self, input_size: int, horizon: int, outputs: int, cfg: NeuralConfig) -> None:
-        super().__init__()
-        self.input_size, self.horizon, self.outputs = input_size, horizon, outputs
-        self.blocks = nn.ModuleList(
-            _Block(
-                2 * input_size, cfg.hidden, cfg.layers, input_size, horizon * outputs, cfg.dropout
-            )
-            for _ in range(cfg.blocks)
-        )
-
-    def forward(self, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        residual = values
-        total = torch.zeros(values.shape[0], self.horizon * self.outputs, device=values.device)
-        for block in self.blocks:
-            back, fore = block(torch.cat([residual, mask], dim=1))
-            residual = (residual - back) * mask
-            total = total + fore
-        return total.view(-1, self.horizon, self.outputs)
-
-
-def _pinball(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, levels: torch.Tensor
-) -> torch.Tensor:
-    diff = target.unsqueeze(-1) - pred
-    loss = torch.maximum(levels * diff, (levels - 1) * diff)
-    weights = mask.unsqueeze(-1)
-    return (loss * weights).sum() / (weights.sum() * len(levels)).clamp(min=1)
-
-
-def _negbin_nll(
-    out: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor
-) -> torch.Tensor:
-    mu = nn.functional.softplus(out[..., 0]) * scale[:, None] + 1e-6
-    alpha = nn.functional.softplus(out[..., 1]) + 1e-4
-    r = 1.0 / alpha
-    y = target * scale[:, None]
-    log_p = (
-        torch.lgamma(y + r)
-        - torch.lgamma(r)
-        - torch.lgamma(y + 1)
-        + r * torch.log(r / (r + mu))
-        + y * torch.log(mu / (r + mu))
-    )
-    return -(log_p * mask).sum() / mask.sum().clamp(min=1)
-
-
-def _negbin_quantiles(mu: Array, alpha: Array, levels: tuple[float, ...]) -> Array:
-    """Quantiles of NB(mean ``mu``, dispersion ``alpha``) by summing the pmf."""
-    r = 1.0 / alpha
-    top = int(np.ceil(np.max(mu + 12 * np.sqrt(mu + alpha * mu**2)))) + 2
-    k = torch.arange(top, dtype=torch.float64)
-    mu_t = torch.as_tensor(mu, dtype=torch.float64).unsqueeze(-1)
-    r_t = torch.as_tensor(r, dtype=torch.float64).unsqueeze(-1)
-    log_pmf = (
-        torch.lgamma(k + r_t)
-        - torch.lgamma(r_t)
-        - torch.lgamma(k + 1)
-        + r_t * torch.log(r_t / (r_t + mu_t))
-        + k * torch.log(mu_t / (r_t + mu_t))
-    )
-    cdf = torch.cumsum(torch.exp(log_pmf), dim=-1).numpy()
-    out = np.stack([(cdf < q).sum(axis=-1) for q in levels], axis=-1).astype(np.float64)
-    return out
-
-
-@dataclass
-class _Windows:
-    values: Array
-    mask: Array
-    target: Array
-    target_mask: Array
-    scale: Array
-
-
-def _window(
-    series: Array, cut: int, input_size: int, horizon: int
-) -> tuple[Array, Array, Array, Array]:
-    """Raw input and target of one window ending its input at ``cut`` (left-padded, masked)."""
-    start = max(0, cut - input_size)
-    past = series[start:cut]
-    values = np.zeros(input_size)
-    mask = np.zeros(input_size)
-    if len(past):
-        values[-len(past) :] = past
-        mask[-len(past) :] = 1.0
-    future = series[cut : cut + horizon]
-    target = np.zeros(horizon)
-    target_mask = np.zeros(horizon)
-    target[: len(future)] = future
-    target_mask[: len(future)] = 1.0
-    return values, mask, target, target_mask
-
-
-def _normalise(
-    values: Array, mask: Array, target: Array, target_mask: Array, log: bool
-) -> _Windows:
-    """Scale each window by the mean absolute value of its observed input; with ``log``, work
-    on ``log(y / scale)`` (for positive series: errors become relative)."""
-    counted = mask.sum(axis=1)
-    scale = (np.abs(values) * mask).sum(axis=1) / np.maximum(counted, 1)
-    scale = np.where(scale > 0, scale, 1.0)
-    if log:
-        tiny = 1e-6 * scale[:, None]
-        v = np.log(np.maximum(values, tiny) / scale[:, None]) * mask
-        t = np.log(np.maximum(target, tiny) / scale[:, None]) * target_mask
-        return _Windows(v, mask, t, target_mask, scale)
-    return _Windows(values / scale[:, None], mask, target / scale[:, None], target_mask, scale)
-
-
-def _stack(rows: list[tuple[Array, Array, Array, Array]], log: bool) -> _Windows:
-    v, m, t, tm = (np.stack(x) for x in zip(*rows, strict=True))
-    return _normalise(v, m, t, tm, log)
-
-
-class _Sampler:
-    """All training windows of a set of series, cut by fancy indexing (no Python loop)."""
-
-    def __init__(self, series: list[Array], input_size: int, horizon: int) -> None:
-        self.input_size, self.horizon = input_size, horizon
-        width = input_size + max((len(v) for v in series), default=0) + horizon
-        self.values = np.zeros((len(series), width))
-        self.mask = np.zeros((len(series), width))
-        for i, v in enumerate(series):
-            self.values[i, input_size : input_size + len(v)] = v
-            self.mask[i, input_size : input_size + len(v)] = 1.0
-        self.lengths = np.array([len(v) for v in series])
-
-    def cuts(
-        self, rng: np.random.Generator, per_series: int, recent: int = 0
-    ) -> tuple[Array, Array]:
-        """Random cut points (end of input) per series, from 1 to length-1; with ``recent``,
-        half of them among the last ``recent`` cuts."""
-        rows, cuts = [], []
-        for i, n in enumerate(self.lengths):
-            if n < 2:
-                continue
-            k = min(per_series, n - 1)
-            picked = rng.choice(np.arange(1, n), size=k, replace=False)
-            if recent:
-                lo = max(1, n - recent)
-                picked[: k // 2] = rng.integers(lo, n, size=k // 2)
-            rows.append(np.full(k, i))
-            cuts.append(picked)
-        return np.concatenate(rows), np.concatenate(cuts)
-
-    def windows(self, rows: Array, cuts: Array, log: bool) -> _Windows:
-        offsets = np.arange(self.input_size)
-        idx = cuts[:, None] + offsets[None, :]  # input occupies padded [cut, cut + L)
-        values = self.values[rows[:, None], idx]
-        mask = self.mask[rows[:, None], idx]
-        tidx = cuts[:, None] + self.input_size + np.arange(self.horizon)[None, :]
-        target = self.values[rows[:, None], tidx]
-        target_mask = self.mask[rows[:, None], tidx]
-        return _normalise(values, mask, target, target_mask, log)
 
 
 class NeuralForecaster(Forecaster):
@@ -300,7 +122,7 @@ class NeuralForecaster(Forecaster):
             time_budget_s=time_budget_s,
             **options,
         )
-        self.members: list[_Network] = []
+        self.members: list[Network] = []
         self.shift: QuantileShift | None = None
         self._log = False
         self.history: dict[str, Any] = {}
@@ -367,8 +189,8 @@ class NeuralForecaster(Forecaster):
             )
         preds, scales = [], None
         for net in self.members:
-            windows = _stack(
-                [_window(v, len(v), net.input_size, cfg.horizon) for v in self.panel.values],
+            windows = stack(
+                [window(v, len(v), net.input_size, cfg.horizon) for v in self.panel.values],
                 self._log,
             )
             preds.append(self._run(net, windows))
@@ -386,7 +208,7 @@ class NeuralForecaster(Forecaster):
 
     # -- training ---------------------------------------------------------------------------
 
-    def _run(self, net: _Network, w: _Windows) -> Array:
+    def _run(self, net: Network, w: Windows) -> Array:
         """Normalised quantiles ``[series, horizon, level]`` of a window batch."""
         net.eval()
         with torch.no_grad():
@@ -398,14 +220,14 @@ class NeuralForecaster(Forecaster):
         if self.config.distribution == "negbin":
             mu = np.log1p(np.exp(out_np[..., 0])) * w.scale[:, None] + 1e-6
             alpha = np.log1p(np.exp(out_np[..., 1])) + 1e-4
-            quantiles: Array = _negbin_quantiles(mu, alpha, self._levels()) / w.scale[:, None, None]
+            quantiles: Array = negbin_quantiles(mu, alpha, self._levels()) / w.scale[:, None, None]
             return quantiles
         normalised: Array = out_np
         return normalised
 
     def _train_member(
         self, panel: Panel, input_size: int, seed: int, budget: float | None
-    ) -> tuple[_Network, dict[str, Any], tuple[Array, Array, Array, Array] | None]:
+    ) -> tuple[Network, dict[str, Any], tuple[Array, Array, Array, Array] | None]:
         cfg = self.config
         rng = np.random.default_rng(seed)
         torch.manual_seed(seed)
@@ -414,19 +236,19 @@ class NeuralForecaster(Forecaster):
         for v in panel.values:
             if len(v) > horizon + 2:
                 train_series.append(v[:-horizon])
-                holdout_rows.append(_window(v, len(v) - horizon, input_size, horizon))
+                holdout_rows.append(window(v, len(v) - horizon, input_size, horizon))
             else:
                 train_series.append(v)
-        holdout = _stack(holdout_rows, self._log) if holdout_rows else None
+        holdout = stack(holdout_rows, self._log) if holdout_rows else None
         outputs = 2 if cfg.distribution == "negbin" else len(cfg.quantile_grid)
-        net = _Network(input_size, horizon, outputs, cfg)
+        net = Network(input_size, horizon, outputs, cfg)
         optimiser = torch.optim.Adam(
             net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
         )
         levels = torch.as_tensor(cfg.quantile_grid, dtype=torch.float32)
         best_loss, best_state, stale, epochs = math.inf, copy.deepcopy(net.state_dict()), 0, 0
         started = time.perf_counter()
-        sampler = _Sampler(train_series, input_size, horizon)
+        sampler = Sampler(train_series, input_size, horizon)
         log: dict[str, Any] = {"input_size": input_size, "seed": seed, "val_loss": []}
         loss = torch.zeros(())
         for epoch in range(cfg.max_epochs):
@@ -473,7 +295,7 @@ class NeuralForecaster(Forecaster):
 
     def _refit(
         self,
-        net: _Network,
+        net: Network,
         optimiser: torch.optim.Optimizer,
         panel: Panel,
         input_size: int,
@@ -481,7 +303,7 @@ class NeuralForecaster(Forecaster):
         levels: torch.Tensor,
     ) -> None:
         cfg = self.config
-        full = _Sampler(list(panel.values), input_size, cfg.horizon)
+        full = Sampler(list(panel.values), input_size, cfg.horizon)
         for group in optimiser.param_groups:
             group["lr"] = cfg.learning_rate * 0.3
         net.train()
@@ -499,7 +321,7 @@ class NeuralForecaster(Forecaster):
                 optimiser.step()
 
     def _loss(
-        self, net: _Network, w: _Windows, idx: npt.NDArray[np.int64], levels: torch.Tensor
+        self, net: Network, w: Windows, idx: npt.NDArray[np.int64], levels: torch.Tensor
     ) -> torch.Tensor:
         values = torch.as_tensor(w.values[idx], dtype=torch.float32)
         mask = torch.as_tensor(w.mask[idx], dtype=torch.float32)
@@ -507,12 +329,12 @@ class NeuralForecaster(Forecaster):
         target_mask = torch.as_tensor(w.target_mask[idx], dtype=torch.float32)
         out = net(values, mask)
         if self.config.distribution == "negbin":
-            return _negbin_nll(
+            return negbin_nll(
                 out, target, target_mask, torch.as_tensor(w.scale[idx], dtype=torch.float32)
             )
-        return _pinball(out, target, target_mask, levels)
+        return pinball_loss(out, target, target_mask, levels)
 
-    def _validation_loss(self, net: _Network, w: _Windows, levels: torch.Tensor) -> float:
+    def _validation_loss(self, net: Network, w: Windows, levels: torch.Tensor) -> float:
         net.eval()
         with torch.no_grad():
             return float(self._loss(net, w, np.arange(len(w.scale), dtype=np.int64), levels))
@@ -545,7 +367,7 @@ class NeuralForecaster(Forecaster):
         outputs = 2 if model.config.distribution == "negbin" else len(model.config.quantile_grid)
         model.members = []
         for size, weights in zip(state["input_sizes"], state["members"], strict=True):
-            net = _Network(size, model.config.horizon, outputs, model.config)
+            net = Network(size, model.config.horizon, outputs, model.config)
             net.load_state_dict(weights)
             model.members.append(net)
         if state["shift"] is not None:
