@@ -81,19 +81,6 @@ def run_m3(ensemble: int, seed: int) -> pd.DataFrame:
     train = _fix_years(pd.read_csv(DATA / "m3_monthly_train.csv.gz"))
     test = _fix_years(pd.read_csv(DATA / "m3_monthly_test.csv.gz"))
     rows = []
-    started = time.perf_counter()
-    model = NeuralForecaster(horizon=18, season=12, ensemble=ensemble, seed=seed)
-    ours = model.fit(train).predict(18, (0.1, 0.5, 0.9))
-    ours_s = time.perf_counter() - started
-    rows.append(
-        {
-            "method": f"planner neural (ensemble {ensemble})",
-            **_point_scores(test, train, ours, "q50"),
-            "runtime_s": round(ours_s, 1),
-            "measured_here": True,
-        }
-    )
-    print(json.dumps(rows[-1]), flush=True)
     ets, ets_s = _statsforecast(train, 18, [AutoETS(season_length=12)])
     rows.append(
         {
@@ -114,6 +101,24 @@ def run_m3(ensemble: int, seed: int) -> pd.DataFrame:
         }
     )
     print(json.dumps(rows[-1]), flush=True)
+    # our training budget: at most 1.8x what AutoETS took in this run (inference comes on top)
+    budget = 1.8 * ets_s
+    started = time.perf_counter()
+    model = NeuralForecaster(
+        horizon=18, season=12, ensemble=ensemble, seed=seed, time_budget_s=budget
+    )
+    ours = model.fit(train).predict(18, (0.1, 0.5, 0.9))
+    ours_s = time.perf_counter() - started
+    rows.insert(
+        0,
+        {
+            "method": f"planner neural (ensemble {ensemble})",
+            **_point_scores(test, train, ours, "q50"),
+            "runtime_s": round(ours_s, 1),
+            "measured_here": True,
+        },
+    )
+    print(json.dumps(rows[0]), flush=True)
     original = pd.read_csv(DATA / "m3_monthly_original_forecasts.csv.gz")
     steps = test.copy()
     steps["h"] = steps.groupby("unique_id").cumcount() + 1

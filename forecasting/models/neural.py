@@ -276,8 +276,8 @@ class NeuralForecaster(Forecaster):
                 stale += 1
                 if stale >= cfg.patience:
                     break
-            if budget is not None and time.perf_counter() - started > budget:
-                break
+            if budget is not None and time.perf_counter() - started > 0.85 * budget:
+                break  # leave the rest of the member's budget for the refit
         net.load_state_dict(best_state)
         log.update(
             epochs=epochs,
@@ -290,7 +290,8 @@ class NeuralForecaster(Forecaster):
             held = (pred, holdout.target, holdout.target_mask, np.ones(len(holdout.scale)))
             if cfg.refit_epochs:
                 # the holdout was only a yardstick: learn from the latest data too, gently
-                self._refit(net, optimiser, panel, input_size, rng, levels)
+                deadline = None if budget is None else started + budget
+                self._refit(net, optimiser, panel, input_size, rng, levels, deadline)
         return net, log, held
 
     def _refit(
@@ -301,6 +302,7 @@ class NeuralForecaster(Forecaster):
         input_size: int,
         rng: np.random.Generator,
         levels: torch.Tensor,
+        deadline: float | None,
     ) -> None:
         cfg = self.config
         full = Sampler(list(panel.values), input_size, cfg.horizon)
@@ -309,6 +311,8 @@ class NeuralForecaster(Forecaster):
         net.train()
         recent = int(cfg.recent_windows * cfg.horizon)
         for _ in range(cfg.refit_epochs):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             rows, cuts = full.cuts(rng, cfg.windows_per_series, recent=recent)
             batch = full.windows(rows, cuts, self._log)
             order = rng.permutation(len(batch.scale))

@@ -64,3 +64,22 @@ def test_evaluate_frames() -> None:
     scores = evaluate(forecast, actual, history, season=1)
     assert scores["coverage"] == pytest.approx(0.5)
     assert scores["mase"] == pytest.approx(0.5 / 2.0)
+
+
+def test_rolling_origin_backtest() -> None:
+    from forecasting.backtest import rolling_origin
+    from forecasting.models import SeasonalNaive
+    from tests.forecasting.conftest import seasonal_panel
+
+    history = seasonal_panel(series=4, length=48)
+    table = rolling_origin(
+        lambda: SeasonalNaive(season=12), history, horizon=6, origins=3, season=12
+    )
+    assert list(table["origin"]) == [0, 1, 2]
+    # origins 6 periods apart, the last one leaves exactly the horizon to score
+    cutoffs = list(table["cutoff"])
+    assert cutoffs == sorted(cutoffs)
+    last = history["ds"].max()
+    assert cutoffs[-1] == last - pd.DateOffset(months=6)
+    assert (table["series"] == 4).all()
+    assert table[["smape", "mase", "scaled_pinball", "coverage"]].notna().all().all()
