@@ -257,16 +257,7 @@ class NeuralForecaster(Forecaster):
             rows, cuts = sampler.cuts(
                 rng, cfg.windows_per_series, recent=int(cfg.recent_windows * horizon)
             )
-            batch = sampler.windows(rows, cuts, self._log)
-            order = rng.permutation(len(batch.scale))
-            net.train()
-            for first in range(0, len(order), cfg.batch_size):
-                idx = order[first : first + cfg.batch_size]
-                loss = self._loss(net, batch, idx, levels)
-                optimiser.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                optimiser.step()
+            loss = self._epoch(net, optimiser, sampler.windows(rows, cuts, self._log), rng, levels)
             epochs = epoch + 1
             val = (
                 self._validation_loss(net, holdout, levels) if holdout is not None else float(loss)
@@ -310,21 +301,33 @@ class NeuralForecaster(Forecaster):
         full = Sampler(list(panel.values), input_size, cfg.horizon)
         for group in optimiser.param_groups:
             group["lr"] = cfg.learning_rate * 0.3
-        net.train()
         recent = int(cfg.recent_windows * cfg.horizon)
         for _ in range(cfg.refit_epochs):
             if deadline is not None and time.perf_counter() > deadline:
                 break
             rows, cuts = full.cuts(rng, cfg.windows_per_series, recent=recent)
-            batch = full.windows(rows, cuts, self._log)
-            order = rng.permutation(len(batch.scale))
-            for first in range(0, len(order), cfg.batch_size):
-                idx = order[first : first + cfg.batch_size]
-                loss = self._loss(net, batch, idx, levels)
-                optimiser.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                optimiser.step()
+            self._epoch(net, optimiser, full.windows(rows, cuts, self._log), rng, levels)
+
+    def _epoch(
+        self,
+        net: Network,
+        optimiser: torch.optim.Optimizer,
+        batch: Windows,
+        rng: np.random.Generator,
+        levels: torch.Tensor,
+    ) -> torch.Tensor:
+        """One pass over ``batch`` in shuffled mini-batches; returns the last loss."""
+        net.train()
+        order = rng.permutation(len(batch.scale))
+        loss = torch.zeros(())
+        for first in range(0, len(order), self.config.batch_size):
+            idx = order[first : first + self.config.batch_size]
+            loss = self._loss(net, batch, idx, levels)
+            optimiser.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimiser.step()
+        return loss
 
     def _loss(
         self, net: Network, w: Windows, idx: npt.NDArray[np.int64], levels: torch.Tensor

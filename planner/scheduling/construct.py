@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -43,6 +43,60 @@ def default_rule(data: ProblemData) -> str:
     """ATCS when tardiness is weighted and jobs have due dates, else MWKR."""
     has_due = any(d is not None for d in data.job_due)
     return "atcs" if data.objective.weighted_tardiness > 0 and has_due else "mwkr"
+
+
+class _Draft:
+    """A schedule under construction: placements so far, machine states, ready times."""
+
+    def __init__(self, data: ProblemData) -> None:
+        n = data.num_operations
+        self.data = data
+        self.placer = Placer(data)
+        self.machine = np.full(n, -1, dtype=np.int64)
+        self.start = np.zeros(n, dtype=np.int64)
+        self.end = np.zeros(n, dtype=np.int64)
+        self.setup = np.zeros(n, dtype=np.int64)
+        self.ready = [data.job_release[data.op_job[o]] for o in range(n)]
+        self.waiting = [len(p) for p in data.op_predecessors]
+        self.done = [False] * n
+
+    def assign(self, o: int, machine: int, start: int, setup: int) -> list[int]:
+        """Place ``o``; returns the operations this makes ready."""
+        data = self.data
+        d = data.durations[o][machine]
+        self.machine[o], self.start[o], self.end[o], self.setup[o] = (
+            machine,
+            start,
+            start + d,
+            setup,
+        )
+        self.placer.place(machine, data.op_family[o], start, d)
+        self.done[o] = True
+        freed = []
+        for s in data.op_successors[o]:
+            self.ready[s] = max(self.ready[s], start + d)
+            self.waiting[s] -= 1
+            if self.waiting[s] == 0 and not self.done[s]:
+                freed.append(s)
+        return freed
+
+    def place_pinned(self) -> None:
+        """Pinned operations first, in start order: they block their machines up to their end."""
+        data = self.data
+        for t, o in sorted((p[1], o) for o, p in enumerate(data.op_pinned) if p is not None):
+            m = data.op_pinned[o][0]  # type: ignore[index]
+            self.assign(o, m, t, self.placer.setup_for(m, data.op_family[o]))
+
+    def ready_operations(self) -> list[int]:
+        return [
+            o for o in range(self.data.num_operations) if self.waiting[o] == 0 and not self.done[o]
+        ]
+
+    def schedule(self) -> Schedule:
+        return Schedule(self.machine, self.start, self.end, self.setup)
+
+
+Priority = Callable[[int, float], float]
 
 
 def dispatch(
@@ -72,52 +126,27 @@ def dispatch(
     rule = rule or default_rule(data)
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
-    n = data.num_operations
-    placer = Placer(data)
-    machine = np.full(n, -1, dtype=np.int64)
-    start = np.zeros(n, dtype=np.int64)
-    end = np.zeros(n, dtype=np.int64)
-    setup = np.zeros(n, dtype=np.int64)
-    ready = [data.job_release[data.op_job[o]] for o in range(n)]
-    waiting = [len(p) for p in data.op_predecessors]
-    succ = data.op_successors
-    work = remaining_work(data)
-    mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
-    slack_window = window * mean_duration
-
-    def release(o: int) -> list[int]:
-        freed = []
-        for s in succ[o]:
-            ready[s] = max(ready[s], int(end[o]))
-            waiting[s] -= 1
-            if waiting[s] == 0:
-                freed.append(s)
-        return freed
-
-    # pinned operations first, in start order; they block their machines up to their end
-    pinned = sorted((p[1], o) for o, p in enumerate(data.op_pinned) if p is not None)
-    done = [False] * n
-    for t, o in pinned:
-        m = data.op_pinned[o][0]  # type: ignore[index]
-        d = data.durations[o][m]
-        machine[o], start[o], end[o] = m, t, t + d
-        setup[o] = placer.setup_for(m, data.op_family[o])
-        placer.place(m, data.op_family[o], t, d)
-        done[o] = True
-    for _, o in pinned:
-        release(o)
-
-    priority = _priorities(data, rule, work)
+    draft = _Draft(data)
+    draft.place_pinned()
+    priority = _priorities(data, rule, remaining_work(data))
     if active:
-        _active(data, placer, priority, ready, waiting, done, release, (machine, start, end, setup))
-        return Schedule(machine, start, end, setup)
+        _active(draft, priority)
+    else:
+        mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
+        _non_delay(draft, priority, window * mean_duration)
+    return draft.schedule()
+
+
+def _non_delay(draft: _Draft, priority: Priority, slack_window: float) -> None:
+    """Repeatedly the operation that can start first (near-ties by priority), on the machine
+    where it completes first."""
+    data, placer, ready = draft.data, draft.placer, draft.ready
     heap: list[tuple[float, float, int]] = []
-    for o in range(n):
-        if waiting[o] == 0 and not done[o]:
-            heapq.heappush(heap, (_estimate(data, placer, o, ready[o]), -priority(o, 0), o))
+    for o in draft.ready_operations():
+        heapq.heappush(heap, (_estimate(data, placer, o, ready[o]), -priority(o, 0), o))
     while heap:
         key, _, o = heapq.heappop(heap)
-        if done[o]:
+        if draft.done[o]:
             continue
         est = _estimate(data, placer, o, ready[o])
         if est > key:
@@ -128,7 +157,7 @@ def dispatch(
             candidates: list[tuple[int, float]] = [(o, est)]
             while heap and heap[0][0] <= est + slack_window and len(candidates) < 16:
                 k2, _, o2 = heapq.heappop(heap)
-                if not done[o2]:
+                if not draft.done[o2]:
                     candidates.append((o2, max(k2, _estimate(data, placer, o2, ready[o2]))))
             best = max(candidates, key=lambda c: (priority(c[0], c[1]), -c[1], -c[0]))
             for other, other_est in candidates:
@@ -136,22 +165,14 @@ def dispatch(
                     heapq.heappush(heap, (other_est, -priority(other, other_est), other))
             o = best[0]
         m, t, s = _best_machine(data, placer, o, ready[o])
-        d = data.durations[o][m]
-        machine[o], start[o], end[o], setup[o] = m, t, t + d, s
-        placer.place(m, data.op_family[o], t, d)
-        done[o] = True
-        for freed in release(o):
-            if not done[freed]:
-                est2 = _estimate(data, placer, freed, ready[freed])
-                heapq.heappush(heap, (est2, -priority(freed, est2), freed))
-    return Schedule(machine, start, end, setup)
+        for freed in draft.assign(o, m, t, s):
+            est2 = _estimate(data, placer, freed, ready[freed])
+            heapq.heappush(heap, (est2, -priority(freed, est2), freed))
 
 
-def _active(  # type: ignore[no-untyped-def]
-    data: ProblemData, placer: Placer, priority, ready, waiting, done, release, out
-) -> None:
+def _active(draft: _Draft, priority: Priority) -> None:
     """Giffler-Thompson active schedule generation (see :func:`dispatch`)."""
-    machine, start, end, setup = out
+    data, placer, ready = draft.data, draft.placer, draft.ready
     ready_on: list[set[int]] = [set() for _ in range(data.num_machines)]
     heap: list[tuple[int, int]] = []
 
@@ -167,12 +188,11 @@ def _active(  # type: ignore[no-untyped-def]
             ready_on[m].add(o)
         heapq.heappush(heap, (completion(o)[0], o))
 
-    for o in range(data.num_operations):
-        if waiting[o] == 0 and not done[o]:
-            enqueue(o)
+    for o in draft.ready_operations():
+        enqueue(o)
     while heap:
         key, o = heapq.heappop(heap)
-        if done[o]:
+        if draft.done[o]:
             continue
         finish, m_star = completion(o)
         if finish > key:
@@ -185,18 +205,13 @@ def _active(  # type: ignore[no-untyped-def]
             est = max(ready[q], placer.free_at[m_star] + placer.setup_for(m_star, family))
             if est < finish:
                 candidates.append((priority(q, est), -est, -q))
-        _, _, neg = max(candidates)
-        chosen = -neg
+        chosen = -max(candidates)[2]
         d = data.durations[chosen][m_star]
         t, s = placer.earliest(m_star, data.op_family[chosen], d, ready[chosen])
-        machine[chosen], start[chosen], end[chosen], setup[chosen] = m_star, t, t + d, s
-        placer.place(m_star, data.op_family[chosen], t, d)
-        done[chosen] = True
         for m, _ in data.op_options[chosen]:
             ready_on[m].discard(chosen)
-        for freed in release(chosen):
-            if not done[freed]:
-                enqueue(freed)
+        for freed in draft.assign(chosen, m_star, t, s):
+            enqueue(freed)
 
 
 def _estimate(data: ProblemData, placer: Placer, o: int, ready: int) -> int:
@@ -286,44 +301,27 @@ def dispatch_in_order(
     finishes first. Repairs a previous plan into a feasible warm start for a changed problem.
     """
     n = data.num_operations
-    placer = Placer(data)
-    machine = np.full(n, -1, dtype=np.int64)
-    start = np.zeros(n, dtype=np.int64)
-    end = np.zeros(n, dtype=np.int64)
-    setup = np.zeros(n, dtype=np.int64)
+    draft = _Draft(data)
+    draft.place_pinned()
     rank = {o: k for k, o in enumerate(order)}
-    pending = sorted(range(n), key=lambda o: (rank.get(o, n + o), o))
-    for o, pin in enumerate(data.op_pinned):
-        if pin is not None:
-            m, t = pin
-            d = data.durations[o][m]
-            machine[o], start[o], end[o] = m, t, t + d
-            setup[o] = placer.setup_for(m, data.op_family[o])
-            placer.place(m, data.op_family[o], t, d)
-    placed = {o for o in range(n) if data.op_pinned[o] is not None}
-    waiting = [o for o in pending if o not in placed]
+    waiting = sorted(
+        (o for o in range(n) if not draft.done[o]), key=lambda o: (rank.get(o, n + o), o)
+    )
     while waiting:
-        progressed = False
         rest = []
         for o in waiting:
-            if any(p not in placed for p in data.op_predecessors[o]):
+            if draft.waiting[o] > 0:
                 rest.append(o)
                 continue
-            ready = max(
-                [data.job_release[data.op_job[o]], *(int(end[p]) for p in data.op_predecessors[o])]
-            )
             hint = machine_hint[o]
             if hint is not None and hint in data.durations[o]:
-                m = hint
-                t, s = placer.earliest(m, data.op_family[o], data.durations[o][m], ready)
+                t, s = draft.placer.earliest(
+                    hint, data.op_family[o], data.durations[o][hint], draft.ready[o]
+                )
+                draft.assign(o, hint, t, s)
             else:
-                m, t, s = _best_machine(data, placer, o, ready)
-            d = data.durations[o][m]
-            machine[o], start[o], end[o], setup[o] = m, t, t + d, s
-            placer.place(m, data.op_family[o], t, d)
-            placed.add(o)
-            progressed = True
-        waiting = rest
-        if not progressed:  # pragma: no cover - routings are acyclic
+                draft.assign(o, *_best_machine(data, draft.placer, o, draft.ready[o]))
+        if len(rest) == len(waiting):  # pragma: no cover - routings are acyclic
             break
-    return Schedule(machine, start, end, setup)
+        waiting = rest
+    return draft.schedule()

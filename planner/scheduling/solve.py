@@ -245,44 +245,33 @@ class _Run:
         data = self.data
         runtime = time.perf_counter() - self.started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        if report is None or not report.feasible:
-            return Result(
-                termination=termination
-                if termination is not Termination.TIME_LIMIT or report is None
-                else Termination.UNKNOWN,
-                solution_status=SolutionStatus.NO_SOLUTION,
-                objective=None,
-                best_bound=bound,
-                runtime_s=runtime,
-                schedule=None,
-                kpis=None,
-                report=report,
-                strategy=strategy,
-                progress=tuple(self.tracker.events),
-                peak_memory_mb=peak,
-                stats=self.stats,
-                data=data,
+        solved = report is not None and report.feasible
+        status = SolutionStatus.NO_SOLUTION
+        objective = None
+        if solved:
+            assert report is not None
+            objective = report.kpis.objective
+            exact_energy = data.settings.energy_resolution_min == 1 or not (
+                data.objective.energy_cost > 0 and data.has_energy
             )
-        objective = report.kpis.objective
-        exact_energy = data.settings.energy_resolution_min == 1 or not (
-            data.objective.energy_cost > 0 and data.has_energy
-        )
-        proved = termination is Termination.OPTIMAL or (
-            bound is not None and objective <= bound + 1e-9
-        )
-        if proved and termination is Termination.TIME_LIMIT:
-            termination = Termination.OPTIMAL
-        status = SolutionStatus.OPTIMAL if proved and exact_energy else SolutionStatus.FEASIBLE
+            proved = termination is Termination.OPTIMAL or (
+                bound is not None and objective <= bound + 1e-9
+            )
+            if proved and termination is Termination.TIME_LIMIT:
+                termination = Termination.OPTIMAL
+            status = SolutionStatus.OPTIMAL if proved and exact_energy else SolutionStatus.FEASIBLE
+        elif termination is Termination.TIME_LIMIT and report is not None:
+            termination = Termination.UNKNOWN  # it stopped with a plan the checker rejected
         return Result(
             termination=termination,
             solution_status=status,
             objective=objective,
             best_bound=bound,
             runtime_s=runtime,
-            schedule=schedule.to_frame(data),
-            kpis=report.kpis,
+            schedule=schedule.to_frame(data) if solved else None,
+            kpis=report.kpis if solved and report is not None else None,
             report=report,
-            assignment=schedule,
+            assignment=schedule if solved else None,
             strategy=strategy,
             progress=tuple(self.tracker.events),
             peak_memory_mb=peak,
