@@ -10,6 +10,7 @@ import numpy as np
 
 from planner.lotsizing.formulation import RawSolution, coefficients, native_stdout_silenced
 from planner.lotsizing.model import LotSizingData
+from planner.lotsizing.start import greedy_start
 
 INF = highspy.kHighsInf
 
@@ -180,6 +181,15 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("random_seed", int(seed))
+    start = greedy_start(data, coefficients(data))
+    if start is not None:
+        values = np.zeros(h.getNumCol())
+        for name, array in start.items():
+            values[index[name].ravel()] = array.ravel()
+        solution = highspy.HighsSolution()
+        solution.col_value = list(values)
+        solution.value_valid = True
+        h.setSolution(solution)
     started = time.perf_counter()
     h.run()
     solve_s = time.perf_counter() - started

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from planner.model.data import ProblemData
+from planner.scheduling.timeline import earliest_fit
 
 
 def makespan_lower_bound(data: ProblemData) -> int:
-    """Max of the longest routing path (from release) and the average load of interchangeable
-    machines: a valid lower bound on the makespan, ignoring setups and calendars."""
+    """A valid lower bound on the makespan, ignoring setups: the longest routing path (each
+    operation alone in the plant, on its best machine and within that machine's calendar), and
+    the time each set of interchangeable machines needs for the work only it can do, given
+    its calendars."""
     shortest = [min(d for _, d in options) for options in data.op_options]
+    window_ends = [[e for _, e in w] for w in data.unavailable]
     earliest_end = [0] * data.num_operations
     for o in data.topological_order:
         ready = max(
             [data.job_release[data.op_job[o]], *(earliest_end[p] for p in data.op_predecessors[o])]
         )
-        earliest_end[o] = ready + shortest[o]
+        # alone in the plant: the best eligible machine's calendar still applies
+        earliest_end[o] = min(
+            earliest_fit(data.unavailable[m], window_ends[m], ready, 0, d) + d
+            for m, d in data.op_options[o]
+        )
     path = max(earliest_end, default=0)
     # operations whose eligible machines form the same set load that set together
     load: dict[tuple[int, ...], int] = {}

@@ -230,3 +230,60 @@ def test_invalid_data_lists_every_problem() -> None:
         "safety_stock.A",
     } <= paths
     assert plan.termination.value == "invalid_input"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["backlog", "lost_sales"]))
+def test_the_starting_plan_is_feasible(seed: int, shortage: str) -> None:
+    from planner.lotsizing.formulation import coefficients
+    from planner.lotsizing.start import greedy_start
+
+    rng = np.random.default_rng(seed)
+    products = [
+        product(
+            f"P{i}",
+            unit=float(rng.choice([0.5, 1.0, 2.0])),
+            setup_minutes=float(rng.choice([0, 15, 30])),
+            setup_cost=float(rng.integers(10, 500)),
+            holding_cost=float(rng.choice([0.5, 1, 3])),
+            min_batch=float(rng.choice([0, 20])),
+            max_batch=float(rng.choice([150, 400])),
+            batch_multiple=float(rng.choice([5, 10])) if rng.random() < 0.5 else None,
+            initial_inventory=float(rng.integers(0, 30)),
+        )
+        for i in range(4)
+    ]
+    demand = {
+        (f"P{i}", t): float(rng.integers(0, 150)) for i, t in itertools.product(range(4), range(6))
+    }
+    data = problem(
+        products,
+        6,
+        float(rng.choice([200, 400, 800])),
+        demand,
+        shortage=shortage,
+        safety_stock={"P1": 15.0},
+    ).build()
+    c = coefficients(data)
+    start = greedy_start(data, c)
+    assert start is not None
+    x, y = start["x"], start["y"]
+    load = x.T @ data.unit_minutes + y.T @ data.setup_minutes
+    assert (load <= data.capacity + 1e-6).all()
+    assert (x <= c.big_m + 1e-6).all()
+    for i, spec in enumerate(products):
+        made = x[i][x[i] > 1e-9]
+        assert (made >= spec["min_batch"] - 1e-9).all()
+        if spec["batch_multiple"]:
+            assert np.allclose(
+                made / spec["batch_multiple"], np.round(made / spec["batch_multiple"])
+            )
+    # the MILP accepts it: its optimum is never worse than the start
+    plan = solve_lots(data, time_limit=10)
+    cost = (
+        (c.setup_cost * y).sum()
+        + (c.holding * start["inv"]).sum()
+        + (c.shortage * start["short"]).sum()
+        + c.penalty * start["ss"].sum()
+    )
+    assert plan.objective is not None and plan.objective <= cost + 1e-6

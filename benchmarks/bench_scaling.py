@@ -6,7 +6,7 @@ size this records the time to the first feasible schedule, and the gap to the lo
 (the longer of the longest routing and the calendar-aware load of each machine set) after 10 s
 and after 60 s of search, plus peak memory. Each run is a separate process.
 
-    python benchmarks/scaling.py
+    python benchmarks/bench_scaling.py
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ one after the other on the same machine, each in its own process. Each result is
 the planner's independent checker (PyJobShop's schedule too) and its gap to the best known
 upper bound (``bounds.json``) is recorded.
 
-    python benchmarks/scheduling.py --sets taillard --time-limit 60 --workers 2
+    python benchmarks/bench_scheduling.py --sets taillard --time-limit 60 --workers 2
 
 Writes ``results/scheduling_<tag>.csv`` (one row per instance and solver; a rerun skips rows
 already there) and ``results/scheduling_<tag>.md`` (per-instance table and per-set summary).

@@ -8,7 +8,7 @@ capacity that makes the resource about 85% loaded, setups included.
 For each size the model is built in Pyomo and directly in highspy (both timed, in this run),
 then solved with HiGHS through the highspy build:
 
-    python benchmarks/lotsizing.py --time-limit 60
+    python benchmarks/bench_lotsizing.py --time-limit 60
 """
 
 from __future__ import annotations

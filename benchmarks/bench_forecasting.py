@@ -9,8 +9,8 @@ quantiles 0.1 .. 0.9, coverage of the 80% interval, and an inventory simulation 
 stock is raised to the forecast's quantile at the service level; fill rate against average
 stock) for the zero forecast, seasonal naive, TSB, AutoETS and our model.
 
-    python benchmarks/forecasting.py m3
-    python benchmarks/forecasting.py carparts
+    python benchmarks/bench_forecasting.py m3
+    python benchmarks/bench_forecasting.py carparts
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ tardiness and changeovers, all from the checker.
 base plan, as ``planner whatif`` does), same budget, and reports how fast each reaches its
 quality.
 
-    python benchmarks/factory.py pareto --time-limit 20
-    python benchmarks/factory.py whatif --time-limit 20
+    python benchmarks/bench_factory.py pareto --time-limit 20
+    python benchmarks/bench_factory.py whatif --time-limit 20
 """
 
 from __future__ import annotations
