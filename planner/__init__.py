@@ -19,19 +19,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from planner.check import check
     from planner.model import InvalidInputError, Problem
     from planner.pipeline import plan
-    from planner.plan import Plan
+    from planner.plans import Plan
     from planner.scenario import Scenario, load_scenario
     from planner.scheduling import Result, solve
 
 _EXPORTS = {
-    "check": "planner.check",
     "InvalidInputError": "planner.model",
     "Problem": "planner.model",
     "plan": "planner.pipeline",
-    "Plan": "planner.plan",
+    "Plan": "planner.plans",
     "Scenario": "planner.scenario",
     "load_scenario": "planner.scenario",
     "Result": "planner.scheduling",
@@ -44,7 +42,6 @@ __all__ = [
     "Problem",
     "Result",
     "Scenario",
-    "check",
     "load_scenario",
     "plan",
     "solve",

@@ -18,7 +18,7 @@ from planner.model.data import ProblemData
 from planner.schedule import Schedule
 
 if TYPE_CHECKING:
-    from planner.plan import Plan
+    from planner.plans import Plan
 
 MAX_CHAIN = 6
 

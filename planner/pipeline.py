@@ -26,7 +26,7 @@ from planner.model import EnergyTariff, Job, Machine, Pinned, Problem, Unavailab
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.products import Product
 from planner.model.time import as_utc
-from planner.plan import Plan
+from planner.plans import Plan
 from planner.scenario import LoadedScenario, Scenario, load_scenario
 from planner.scenario.calendar import (
     horizon_bounds,
@@ -141,6 +141,7 @@ def plan(
             else int(frozen_until)
         )
         lot_plan = previous_plan.lot_plan
+        lot_capacity = previous_plan.lot_capacity
         jobs = _pin(
             _jobs_from(previous_plan, products, periods, due, lead, split), previous_plan, frozen
         )
@@ -165,6 +166,7 @@ def plan(
             lambda jobs: schedule(_with_due(jobs, due)),
             release_lead=lead,
             max_operation_minutes=split,
+            start_capacity=None if previous_plan is None else previous_plan.lot_capacity,
             rounds=rounds,
             lot_time_limit=s.lot_sizing.time_limit_s,
             backend=s.lot_sizing.backend,
@@ -172,6 +174,7 @@ def plan(
         )
         final = outcome.final
         lot_plan = final.plan
+        lot_capacity = final.capacity
         if final.result is None:
             raise InvalidInputError(
                 [
@@ -194,7 +197,7 @@ def plan(
             )
     timings["plan_and_schedule"] = round(time.perf_counter() - mark, 3)
     timings["total"] = round(time.perf_counter() - started, 3)
-    return _assemble(
+    assembled = _assemble(
         s,
         loaded,
         start,
@@ -208,6 +211,8 @@ def plan(
         timings,
         throughput,
     )
+    assembled.lot_capacity = lot_capacity
+    return assembled
 
 
 # -- building blocks ------------------------------------------------------------------------

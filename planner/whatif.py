@@ -22,7 +22,7 @@ import pandas as pd
 
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.pipeline import ScenarioLike, plan
-from planner.plan import Plan
+from planner.plans import Plan
 from planner.scenario import load_scenario
 
 EDITS = ("machine_down", "demand", "rush_order", "tariff", "extra_shift")

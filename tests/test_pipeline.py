@@ -103,3 +103,11 @@ def test_warm_start_from_a_previous_plan(small_plan: planner.Plan) -> None:
     assert again.feasible
     assert "stability" in again.kpis
     assert again.kpis["stability"]["moved_operations"] >= 0
+
+
+def test_top_level_api_names() -> None:
+    import planner.check  # submodules must not shadow the API's functions
+    import planner.plans
+
+    assert callable(planner.plan) and callable(planner.solve) and callable(planner.load_scenario)
+    assert planner.Plan is planner.plans.Plan

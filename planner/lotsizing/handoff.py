@@ -300,12 +300,16 @@ def plan_with_feedback(
     mip_gap: float = 1e-4,
     release_lead: int = 0,
     max_operation_minutes: int | None = None,
+    start_capacity: np.ndarray | None = None,
 ) -> FeedbackOutcome:
     """Lot sizing, scheduling, and re-planning with the achieved capacity until no period
     overflows or ``rounds`` passes are done."""
     data = problem.build()
     outcome = FeedbackOutcome()
     capacity = data.capacity.copy()
+    if start_capacity is not None and start_capacity.shape == capacity.shape:
+        # continue from what an earlier run learned about achievable capacity
+        capacity = np.minimum(capacity, start_capacity)
     for _ in range(rounds):
         plan = solve_lots(
             data.with_capacity(capacity),

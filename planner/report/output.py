@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from planner.plan import Plan
+from planner.plans import Plan
 
 FILES = (
     "plan.json",

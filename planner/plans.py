@@ -43,6 +43,8 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
     horizon_start: str = ""
     lot_plan: Any = None
+    lot_capacity: Any = None
+    """Capacity per period and machine group that lot sizing assumed in the final round."""
 
     @property
     def feasible(self) -> bool:
