@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("dataset", choices=("m3", "carparts"))
-    parser.add_argument("--ensemble", type=int, default=3)
+    parser.add_argument("--ensemble", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.dataset == "m3":
