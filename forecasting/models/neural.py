@@ -41,7 +41,7 @@ class NeuralConfig:
     horizon: int
     season: int = 1
     input_sizes: tuple[int, ...] = ()
-    hidden: int = 256
+    hidden: int = 128
     blocks: int = 3
     layers: int = 2
     dropout: float = 0.0
