@@ -140,7 +140,9 @@ def run_m3(ensemble: int, seed: int) -> pd.DataFrame:
     ets_time = float(table.loc[table.method.str.startswith("AutoETS"), "runtime_s"].iloc[0])
     table["runtime_vs_autoets"] = (table["runtime_s"] / ets_time).round(2)
     _write(
-        table, "forecasting_m3", f"M3 monthly, horizon 18 (neural ensemble {ensemble}, seed {seed})"
+        table,
+        f"forecasting_m3_ensemble{ensemble}",
+        f"M3 monthly, horizon 18 (neural ensemble {ensemble}, seed {seed})",
     )
     return table
 
