@@ -12,6 +12,7 @@ series' past non-zero demands rescaled to the forecast size".
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 
 import numpy as np
 
@@ -153,8 +154,9 @@ class _Intermittent(Forecaster):
             self._size.append(size)
             self._sizes.append(v[v > 0])
 
+    @abstractmethod
     def _estimate(self, v: Array) -> tuple[float, float]:
-        raise NotImplementedError  # pragma: no cover - each method overrides it
+        """Demand probability per period and demand size of series ``v``."""
 
     def _predict(self, horizon: int, quantiles: tuple[float, ...]) -> Array:
         out = np.zeros((len(self._prob), horizon, len(quantiles)))
