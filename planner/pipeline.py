@@ -199,9 +199,7 @@ def plan(
     timings["total"] = round(time.perf_counter() - started, 3)
     assembled = _assemble(
         s,
-        loaded,
         start,
-        periods,
         machines,
         demand,
         lot_plan,
@@ -440,9 +438,7 @@ def _stability(previous: Plan | None, schedule: pd.DataFrame) -> dict[str, Any] 
 
 def _assemble(
     s: Scenario,
-    loaded: LoadedScenario,
     start: datetime,
-    periods: Sequence[PlanningPeriod],
     machines: list[Machine],
     demand: Any,
     lot_plan: LotPlan | None,
@@ -515,6 +511,7 @@ def _assemble(
         capacity=lot_plan.capacity
         if lot_plan is not None and lot_plan.capacity is not None
         else pd.DataFrame(),
+        throughput=throughput,
         rounds=rounds,
         timings=timings,
         horizon_start=start.isoformat(),

@@ -39,6 +39,8 @@ class Plan:
     data: ProblemData
     forecast_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    throughput: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Minutes per unit learned from the production log, per machine and product."""
     rounds: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     horizon_start: str = ""
@@ -72,6 +74,7 @@ class Plan:
             "schedule": _records(self.schedule),
             "forecast": _records(self.forecast),
             "capacity": _records(self.capacity),
+            "throughput": _records(self.throughput),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -31,6 +31,8 @@ def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
         "forecast.csv": plan.forecast.to_csv(index=False),
         "kpis.json": json.dumps(plan.kpis, indent=2, default=str),
     }
+    if not plan.throughput.empty:
+        files["throughput.csv"] = plan.throughput.to_csv(index=False)
     if charts:
         from planner.report.energy import energy_figure
         from planner.report.gantt import gantt_figure
