@@ -37,6 +37,7 @@ from planner.scheduling.subproblem import MachinePrefix, MachineSuffix, SubProbl
 from planner.scheduling.timeline import PowerProfile, earliest_fit
 
 MIN_SIZE, MAX_SIZE = 8, 2000
+MAX_ARCS = 20_000
 
 
 class _Graph:
@@ -158,6 +159,8 @@ class LargeNeighbourhoodSearch:
                 tasks = []
                 count = parallel if limit is None else min(parallel, limit - self.iterations)
                 for _ in range(count):
+                    if remaining() <= 0.05:
+                        break
                     self.iterations += 1
                     task = self._draw(current, graph, view, tails, job_tails)
                     if task is not None:
@@ -224,10 +227,27 @@ class LargeNeighbourhoodSearch:
         if len(free) > 2 * size + 20:
             self.exploded += 1  # the convex closure exploded: long chains between the seeds
             return None
+        if self._circuit_arcs(free) > MAX_ARCS:
+            # sequence-dependent setups cost a circuit with k*k arcs per machine: keep the
+            # model small enough to build and solve within its slice
+            self.size = max(MIN_SIZE, self.size / 1.2)
+            return None
         after = self._reached(free, graph)
         sub = self._subproblem(s, free, after, graph, tails, job_tails)
         model = SchedulingModel(data, sub)
         return _Task(name, free, after, model, self.rng.randrange(1 << 30))
+
+    def _circuit_arcs(self, free: list[int]) -> int:
+        """Arcs the setup circuits of a neighbourhood would need."""
+        data = self.data
+        if not data.has_setups:
+            return 0
+        per_machine: dict[int, int] = {}
+        for o in free:
+            for m, _ in data.op_options[o]:
+                if data.machine_has_setups[m]:
+                    per_machine[m] = per_machine.get(m, 0) + 1
+        return sum(k * k for k in per_machine.values())
 
     def _candidate(
         self, s: Schedule, task: _Task, placement: Placement | None
