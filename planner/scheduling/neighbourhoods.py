@@ -34,11 +34,34 @@ class SearchView:
         self.data = data
 
     def critical(self) -> list[int]:
-        """Operations on a longest path (head + tail == makespan), in start order."""
-        s = self.schedule
-        total = s.start + self.tails
-        makespan = int(s.end.max())
-        return [int(o) for o in self.by_start if total[o] >= makespan]
+        """Operations that fix the makespan, in start order.
+
+        Without calendars: every operation on a longest path (head + tail == makespan). With
+        calendars the tails ignore the windows, so instead the chain from the operation that
+        ends last, back through whatever made each one start when it did (its routing
+        predecessor, or the previous operation on its machine and the changeover), until a
+        release or a calendar window explains the start.
+        """
+        s, data = self.schedule, self.data
+        if not any(data.unavailable):
+            makespan = int(s.end.max())
+            total = s.start + self.tails
+            return [int(o) for o in self.by_start if total[o] >= makespan]
+        previous = {o: seq[k - 1] for seq in self.sequences for k, o in enumerate(seq) if k}
+        op = int(s.end.argmax())
+        chain = [op]
+        while len(chain) < data.num_operations:
+            start = int(s.start[op])
+            preds = [p for p in data.op_predecessors[op] if int(s.end[p]) == start]
+            q = previous.get(op)
+            if preds:
+                op = preds[0]
+            elif q is not None and int(s.end[q]) == start - int(s.setup_before[op]):
+                op = q
+            else:
+                break
+            chain.append(op)
+        return chain[::-1]
 
 
 def time_window(
@@ -83,9 +106,15 @@ def critical_block(
     segment = path[first : first + span]
     lo = int(s.start[segment[0]])
     hi = int(s.end[segment[-1]])
-    near = [int(o) for o in view.by_start if lo <= s.start[o] < hi]
-    rng.shuffle(near)
-    return list(dict.fromkeys(segment + near[: max(0, size - len(segment))]))
+    if not any(data.unavailable):
+        near = [int(o) for o in view.by_start if lo <= s.start[o] < hi]
+        rng.shuffle(near)
+        return list(dict.fromkeys(segment + near[: max(0, size - len(segment))]))
+    # a calendar chain is short in time: the operations running closest to it, any machine
+    distance = np.maximum(0, np.maximum(lo - s.end, s.start - hi))
+    noise = np.array([rng.random() for _ in range(len(distance))])
+    near = [int(o) for o in np.lexsort((noise, distance))[: max(0, size - len(segment))]]
+    return list(dict.fromkeys(segment + near))
 
 
 def late_jobs(
