@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.frames import missing_as_none
 from planner.model.data import ProblemData
 from planner.scheduling.result import Result
 
@@ -84,7 +85,7 @@ class Plan:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if frame is None or frame.empty:
         return []
-    clean = frame.astype(object).where(frame.notna(), None)
+    clean = missing_as_none(frame)
     return [
         {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
         for row in clean.to_dict(orient="records")

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.frames import missing_as_none
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.pipeline import ScenarioLike, plan
 from planner.plans import Plan
@@ -198,7 +199,7 @@ def _changed(base: Plan, variant: Plan) -> pd.DataFrame:
         {"left_only": "removed", "right_only": "added", "both": "moved"}
     )
     out = out.drop(columns="_merge")
-    return out.astype(object).where(out.notna(), None).reset_index(drop=True)
+    return missing_as_none(out).reset_index(drop=True)
 
 
 def load_change(source: Any) -> Any:

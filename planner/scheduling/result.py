@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from planner.check import CheckReport, Kpis
+from planner.frames import missing_as_none
 from planner.model.data import ProblemData
 from planner.model.errors import InputIssue
 from planner.schedule import Schedule
@@ -120,9 +121,5 @@ class Result:
             "stats": self.stats,
         }
         if include_schedule and self.schedule is not None:
-            out["schedule"] = (
-                self.schedule.astype(object)
-                .where(self.schedule.notna(), None)
-                .to_dict(orient="records")
-            )
+            out["schedule"] = missing_as_none(self.schedule).to_dict(orient="records")
         return out
