@@ -10,6 +10,8 @@ the forecast: a period's demand is the larger of its orders and its forecast.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +37,9 @@ class PeriodDemand:
     """The forecast in the history's frequency (``unique_id, ds, q..``), empty without history."""
     per_period: pd.DataFrame
     """``product, period, forecast, orders, demand, safety_stock``."""
+    forecast_key: str = ""
+    """A fingerprint of everything the forecast depends on (history, horizon, quantiles,
+    forecaster settings); equal keys mean the forecast can be reused as it is."""
 
 
 def make_forecaster(settings: ForecastSettings, horizon: int) -> Forecaster:
@@ -66,17 +71,21 @@ def period_demand(
     history: pd.DataFrame | None,
     orders: Sequence[Order],
     settings: ForecastSettings,
+    reuse: tuple[str, pd.DataFrame] | None = None,
 ) -> PeriodDemand:
     """Demand per product and period (see the module docstring).
 
     ``working`` lists the working windows in minutes from ``origin``; ``origin`` is the
-    horizon start (UTC).
+    horizon start (UTC). ``reuse`` is an earlier run's ``(forecast_key, forecast)``: when
+    the key matches this run's, that forecast is used instead of training again (a what-if
+    that does not touch demand keeps the base's forecast, and its time).
     """
     ids = [p.id for p in products]
     horizon_end = periods[-1].end
     forecast_share = np.zeros((len(products), len(periods)))
     safety = np.zeros((len(products), len(periods)))
     forecast_frame = pd.DataFrame()
+    key = ""
     if history is not None:
         frame = validate_history(history, min_length=3)
         unknown = sorted(set(frame["unique_id"]) - set(ids))
@@ -93,8 +102,12 @@ def period_demand(
         )
         horizon = max(1, len(steps))
         levels = sorted({*settings.quantiles, 0.5, *(_level(p) for p in products)})
-        forecaster = make_forecaster(settings, horizon)
-        forecast_frame = forecaster.forecast(frame, horizon, levels)
+        key = forecast_key(frame, horizon, levels, settings)
+        if reuse is not None and reuse[0] == key and not reuse[1].empty:
+            forecast_frame = reuse[1]
+        else:
+            forecaster = make_forecaster(settings, horizon)
+            forecast_frame = forecaster.forecast(frame, horizon, levels)
         for i, product in enumerate(products):
             steps_of = forecast_frame[forecast_frame["unique_id"] == product.id]
             level = quantile_column(_level(product))
@@ -147,7 +160,20 @@ def period_demand(
         },
         forecast=forecast_frame,
         per_period=pd.DataFrame(rows),
+        forecast_key=key,
     )
+
+
+def forecast_key(
+    history: pd.DataFrame, horizon: int, levels: Sequence[float], settings: ForecastSettings
+) -> str:
+    """A fingerprint of a forecast's inputs: the validated history, horizon, quantile levels
+    and forecaster settings (model, seed, budget...)."""
+    digest = hashlib.sha256()
+    digest.update(history.to_csv(index=False).encode())
+    digest.update(json.dumps([horizon, list(levels)]).encode())
+    digest.update(settings.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 def _level(product: Product) -> float:

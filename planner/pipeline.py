@@ -23,6 +23,7 @@ from planner.lotsizing import (
 )
 from planner.lotsizing.handoff import lot_period
 from planner.model import EnergyTariff, Job, Machine, Pinned, Problem, Unavailability
+from planner.model.data import ProblemData
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.products import Product
 from planner.model.time import as_utc
@@ -104,7 +105,16 @@ def plan(
     mark = time.perf_counter()
     history = _history(loaded)
     demand = period_demand(
-        products, periods, start, working, history, s.demand.orders, s.demand.forecast
+        products,
+        periods,
+        start,
+        working,
+        history,
+        s.demand.orders,
+        s.demand.forecast,
+        reuse=None
+        if previous_plan is None
+        else (previous_plan.forecast_key, previous_plan.forecast_raw),
     )
     timings["forecast"] = round(time.perf_counter() - mark, 3)
 
@@ -129,7 +139,7 @@ def plan(
             solver=settings.model_copy(update={"time_limit_s": limit}),
         )
         data = problem.build()
-        initial = _warm_start(data, previous_plan) if previous_plan is not None else None
+        initial = warm_start_schedule(data, previous_plan) if previous_plan is not None else None
         return solve(data, initial=initial, on_progress=on_progress)
 
     mark = time.perf_counter()
@@ -344,9 +354,11 @@ def _with_due(jobs: list[Job], due: Mapping[tuple[str, str], tuple[int, float]])
     return out
 
 
-def _warm_start(data: Any, previous: Plan) -> Schedule | None:
-    """The previous plan repaired into a feasible schedule of this problem (same job and
-    operation ids keep their machine and order; new ones are placed where they fit)."""
+def warm_start_schedule(data: ProblemData, previous: Plan) -> Schedule | None:
+    """The previous plan repaired into a schedule of this problem: operations with the same
+    job and operation ids keep their machine and order, new ones are placed where they fit.
+
+    The solver checks the result and starts from it only when it is feasible."""
     frame = previous.schedule
     position = {
         (str(j), str(o)): k
@@ -508,6 +520,7 @@ def _assemble(
         result=result,
         data=data,
         forecast_raw=demand.forecast,
+        forecast_key=demand.forecast_key,
         capacity=lot_plan.capacity
         if lot_plan is not None and lot_plan.capacity is not None
         else pd.DataFrame(),

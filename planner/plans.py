@@ -39,6 +39,9 @@ class Plan:
     result: Result
     data: ProblemData
     forecast_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forecast_key: str = ""
+    """Fingerprint of the forecast's inputs; a run from this plan with equal inputs reuses
+    ``forecast_raw`` instead of training again."""
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Minutes per unit learned from the production log, per machine and product."""

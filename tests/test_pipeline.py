@@ -105,6 +105,34 @@ def test_warm_start_from_a_previous_plan(small_plan: planner.Plan) -> None:
     assert again.kpis["stability"]["moved_operations"] >= 0
 
 
+def test_warm_start_reuses_the_forecast_only_when_its_inputs_are_unchanged(
+    small_plan: planner.Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.demand
+
+    assert small_plan.forecast_key and not small_plan.forecast_raw.empty
+    trained: list[int] = []
+    real = planner.demand.make_forecaster
+
+    def counting(*args: object, **kwargs: object) -> object:
+        trained.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(planner.demand, "make_forecaster", counting)
+    loaded = planner.load_scenario(SMALL)
+    same = planner.plan(loaded, previous_plan=small_plan)
+    assert trained == []
+    assert same.forecast_key == small_plan.forecast_key
+    assert same.forecast.equals(small_plan.forecast)
+
+    raw = loaded.raw()
+    raw["demand"]["scale"] = 1.5
+    scaled = planner.load_scenario(raw, base_dir=loaded.base_dir)
+    changed = planner.plan(scaled, previous_plan=small_plan)
+    assert trained == [1]
+    assert changed.forecast_key != small_plan.forecast_key
+
+
 def test_top_level_api_names() -> None:
     import planner.check  # submodules must not shadow the API's functions
     import planner.plans
