@@ -43,14 +43,26 @@ def _read_numbers(path: str | Path) -> tuple[list[list[int]], Path]:
     return rows, file
 
 
-def read_jobshop(path: str | Path) -> Problem:
-    """Read a job-shop instance in the standard format (0-based machines)."""
-    rows, file = _read_numbers(path)
+def _header(rows: list[list[int]], file: Path) -> tuple[int, int, list[InputIssue]]:
     n_jobs, n_machines = rows[0][0], rows[0][1]
     issues = []
     if len(rows) - 1 < n_jobs:
         issues.append(InputIssue(file.name, f"header says {n_jobs} jobs, found {len(rows) - 1}"))
-    jobs = []
+    return n_jobs, n_machines, issues
+
+
+def _problem(file: Path, n_machines: int, jobs: list[Job], issues: list[InputIssue]) -> Problem:
+    if issues:
+        raise InvalidInputError(issues, "instance")
+    machines = tuple(Machine(id=f"M{m}") for m in range(n_machines))
+    return Problem(name=file.stem, machines=machines, jobs=tuple(jobs))
+
+
+def read_jobshop(path: str | Path) -> Problem:
+    """Read a job-shop instance in the standard format (0-based machines)."""
+    rows, file = _read_numbers(path)
+    n_jobs, n_machines, issues = _header(rows, file)
+    jobs: list[Job] = []
     for j, row in enumerate(rows[1 : 1 + n_jobs]):
         if len(row) % 2:
             issues.append(
@@ -75,20 +87,14 @@ def read_jobshop(path: str | Path) -> Problem:
                 )
             )
         jobs.append(Job(id=f"J{j}", operations=tuple(operations)))
-    if issues:
-        raise InvalidInputError(issues, "instance")
-    machines = tuple(Machine(id=f"M{m}") for m in range(n_machines))
-    return Problem(name=file.stem, machines=machines, jobs=tuple(jobs))
+    return _problem(file, n_machines, jobs, issues)
 
 
 def read_fjs(path: str | Path) -> Problem:
     """Read a flexible job-shop instance in Brandimarte's ``.fjs`` format (1-based machines)."""
     rows, file = _read_numbers(path)
-    n_jobs, n_machines = rows[0][0], rows[0][1]
-    issues = []
-    if len(rows) - 1 < n_jobs:
-        issues.append(InputIssue(file.name, f"header says {n_jobs} jobs, found {len(rows) - 1}"))
-    jobs = []
+    n_jobs, n_machines, issues = _header(rows, file)
+    jobs: list[Job] = []
     for j, row in enumerate(rows[1 : 1 + n_jobs]):
         where = f"{file.name}:{j + 2}"
         try:
@@ -119,10 +125,7 @@ def read_fjs(path: str | Path) -> Problem:
             )
             continue
         jobs.append(Job(id=f"J{j}", operations=tuple(operations)))
-    if issues:
-        raise InvalidInputError(issues, "instance")
-    machines = tuple(Machine(id=f"M{m}") for m in range(n_machines))
-    return Problem(name=file.stem, machines=machines, jobs=tuple(jobs))
+    return _problem(file, n_machines, jobs, issues)
 
 
 def read_instance(path: str | Path, fmt: str) -> Problem:
