@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 import planner
-from planner.pipeline import warm_start_schedule
+from planner.pipeline import stability_kpis, warm_start_schedule
 from planner.whatif import apply_change, load_change
 
 HERE = Path(__file__).resolve().parent
@@ -100,7 +100,13 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
                 "forecast_s": result.timings.get("forecast"),
                 "first_objective": _first(result.result),
                 "final_objective": round(result.result.objective or 0.0, 2),
-                "moved_operations": result.kpis.get("stability", {}).get("moved_operations"),
+                "feedback_rounds": len(result.rounds),
+                "moved_operations": (stability_kpis(base, result.schedule) or {}).get(
+                    "moved_operations"
+                ),
+                "compared_operations": (stability_kpis(base, result.schedule) or {}).get(
+                    "compared_operations"
+                ),
                 "result": result.result,
             }
         )
@@ -116,9 +122,15 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
                 "run": f"sequencing only (same jobs), {mode}",
                 "runtime_s": round(time.perf_counter() - started, 1),
                 "forecast_s": None,
+                "feedback_rounds": None,
                 "first_objective": _first(solved),
                 "final_objective": round(solved.objective or 0.0, 2),
-                "moved_operations": None,
+                "moved_operations": (stability_kpis(base, solved.schedule) or {}).get(
+                    "moved_operations"
+                ),
+                "compared_operations": (stability_kpis(base, solved.schedule) or {}).get(
+                    "compared_operations"
+                ),
                 "result": solved,
             }
         )

@@ -426,7 +426,10 @@ def _pin(jobs: list[Job], previous: Plan, frozen: int) -> list[Job]:
     return out
 
 
-def _stability(previous: Plan | None, schedule: pd.DataFrame) -> dict[str, Any] | None:
+def stability_kpis(previous: Plan | None, schedule: pd.DataFrame) -> dict[str, Any] | None:
+    """How much ``schedule`` differs from ``previous``'s: operations compared (same job and
+    operation ids), moved (other machine or start), on another machine, the mean shift of
+    start times in minutes, and operations new or dropped. ``None`` without a previous plan."""
     if previous is None:
         return None
     old = previous.schedule.set_index(["job", "operation"])[["machine", "start"]]
@@ -505,7 +508,7 @@ def _assemble(
             "units_demanded": round(float(lots["demand"].sum()), 2),
             "end_backlog_units": round(float(lots.groupby("product")["shortage"].last().sum()), 2),
         }
-    stability = _stability(previous, schedule)
+    stability = stability_kpis(previous, schedule)
     if stability is not None:
         kpis["stability"] = stability
     kpis["runtime_s"] = timings
