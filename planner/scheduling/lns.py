@@ -105,8 +105,11 @@ class LargeNeighbourhoodSearch:
         deadline: float,
         stop: Callable[[], bool] | None = None,
         subproblem_time_s: float = 0.2,
+        bound: float | None = None,
     ) -> None:
         self.data = data
+        self.bound = bound
+        """A proved lower bound on the objective: the search stops when it reaches it."""
         self.tracker = tracker
         self.deadline = deadline
         self.stop = stop
@@ -122,7 +125,8 @@ class LargeNeighbourhoodSearch:
         self.sub_stats: dict[str, int] = {}
         self.exploded = 0
         self.proved_optimal = False
-        """Set when a sub-problem holding every operation was solved to optimality."""
+        """Set when a sub-problem holding every operation was solved to optimality, or the
+        schedule reached the lower bound."""
 
     def stats(self) -> dict[str, object]:
         return {
@@ -155,6 +159,9 @@ class LargeNeighbourhoodSearch:
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             while remaining() > 0.05 and (limit is None or self.iterations < limit):
                 if self.stop is not None and self.stop():
+                    break
+                if self.bound is not None and value <= self.bound + 1e-9:
+                    self.proved_optimal = True
                     break
                 tasks = []
                 count = parallel if limit is None else min(parallel, limit - self.iterations)

@@ -140,6 +140,7 @@ class _Run:
         self.tracker = Tracker(started, on_progress)
         self.stop = stop
         self.stats: dict[str, object] = {}
+        self.bound: float | None = None
 
     def remaining(self) -> float:
         # keep a margin for the final check, which grows with the problem
@@ -158,6 +159,8 @@ class _Run:
                 incumbent, report, bound, share
             )
         if strategy in ("lns", "hybrid") and termination is Termination.TIME_LIMIT:
+            # the search may stop at a bound only if the bound is on the exact objective
+            self.bound = bound if _exact_objective(data) else None
             incumbent, report, proved = self._search(incumbent, report)
             if proved:
                 termination = Termination.OPTIMAL
@@ -172,7 +175,9 @@ class _Run:
 
         if report is None or not report.feasible:
             return incumbent, report, False
-        search = LargeNeighbourhoodSearch(self.data, self.tracker, self.deadline, self.stop)
+        search = LargeNeighbourhoodSearch(
+            self.data, self.tracker, self.deadline, self.stop, bound=self.bound
+        )
         improved = search.improve(incumbent, self.remaining)
         self.stats.update(search.stats())
         checked = check(self.data, improved)
@@ -251,9 +256,7 @@ class _Run:
         if solved:
             assert report is not None
             objective = report.kpis.objective
-            exact_energy = data.settings.energy_resolution_min == 1 or not (
-                data.objective.energy_cost > 0 and data.has_energy
-            )
+            exact_energy = _exact_objective(data)
             proved = termination is Termination.OPTIMAL or (
                 bound is not None and objective <= bound + 1e-9
             )
@@ -278,6 +281,14 @@ class _Run:
             stats=self.stats,
             data=data,
         )
+
+
+def _exact_objective(data: ProblemData) -> bool:
+    """Whether CP-SAT's objective is the exact one (energy priced at minute resolution, or
+    not priced at all), so that its bounds are bounds on the checker's objective."""
+    return data.settings.energy_resolution_min == 1 or not (
+        data.objective.energy_cost > 0 and data.has_energy
+    )
 
 
 def _schedule_from(

@@ -74,3 +74,26 @@ def test_stop_callback_interrupts() -> None:
     assert result.termination.value == "interrupted"
     assert result.runtime_s < 15
     assert result.feasible
+
+
+def test_search_stops_when_the_schedule_reaches_the_lower_bound() -> None:
+    from planner.model import Problem
+
+    # one machine, four single-operation jobs: any gap-free order meets the load bound (10)
+    problem = Problem.from_dict(
+        {
+            "machines": [{"id": "M"}],
+            "jobs": [
+                {
+                    "id": f"J{k}",
+                    "operations": [{"id": "O", "machines": [{"machine": "M", "duration": d}]}],
+                }
+                for k, d in enumerate((1, 2, 3, 4))
+            ],
+        }
+    )
+    result = solve(problem, time_limit=30, strategy="lns")
+    assert_checked(result, problem.build())
+    assert result.objective == 10
+    assert result.termination.value == "optimal"
+    assert result.stats["lns_iterations"] == 0
