@@ -108,12 +108,7 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
                 "first_objective": _first(result.result),
                 "final_objective": round(result.result.objective or 0.0, 2),
                 "feedback_rounds": len(result.rounds),
-                "moved_operations": (stability_kpis(base, result.schedule) or {}).get(
-                    "moved_operations"
-                ),
-                "compared_operations": (stability_kpis(base, result.schedule) or {}).get(
-                    "compared_operations"
-                ),
+                **_moved(base, result.schedule),
                 "result": result.result,
             }
         )
@@ -132,12 +127,7 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
                 "feedback_rounds": None,
                 "first_objective": _first(solved),
                 "final_objective": round(solved.objective or 0.0, 2),
-                "moved_operations": (stability_kpis(base, solved.schedule) or {}).get(
-                    "moved_operations"
-                ),
-                "compared_operations": (stability_kpis(base, solved.schedule) or {}).get(
-                    "compared_operations"
-                ),
+                **_moved(base, solved.schedule),
                 "result": solved,
             }
         )
@@ -150,6 +140,16 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
     title = f"What-if ({change_file.name}): warm start against a cold run, {time_limit:.0f} s"
     _write(table, "factory_whatif", title)
     return table
+
+
+def _moved(base: planner.Plan, schedule: pd.DataFrame | None) -> dict[str, Any]:
+    """Operations moved against the base plan, and how many the two share."""
+    kpis = stability_kpis(base, schedule) if schedule is not None else None
+    kpis = kpis or {}
+    return {
+        "moved_operations": kpis.get("moved_operations"),
+        "compared_operations": kpis.get("compared_operations"),
+    }
 
 
 def _first(result: Any) -> float | None:

@@ -170,7 +170,8 @@ def forecast_key(
     """A fingerprint of a forecast's inputs: the validated history, horizon, quantile levels
     and forecaster settings (model, seed, budget...)."""
     digest = hashlib.sha256()
-    digest.update(history.to_csv(index=False).encode())
+    digest.update(pd.util.hash_pandas_object(history, index=False).to_numpy().tobytes())
+    digest.update(json.dumps([str(c) for c in history.columns]).encode())
     digest.update(json.dumps([horizon, list(levels)]).encode())
     digest.update(settings.model_dump_json().encode())
     return digest.hexdigest()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torch import nn
+from torch.distributions import NegativeBinomial
 
 from forecasting.models.base import Array
 
@@ -74,16 +75,17 @@ def negbin_nll(
 ) -> torch.Tensor:
     mu = nn.functional.softplus(out[..., 0]) * scale[:, None] + 1e-6
     alpha = nn.functional.softplus(out[..., 1]) + 1e-4
-    r = 1.0 / alpha
-    y = target * scale[:, None]
-    log_p = (
-        torch.lgamma(y + r)
-        - torch.lgamma(r)
-        - torch.lgamma(y + 1)
-        + r * torch.log(r / (r + mu))
-        + y * torch.log(mu / (r + mu))
-    )
+    log_p = _negbin_log_prob(mu, 1.0 / alpha, target * scale[:, None])
     return -(log_p * mask).sum() / mask.sum().clamp(min=1)
+
+
+def _negbin_log_prob(mu: torch.Tensor, r: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Log-probability of ``value`` under NB with mean ``mu`` and ``r`` failures (dispersion
+    ``1/r``); values need not be whole numbers (scaled targets), so the support is not
+    validated."""
+    nb = NegativeBinomial(total_count=r, logits=torch.log(mu) - torch.log(r), validate_args=False)
+    log_p: torch.Tensor = nb.log_prob(value)  # type: ignore[no-untyped-call]
+    return log_p
 
 
 def negbin_quantiles(mu: Array, alpha: Array, levels: tuple[float, ...]) -> Array:
@@ -93,13 +95,7 @@ def negbin_quantiles(mu: Array, alpha: Array, levels: tuple[float, ...]) -> Arra
     k = torch.arange(top, dtype=torch.float64)
     mu_t = torch.as_tensor(mu, dtype=torch.float64).unsqueeze(-1)
     r_t = torch.as_tensor(r, dtype=torch.float64).unsqueeze(-1)
-    log_pmf = (
-        torch.lgamma(k + r_t)
-        - torch.lgamma(r_t)
-        - torch.lgamma(k + 1)
-        + r_t * torch.log(r_t / (r_t + mu_t))
-        + k * torch.log(mu_t / (r_t + mu_t))
-    )
+    log_pmf = _negbin_log_prob(mu_t, r_t, k)
     cdf = torch.cumsum(torch.exp(log_pmf), dim=-1).numpy()
     out = np.stack([(cdf < q).sum(axis=-1) for q in levels], axis=-1).astype(np.float64)
     return out

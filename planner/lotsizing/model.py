@@ -14,8 +14,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, ValidationError, model_validator
 
-from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
+from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import Frozen
+from planner.model.products import BatchRules
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -29,47 +30,19 @@ class GroupLoad(Frozen):
     setup_minutes: float = Field(default=0.0, ge=0)
 
 
-class LotProduct(Frozen):
-    """A product to plan.
+class LotProduct(BatchRules):
+    """A product to plan: the machine groups it loads, with its costs and batch rules
+    (:class:`~planner.model.products.BatchRules`; a shortage is backlogged or lost, see
+    ``shortage``).
 
     Parameters
     ----------
     loads
         Machine groups its routing loads (one entry per group).
-    setup_cost
-        Cost of one batch (changeover, scrap, paperwork).
-    holding_cost
-        Cost of one unit in stock for one period.
-    backlog_cost
-        Cost of one unit of demand met one period late (or lost, see ``shortage``).
-    min_batch, max_batch, batch_multiple
-        Batch size rules: a batch is 0 or between min and max, and a multiple of
-        ``batch_multiple``.
-    initial_inventory
-        Stock at the start of the first period.
     """
 
     id: str = Field(min_length=1)
     loads: tuple[GroupLoad, ...] = Field(min_length=1)
-    setup_cost: float = Field(default=0.0, ge=0)
-    holding_cost: float = Field(default=1.0, ge=0)
-    backlog_cost: float = Field(default=10.0, ge=0)
-    min_batch: float = Field(default=0.0, ge=0)
-    max_batch: float | None = Field(default=None, gt=0)
-    batch_multiple: float | None = Field(default=None, gt=0)
-    initial_inventory: float = Field(default=0.0, ge=0)
-
-    @model_validator(mode="after")
-    def _batch_rules(self) -> LotProduct:
-        if self.max_batch is not None and self.max_batch < self.min_batch:
-            raise ValueError(f"max_batch ({self.max_batch}) is below min_batch ({self.min_batch})")
-        if (
-            self.batch_multiple is not None
-            and self.max_batch is not None
-            and self.batch_multiple > self.max_batch
-        ):
-            raise ValueError("batch_multiple exceeds max_batch: no batch size is allowed")
-        return self
 
 
 class Period(Frozen):
@@ -139,18 +112,11 @@ class LotSizingProblem(Frozen):
             Listing every problem found.
         """
         issues: list[InputIssue] = []
-        products: dict[str, int] = {}
-        for k, product in enumerate(self.products):
-            if product.id in products:
-                issues.append(
-                    InputIssue(f"products[{k}].id", f"duplicate product id {product.id!r}")
-                )
-            products.setdefault(product.id, k)
-        periods: dict[str, int] = {}
+        products, repeated = index_ids((p.id for p in self.products), "products", "product")
+        issues.extend(repeated)
+        periods, repeated = index_ids((p.id for p in self.periods), "periods", "period")
+        issues.extend(repeated)
         for k, p in enumerate(self.periods):
-            if p.id in periods:
-                issues.append(InputIssue(f"periods[{k}].id", f"duplicate period id {p.id!r}"))
-            periods.setdefault(p.id, k)
             if k and p.start < self.periods[k - 1].end:
                 issues.append(
                     InputIssue(

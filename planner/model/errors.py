@@ -67,3 +67,24 @@ def issues_from_pydantic(error: Any, prefix: str = "") -> list[InputIssue]:
             message = message[len("Value error, ") :]
         issues.append(InputIssue(path, message))
     return issues
+
+
+def index_ids(ids: Iterable[str], path: str, what: str) -> tuple[dict[str, int], list[InputIssue]]:
+    """The first position of each id, and one issue per repeated id.
+
+    ``path`` is the list's path (``"machines"``); a repeat at position ``k`` is reported at
+    ``{path}[k].id`` and names where the id first appeared.
+    """
+    index: dict[str, int] = {}
+    issues: list[InputIssue] = []
+    for k, item in enumerate(ids):
+        if item in index:
+            issues.append(
+                InputIssue(
+                    f"{path}[{k}].id",
+                    f"duplicate {what} id {item!r} (also {path}[{index[item]}]): make ids unique",
+                )
+            )
+        else:
+            index[item] = k
+    return index, issues

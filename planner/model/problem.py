@@ -13,7 +13,7 @@ from pydantic import Field, ValidationError
 
 from planner.model.data import ProblemData
 from planner.model.energy import EnergyTariff
-from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
+from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
 from planner.model.jobs import Job
 from planner.model.settings import ObjectiveWeights, SolverSettings
@@ -159,15 +159,8 @@ class _Compiler:
     # -- machines and calendars ---------------------------------------------------------------
 
     def _machines(self) -> dict[str, int]:
-        index: dict[str, int] = {}
-        for i, machine in enumerate(self.p.machines):
-            if machine.id in index:
-                self.fail(
-                    f"machines[{i}].id",
-                    f"duplicate machine id {machine.id!r} (also machines[{index[machine.id]}])",
-                )
-            else:
-                index[machine.id] = i
+        index, issues = index_ids((m.id for m in self.p.machines), "machines", "machine")
+        self.issues.extend(issues)
         return index
 
     def _calendars(
@@ -217,26 +210,18 @@ class _Compiler:
     def _operations(
         self, machine_index: dict[str, int], family_index: dict[str, int]
     ) -> Iterator[dict[str, Any]]:
-        job_ids: dict[str, int] = {}
+        _, issues = index_ids((job.id for job in self.p.jobs), "jobs", "job")
+        self.issues.extend(issues)
         first = 0
         for j, job in enumerate(self.p.jobs):
             jpath = f"jobs[{j}]"
-            if job.id in job_ids:
-                self.fail(
-                    f"{jpath}.id", f"duplicate job id {job.id!r} (also jobs[{job_ids[job.id]}])"
-                )
-            job_ids.setdefault(job.id, j)
             self.minutes(job.release, f"{jpath}.release")
             if job.due is not None:
                 self.minutes(job.due, f"{jpath}.due")
-            op_index: dict[str, int] = {}
-            for k, op in enumerate(job.operations):
-                if op.id in op_index:
-                    self.fail(
-                        f"{jpath}.operations[{k}].id",
-                        f"duplicate operation id {op.id!r} in job {job.id!r}",
-                    )
-                op_index.setdefault(op.id, k)
+            op_index, issues = index_ids(
+                (op.id for op in job.operations), f"{jpath}.operations", "operation"
+            )
+            self.issues.extend(issues)
             preds = self._routing(job, jpath, op_index)
             for k, op in enumerate(job.operations):
                 opath = f"{jpath}.operations[{k}]"

@@ -29,21 +29,52 @@ class RoutingStep(Frozen):
     setup_family: str | None = None
 
 
-class Product(Frozen):
-    """A product: its routing, setup family, costs and batch rules.
+class BatchRules(Frozen):
+    """Costs and batch-size rules of a product, shared by scenarios and lot sizing.
+
+    Parameters
+    ----------
+    setup_cost
+        Cost of one batch (changeover, scrap, paperwork).
+    holding_cost
+        Cost of one unit in stock for one period.
+    backlog_cost
+        Cost of one unit of demand met one period late (or lost).
+    min_batch, max_batch, batch_multiple
+        A batch is 0 or between min and max, and a multiple of ``batch_multiple``.
+    initial_inventory
+        Stock at the start of the first period.
+    """
+
+    setup_cost: float = Field(default=0.0, ge=0)
+    holding_cost: float = Field(default=1.0, ge=0)
+    backlog_cost: float = Field(default=10.0, ge=0)
+    min_batch: float = Field(default=0.0, ge=0)
+    max_batch: float | None = Field(default=None, gt=0)
+    batch_multiple: float | None = Field(default=None, gt=0)
+    initial_inventory: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _batch_rules(self) -> BatchRules:
+        if self.max_batch is not None and self.max_batch < self.min_batch:
+            raise ValueError(f"max_batch ({self.max_batch}) is below min_batch ({self.min_batch})")
+        if (
+            self.batch_multiple is not None
+            and self.max_batch is not None
+            and self.batch_multiple > self.max_batch
+        ):
+            raise ValueError("batch_multiple exceeds max_batch: no batch size is allowed")
+        return self
+
+
+class Product(BatchRules):
+    """A product: its routing and setup family, with its costs and batch rules
+    (:class:`BatchRules`).
 
     Parameters
     ----------
     family
         Setup family of its steps (products of one family need no changeover between them).
-    setup_cost
-        Cost of one batch, for lot sizing.
-    holding_cost, backlog_cost
-        Per unit and period.
-    min_batch, max_batch, batch_multiple
-        Batch size rules.
-    initial_inventory
-        Stock at the horizon start.
     priority
         Weight of its jobs' tardiness in sequencing.
     service_level
@@ -54,21 +85,8 @@ class Product(Frozen):
     id: str = Field(min_length=1)
     family: str = "default"
     routing: tuple[RoutingStep, ...] = Field(min_length=1)
-    setup_cost: float = Field(default=0.0, ge=0)
-    holding_cost: float = Field(default=1.0, ge=0)
-    backlog_cost: float = Field(default=10.0, ge=0)
-    min_batch: float = Field(default=0.0, ge=0)
-    max_batch: float | None = Field(default=None, gt=0)
-    batch_multiple: float | None = Field(default=None, gt=0)
-    initial_inventory: float = Field(default=0.0, ge=0)
     priority: float = Field(default=1.0, ge=0)
     service_level: float | None = Field(default=None, gt=0, lt=1)
-
-    @model_validator(mode="after")
-    def _batches(self) -> Product:
-        if self.max_batch is not None and self.max_batch < self.min_batch:
-            raise ValueError(f"max_batch ({self.max_batch}) is below min_batch ({self.min_batch})")
-        return self
 
     def target_service_level(self) -> float:
         """The newsvendor critical ratio ``b / (b + h)`` unless a level is given."""

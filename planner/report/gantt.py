@@ -47,11 +47,10 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
     setups = schedule[schedule["setup_before"] > 0]
     if len(setups):
         fig.add_trace(
-            go.Bar(
-                base=at(setups["setup_start"]),
-                x=_length(setups["setup_start"], setups["start"], base),
-                y=setups["machine"],
-                orientation="h",
+            _bars(
+                setups,
+                at(setups["setup_start"]),
+                _length(setups["setup_start"], setups["start"], base),
                 name="changeover",
                 marker={"color": "#444444", "pattern": {"shape": "/"}},
                 hovertext=[f"changeover {int(v)} min" for v in setups["setup_before"]],
@@ -61,11 +60,10 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
     for k, family in enumerate(families):
         rows = schedule[schedule["family"] == family]
         fig.add_trace(
-            go.Bar(
-                base=at(rows["start"]),
-                x=_length(rows["start"], rows["end"], base),
-                y=rows["machine"],
-                orientation="h",
+            _bars(
+                rows,
+                at(rows["start"]),
+                _length(rows["start"], rows["end"], base),
                 name=str(family),
                 marker={
                     "color": PALETTE[k % len(PALETTE)],
@@ -94,6 +92,11 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
         legend={"title": "family"},
     )
     return fig
+
+
+def _bars(rows: pd.DataFrame, starts: Any, lengths: Any, **style: Any) -> go.Bar:
+    """Horizontal bars, one per row, on the row's machine."""
+    return go.Bar(base=starts, x=lengths, y=rows["machine"], orientation="h", **style)
 
 
 def _length(start: pd.Series, end: pd.Series, base: pd.Timestamp | None) -> Any:

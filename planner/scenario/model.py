@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
-from planner.model.errors import InputIssue
+from planner.model.errors import InputIssue, index_ids
 from planner.model.factory import Frozen, Machine, SetupRule
 from planner.model.products import Product
 from planner.model.settings import ObjectiveWeights, SolverSettings
@@ -162,18 +162,13 @@ class Scenario(Frozen):
 def check_references(scenario: Scenario) -> list[InputIssue]:
     """Cross-references a schema cannot check: machines, products, windows; with paths."""
     issues: list[InputIssue] = []
-    machines: dict[str, int] = {}
-    for k, machine in enumerate(scenario.factory.machines):
-        if machine.id in machines:
-            issues.append(
-                InputIssue(f"factory.machines[{k}].id", f"duplicate machine id {machine.id!r}")
-            )
-        machines.setdefault(machine.id, k)
-    products: dict[str, int] = {}
+    machines, repeated = index_ids(
+        (m.id for m in scenario.factory.machines), "factory.machines", "machine"
+    )
+    issues.extend(repeated)
+    products, repeated = index_ids((p.id for p in scenario.products), "products", "product")
+    issues.extend(repeated)
     for k, product in enumerate(scenario.products):
-        if product.id in products:
-            issues.append(InputIssue(f"products[{k}].id", f"duplicate product id {product.id!r}"))
-        products.setdefault(product.id, k)
         for s, step in enumerate(product.routing):
             for o, option in enumerate(step.machines):
                 if option.machine not in machines:

@@ -140,7 +140,6 @@ class _Run:
         self.tracker = Tracker(started, on_progress)
         self.stop = stop
         self.stats: dict[str, object] = {}
-        self.bound: float | None = None
 
     def remaining(self) -> float:
         # keep a margin for the final check, which grows with the problem
@@ -150,9 +149,9 @@ class _Run:
     def run(self, initial: Schedule | None) -> Result:
         data = self.data
         strategy = choose_strategy(data)
-        incumbent, report = self._start(initial)
-        termination = Termination.TIME_LIMIT
         bound = objective_lower_bound(data)
+        incumbent, report = self._start(initial, bound)
+        termination = Termination.TIME_LIMIT
         if strategy in ("cpsat", "hybrid"):
             share = 1.0 if strategy == "cpsat" else 0.3
             termination, incumbent, report, bound = self._full_model(
@@ -160,8 +159,8 @@ class _Run:
             )
         if strategy in ("lns", "hybrid") and termination is Termination.TIME_LIMIT:
             # the search may stop at a bound only if the bound is on the exact objective
-            self.bound = bound if _exact_objective(data) else None
-            incumbent, report, proved = self._search(incumbent, report)
+            target = bound if _exact_objective(data) else None
+            incumbent, report, proved = self._search(incumbent, report, target)
             if proved:
                 termination = Termination.OPTIMAL
             elif self.stop is not None and self.stop():
@@ -169,14 +168,14 @@ class _Run:
         return self._result(termination, strategy, incumbent, report, bound)
 
     def _search(
-        self, incumbent: Schedule, report: CheckReport | None
+        self, incumbent: Schedule, report: CheckReport | None, bound: float | None
     ) -> tuple[Schedule, CheckReport | None, bool]:
         from planner.scheduling.lns import LargeNeighbourhoodSearch
 
         if report is None or not report.feasible:
             return incumbent, report, False
         search = LargeNeighbourhoodSearch(
-            self.data, self.tracker, self.deadline, self.stop, bound=self.bound
+            self.data, self.tracker, self.deadline, self.stop, bound=bound
         )
         improved = search.improve(incumbent, self.remaining)
         self.stats.update(search.stats())
@@ -186,7 +185,9 @@ class _Run:
         self.stats["lns_rejected"] = checked.summary(3)  # never return an unchecked plan
         return incumbent, report, False
 
-    def _start(self, initial: Schedule | None) -> tuple[Schedule, CheckReport | None]:
+    def _start(
+        self, initial: Schedule | None, bound: float | None
+    ) -> tuple[Schedule, CheckReport | None]:
         data = self.data
         candidates = []
         if initial is not None and len(initial) == data.num_operations:
@@ -202,7 +203,7 @@ class _Run:
             return schedule, None
         value, best, best_report, source = min(candidates, key=lambda c: c[0])
         self.stats["start"] = source
-        self.tracker.improved(value, objective_lower_bound(data), source)
+        self.tracker.improved(value, bound, source)
         return best, best_report
 
     def _full_model(

@@ -110,26 +110,47 @@ def test_uncapacitated_single_product_equals_wagner_whitin(
     assert plan.objective == pytest.approx(wagner_whitin(demand, setup, holding), abs=1e-4)
 
 
+def random_products(
+    rng: np.random.Generator, count: int, *, max_setup_cost: int, random_holding: bool = False
+) -> list[dict[str, Any]]:
+    """Products with random unit times, setups, costs and batch rules (one group)."""
+    products = []
+    for i in range(count):
+        unit = float(rng.choice([0.5, 1.0, 2.0]))
+        setup_minutes = float(rng.choice([0, 15, 30]))
+        setup_cost = float(rng.integers(10, max_setup_cost))
+        holding = {"holding_cost": float(rng.choice([0.5, 1, 3]))} if random_holding else {}
+        products.append(
+            product(
+                f"P{i}",
+                unit=unit,
+                setup_minutes=setup_minutes,
+                setup_cost=setup_cost,
+                **holding,
+                min_batch=float(rng.choice([0, 20])),
+                max_batch=float(rng.choice([150, 400])),
+                batch_multiple=float(rng.choice([5, 10])) if rng.random() < 0.5 else None,
+                initial_inventory=float(rng.integers(0, 30)),
+            )
+        )
+    return products
+
+
+def random_demand(
+    rng: np.random.Generator, count: int, periods: int, high: int
+) -> dict[tuple[str, int], float]:
+    return {
+        (f"P{i}", t): float(rng.integers(0, high))
+        for i, t in itertools.product(range(count), range(periods))
+    }
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.sampled_from(["backlog", "lost_sales"]), st.booleans())
 def test_capacities_and_batch_rules_always_hold(seed: int, shortage: str, overtime: bool) -> None:
     rng = np.random.default_rng(seed)
-    products = [
-        product(
-            f"P{i}",
-            unit=float(rng.choice([0.5, 1.0, 2.0])),
-            setup_minutes=float(rng.choice([0, 15, 30])),
-            setup_cost=float(rng.integers(10, 200)),
-            min_batch=float(rng.choice([0, 20])),
-            max_batch=float(rng.choice([150, 400])),
-            batch_multiple=float(rng.choice([5, 10])) if rng.random() < 0.5 else None,
-            initial_inventory=float(rng.integers(0, 30)),
-        )
-        for i in range(3)
-    ]
-    demand = {
-        (f"P{i}", t): float(rng.integers(0, 120)) for i, t in itertools.product(range(3), range(5))
-    }
+    products = random_products(rng, 3, max_setup_cost=200)
+    demand = random_demand(rng, 3, 5, 120)
     p = problem(
         products,
         5,
@@ -239,23 +260,8 @@ def test_the_starting_plan_is_feasible(seed: int, shortage: str) -> None:
     from planner.lotsizing.start import greedy_start
 
     rng = np.random.default_rng(seed)
-    products = [
-        product(
-            f"P{i}",
-            unit=float(rng.choice([0.5, 1.0, 2.0])),
-            setup_minutes=float(rng.choice([0, 15, 30])),
-            setup_cost=float(rng.integers(10, 500)),
-            holding_cost=float(rng.choice([0.5, 1, 3])),
-            min_batch=float(rng.choice([0, 20])),
-            max_batch=float(rng.choice([150, 400])),
-            batch_multiple=float(rng.choice([5, 10])) if rng.random() < 0.5 else None,
-            initial_inventory=float(rng.integers(0, 30)),
-        )
-        for i in range(4)
-    ]
-    demand = {
-        (f"P{i}", t): float(rng.integers(0, 150)) for i, t in itertools.product(range(4), range(6))
-    }
+    products = random_products(rng, 4, max_setup_cost=500, random_holding=True)
+    demand = random_demand(rng, 4, 6, 150)
     data = problem(
         products,
         6,
