@@ -179,3 +179,16 @@ def test_sequence_routing_is_the_listed_order_and_dag_when_given() -> None:
     ).build()
     assert data.op_predecessors[:3] == ((), (0,), (1,))
     assert data.op_predecessors[3:] == ((), (), (3, 4))
+
+
+def test_batch_rules_are_checked_where_products_are_defined() -> None:
+    from pydantic import ValidationError
+
+    from planner.model.products import Product
+
+    step = {"id": "S1", "machines": [{"machine": "M1", "minutes_per_unit": 1.0}]}
+    with pytest.raises(ValidationError, match="batch_multiple exceeds max_batch"):
+        Product(id="A", routing=(step,), max_batch=10, batch_multiple=20)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="below min_batch"):
+        Product(id="A", routing=(step,), min_batch=50, max_batch=10)  # type: ignore[arg-type]
+    assert Product(id="A", routing=(step,), max_batch=20, batch_multiple=5).max_batch == 20  # type: ignore[arg-type]
