@@ -19,8 +19,12 @@ from planner.scheduling.cpsat import SchedulingModel
 from planner.scheduling.progress import Tracker
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
 from planner.scheduling.subproblem import SubProblem
+from planner.scheduling.tabu import CriticalPathTabuSearch, tabu_applies
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+_TABU_SHARE = 0.5
+"""Largest share of the remaining time the tabu search may use before the LNS takes over."""
 
 
 def solve(
@@ -174,6 +178,10 @@ class _Run:
 
         if report is None or not report.feasible:
             return incumbent, report, False
+        if tabu_applies(self.data):
+            incumbent, report = self._tabu(incumbent, report)
+            if bound is not None and report.kpis.objective <= bound + 1e-9:
+                return incumbent, report, True
         search = LargeNeighbourhoodSearch(
             self.data, self.tracker, self.deadline, self.stop, bound=bound
         )
@@ -184,6 +192,26 @@ class _Run:
             return improved, checked, search.proved_optimal
         self.stats["lns_rejected"] = checked.summary(3)  # never return an unchecked plan
         return incumbent, report, False
+
+    def _tabu(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
+        """Tabu search on the critical path (classical job shops), for up to half the time
+        left; the neighbourhood search continues from its schedule."""
+        data = self.data
+        search = CriticalPathTabuSearch(data, seed=data.settings.seed)
+        until = time.perf_counter() + _TABU_SHARE * self.remaining()
+        weight = data.objective.makespan
+        improved = search.improve(
+            incumbent,
+            lambda: min(self.remaining(), until - time.perf_counter()),
+            on_improvement=lambda makespan: self.tracker.improved(weight * makespan, None, "tabu"),
+            stop=self.stop,
+        )
+        self.stats.update(search.stats())
+        checked = check(data, improved)
+        if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
+            return improved, checked
+        self.stats["tabu_rejected"] = checked.summary(3)  # never return an unchecked plan
+        return incumbent, report
 
     def _start(
         self, initial: Schedule | None, bound: float | None

@@ -79,10 +79,11 @@ def test_stop_callback_interrupts() -> None:
 def test_search_stops_when_the_schedule_reaches_the_lower_bound() -> None:
     from planner.model import Problem
 
-    # one machine, four single-operation jobs: any gap-free order meets the load bound (10)
+    # one machine, four single-operation jobs: any gap-free order meets the load bound (10);
+    # the maintenance window after the work keeps the tabu search (classical job shops) out
     problem = Problem.from_dict(
         {
-            "machines": [{"id": "M"}],
+            "machines": [{"id": "M", "unavailable": [{"start": 50, "end": 60}]}],
             "jobs": [
                 {
                     "id": f"J{k}",
