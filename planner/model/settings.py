@@ -59,6 +59,10 @@ class SolverSettings(Frozen):
     lns_max_iterations
         Stop the large-neighbourhood search after this many steps. With ``workers=1`` and a
         fixed seed the search is then reproducible (each step runs on a deterministic budget).
+    tabu_max_steps
+        Stop the tabu search (classical job shops only) after this many steps instead of after
+        its share of the time limit; it also stops when several restarts in a row find
+        nothing better. With ``lns_max_iterations`` a run is then reproducible.
     log_search
         Print CP-SAT's search log.
     """
@@ -70,4 +74,5 @@ class SolverSettings(Frozen):
     energy_resolution_min: int = Field(default=30, ge=1, le=1440)
     full_model_max_operations: int = Field(default=400, ge=0)
     lns_max_iterations: int | None = Field(default=None, ge=1)
+    tabu_max_steps: int | None = Field(default=None, ge=0)
     log_search: bool = False

@@ -25,6 +25,8 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 _TABU_SHARE = 0.5
 """Largest share of the remaining time the tabu search may use before the LNS takes over."""
+_TABU_HINT_SHARE = 0.15
+"""Largest share of the time the tabu search may use to find the full model's hint."""
 
 
 def solve(
@@ -106,6 +108,11 @@ def choose_strategy(data: ProblemData) -> str:
     there the full model beats neighbourhood search at this size, measured on Taillard), else
     ``hybrid`` (the full model for 30% of the budget for its bound, then neighbourhood search,
     which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``.
+
+    On a classical job shop (see :func:`~planner.scheduling.tabu.tabu_applies`) a tabu search
+    on the critical path runs first: for up to 15% of the budget as the full model's hint, or
+    for up to half of it before the neighbourhood search (measured on Taillard: it reaches
+    the best known makespan of most 50- and 100-job instances within seconds).
     """
     chosen = data.settings.strategy
     if chosen != "auto":
@@ -156,6 +163,9 @@ class _Run:
         bound = objective_lower_bound(data)
         incumbent, report = self._start(initial, bound)
         termination = Termination.TIME_LIMIT
+        if strategy == "cpsat" and report is not None and report.feasible and tabu_applies(data):
+            # a classical job shop: the tabu search finds a strong hint for the full model
+            incumbent, report = self._tabu(incumbent, report, _TABU_HINT_SHARE)
         if strategy in ("cpsat", "hybrid"):
             share = 1.0 if strategy == "cpsat" else 0.3
             termination, incumbent, report, bound = self._full_model(
@@ -193,17 +203,22 @@ class _Run:
         self.stats["lns_rejected"] = checked.summary(3)  # never return an unchecked plan
         return incumbent, report, False
 
-    def _tabu(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
-        """Tabu search on the critical path (classical job shops), for up to half the time
-        left; the neighbourhood search continues from its schedule."""
+    def _tabu(
+        self, incumbent: Schedule, report: CheckReport, share: float = _TABU_SHARE
+    ) -> tuple[Schedule, CheckReport]:
+        """Tabu search on the critical path (classical job shops) for up to ``share`` of the
+        time left; the full model or the neighbourhood search continues from its schedule."""
         data = self.data
         search = CriticalPathTabuSearch(data, seed=data.settings.seed)
-        until = time.perf_counter() + _TABU_SHARE * self.remaining()
+        steps = data.settings.tabu_max_steps
+        # bounded by steps, the search ignores its share of the time (but not the deadline)
+        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
         weight = data.objective.makespan
         improved = search.improve(
             incumbent,
             lambda: min(self.remaining(), until - time.perf_counter()),
             on_improvement=lambda makespan: self.tracker.improved(weight * makespan, None, "tabu"),
+            max_steps=steps,
             stop=self.stop,
         )
         self.stats.update(search.stats())
