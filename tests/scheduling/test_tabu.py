@@ -91,7 +91,11 @@ def test_applies_only_to_classical_job_shops(instances: Path) -> None:
     assert tabu_applies(read_instance(instances / "jobshop/lawrence/la01.txt", "jsp").build())
     flexible = read_instance(instances / "fjsp/brandimarte/mk01.txt", "fjs").build()
     factory = synthetic_problem(12, 4, 3, seed=0).build()  # setups, calendars, energy
-    for data in (flexible, factory):
+    instant = problem(
+        machines=[machine("A"), machine("B")],
+        jobs=[job("J", op("1", ("A", 0)), op("2", ("B", 4))), job("K", op("1", ("B", 2)))],
+    ).build()  # a zero-duration operation
+    for data in (flexible, factory, instant):
         assert not tabu_applies(data)
         with pytest.raises(ValueError, match="classical job shop"):
             CriticalPathTabuSearch(data)
@@ -109,3 +113,11 @@ def test_solver_runs_it_before_the_neighbourhood_search(instances: Path) -> None
     other = solve(factory, time_limit=3, workers=2, strategy="lns")
     assert_checked(other, factory.build())
     assert "tabu_steps" not in other.stats
+
+
+def test_full_model_starts_from_the_tabu_schedule(instances: Path) -> None:
+    problem_ = read_instance(instances / "jobshop/fisher-thompson/ft06.txt", "jsp")
+    result = solve(problem_, time_limit=20, workers=2, strategy="cpsat")
+    assert_checked(result, problem_.build())
+    assert "tabu_steps" in result.stats
+    assert result.objective == 55 and result.status == "optimal"
