@@ -150,6 +150,8 @@ class LargeNeighbourhoodSearch:
         data = self.data
         current = schedule
         value = self.evaluator.objective(current)
+        if self._at_bound(value):
+            return current
         graph = _Graph(data, current)
         tails, job_tails = compute_tails(data, current, graph)
         view = SearchView(data, current, tails)
@@ -160,8 +162,7 @@ class LargeNeighbourhoodSearch:
             while remaining() > 0.05 and (limit is None or self.iterations < limit):
                 if self.stop is not None and self.stop():
                     break
-                if self.bound is not None and value <= self.bound + 1e-9:
-                    self.proved_optimal = True
+                if self._at_bound(value):
                     break
                 tasks = []
                 count = parallel if limit is None else min(parallel, limit - self.iterations)
@@ -219,6 +220,13 @@ class LargeNeighbourhoodSearch:
                 if self.proved_optimal:
                     break
         return current
+
+    def _at_bound(self, value: float) -> bool:
+        """Whether ``value`` meets the proved lower bound (then the schedule is optimal)."""
+        reached = self.bound is not None and value <= self.bound + 1e-9
+        if reached:
+            self.proved_optimal = True
+        return reached
 
     def _draw(
         self, s: Schedule, graph: _Graph, view: SearchView, tails: IntArray, job_tails: IntArray

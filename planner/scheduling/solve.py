@@ -190,8 +190,6 @@ class _Run:
             return incumbent, report, False
         if tabu_applies(self.data):
             incumbent, report = self._tabu(incumbent, report)
-            if bound is not None and report.kpis.objective <= bound + 1e-9:
-                return incumbent, report, True
         search = LargeNeighbourhoodSearch(
             self.data, self.tracker, self.deadline, self.stop, bound=bound
         )

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
+from planner.scheduling.bounds import makespan_lower_bound
 
 
 def tabu_applies(data: ProblemData) -> bool:
@@ -237,9 +238,9 @@ class CriticalPathTabuSearch:
         data = self.data
         sequences = [list(seq) for seq in schedule.machine_sequences(data.num_machines)]
         head, tail, mprev, mnext = self._evaluate(sequences)
-        makespan = max(h + d for h, d in zip(head, self.duration, strict=True))
+        makespan = self._makespan(head)
         best = (makespan, [seq[:] for seq in sequences])
-        floor = self._lower_bound()
+        floor = makespan_lower_bound(data)
         position = self._positions(sequences)
         tabu: dict[tuple[int, int], int] = {}
         since_best = 0
@@ -270,7 +271,7 @@ class CriticalPathTabuSearch:
             self._swap(sequences, position, u, v)
             tabu[(u, v)] = self.steps + self.tenure + self.rng.randrange(self.tenure)
             head, tail, mprev, mnext = self._evaluate(sequences)
-            makespan = max(h + d for h, d in zip(head, self.duration, strict=True))
+            makespan = self._makespan(head)
             if makespan < best[0]:
                 best = (makespan, [seq[:] for seq in sequences])
                 self.improvements += 1
@@ -290,7 +291,7 @@ class CriticalPathTabuSearch:
                 position = self._positions(sequences)
                 tabu.clear()
                 head, tail, mprev, mnext = self._perturb(sequences, position)
-                makespan = max(h + d for h, d in zip(head, self.duration, strict=True))
+                makespan = self._makespan(head)
         return self._schedule(best[1])
 
     def _perturb(
@@ -299,7 +300,7 @@ class CriticalPathTabuSearch:
         """A few random critical swaps (each keeps the sequences acyclic)."""
         head, tail, mprev, mnext = self._evaluate(sequences)
         for _ in range(2 + self.rng.randrange(4)):
-            makespan = max(h + d for h, d in zip(head, self.duration, strict=True))
+            makespan = self._makespan(head)
             blocks = [b for b in self._critical_blocks(head, tail, mprev, makespan) if len(b) > 1]
             if not blocks:
                 break
@@ -309,15 +310,8 @@ class CriticalPathTabuSearch:
             head, tail, mprev, mnext = self._evaluate(sequences)
         return head, tail, mprev, mnext
 
-    def _lower_bound(self) -> int:
-        """Largest machine load and longest routing (with releases): no schedule is shorter."""
-        data = self.data
-        load = [0] * data.num_machines
-        for o, d in enumerate(self.duration):
-            load[self.machine[o]] += d
-        routing, _, _, _ = self._evaluate([[] for _ in range(data.num_machines)])
-        longest = max(h + d for h, d in zip(routing, self.duration, strict=True))
-        return max([longest, *load])
+    def _makespan(self, head: list[int]) -> int:
+        return max(h + d for h, d in zip(head, self.duration, strict=True))
 
     def _positions(self, sequences: list[list[int]]) -> list[int]:
         position = [0] * self.data.num_operations
