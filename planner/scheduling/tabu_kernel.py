@@ -1,0 +1,628 @@
+"""The compiled inner loop of the critical-path tabu search (see :mod:`planner.scheduling.tabu`).
+
+Everything here works on flat integer arrays so that Numba compiles it to machine code:
+operations are indices, routings are given in CSR form (``*_ptr``/``*_idx``), and the machine
+sequences are doubly linked lists (``mprev``/``mnext``, -1 at the ends). The Python class
+:class:`~planner.scheduling.tabu.CriticalPathTabuSearch` owns the arrays and calls
+:func:`run_steps` in chunks, checking the clock and reporting progress between chunks.
+
+The random numbers come from a xorshift64* generator whose state lives in an array, so a seed
+gives the same steps on every machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# how run_steps returned
+CHUNK_DONE = 0
+AT_FLOOR = 1
+NO_MOVES = 2
+PATIENCE_SPENT = 3
+CYCLE = 4
+
+# indices into the int64 state array
+STEPS = 0
+MAKESPAN = 1
+BEST = 2
+SINCE_BEST = 3
+FRUITLESS = 4
+IMPROVEMENTS = 5
+RESTARTS = 6
+TABU_NEXT = 7
+STATE_SIZE = 8
+
+# rows of the int64 work array, each of length n + 1
+ORDER = 0  # a topological order of routing and machine arcs
+POS = 1  # each operation's position in it
+MARK = 2  # flags, all zero between calls
+SCRATCH_A = 3
+SCRATCH_B = 4
+PATH = 5
+BLOCK_START = 6
+MOVE_U = 7
+MOVE_V = 8
+WORK_ROWS = 9
+
+_MULTIPLIER = np.uint64(2685821657736338717)
+
+
+@njit(cache=True)
+def _random(rng: np.ndarray) -> int:
+    """A 53-bit random integer (xorshift64*)."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    return int((x * _MULTIPLIER) >> np.uint64(11))
+
+
+@njit(cache=True)
+def evaluate(
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    work: np.ndarray,
+) -> int:
+    """Fill heads (earliest starts), tails (longest path after the end) and a topological
+    order with each operation's position in it; return the makespan, or -1 when the machine
+    sequences and routings form a cycle."""
+    duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx = graph[:6]
+    order = work[ORDER]
+    pos = work[POS]
+    indegree = work[SCRATCH_A]
+    n = duration.shape[0]
+    count = 0
+    for o in range(n):
+        d = pred_ptr[o + 1] - pred_ptr[o]
+        if mprev[o] >= 0:
+            d += 1
+        indegree[o] = d
+        if d == 0:
+            order[count] = o
+            count += 1
+    k = 0
+    while k < count:
+        o = order[k]
+        k += 1
+        for i in range(succ_ptr[o], succ_ptr[o + 1]):
+            q = succ_idx[i]
+            indegree[q] -= 1
+            if indegree[q] == 0:
+                order[count] = q
+                count += 1
+        q = mnext[o]
+        if q >= 0:
+            indegree[q] -= 1
+            if indegree[q] == 0:
+                order[count] = q
+                count += 1
+    if count < n:
+        return -1
+    for k in range(n):
+        o = order[k]
+        pos[o] = k
+        h = release[o]
+        for i in range(pred_ptr[o], pred_ptr[o + 1]):
+            p = pred_idx[i]
+            e = head[p] + duration[p]
+            if e > h:
+                h = e
+        p = mprev[o]
+        if p >= 0:
+            e = head[p] + duration[p]
+            if e > h:
+                h = e
+        head[o] = h
+    for k in range(n - 1, -1, -1):
+        o = order[k]
+        t = 0
+        for i in range(succ_ptr[o], succ_ptr[o + 1]):
+            q = succ_idx[i]
+            e = tail[q] + duration[q]
+            if e > t:
+                t = e
+        q = mnext[o]
+        if q >= 0:
+            e = tail[q] + duration[q]
+            if e > t:
+                t = e
+        tail[o] = t
+    return _makespan(graph, head)
+
+
+@njit(cache=True)
+def _makespan(graph: tuple[np.ndarray, ...], head: np.ndarray) -> int:
+    """The latest end; some last operation of a job ends then (durations are positive)."""
+    duration, sinks = graph[0], graph[6]
+    makespan = 0
+    for o in sinks:
+        if head[o] + duration[o] > makespan:
+            makespan = head[o] + duration[o]
+    return makespan
+
+
+@njit(cache=True)
+def swap_and_update(
+    u: int,
+    v: int,
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    work: np.ndarray,
+) -> int:
+    """Swap ``u`` and its machine successor ``v``, then bring the topological order, heads
+    and tails up to date by touching only what the swap can change; return the makespan.
+
+    The order is repaired as in Pearce and Kelly (2006), "A dynamic topological sort algorithm
+    for directed acyclic graphs": only operations between ``u`` and ``v`` in the order that
+    follow ``u`` or precede ``v`` move. Heads are then recomputed forward, and tails backward,
+    from the operations whose arcs changed, as far as a value actually changes.
+    """
+    pred_ptr, pred_idx, succ_ptr, succ_idx = graph[2], graph[3], graph[4], graph[5]
+    order = work[ORDER]
+    pos = work[POS]
+    forward = work[SCRATCH_A]
+    backward = work[SCRATCH_B]
+    mark = work[MARK]
+    a = mprev[u]
+    b = mnext[v]
+    _swap(u, v, mprev, mnext)
+    # operations after u (up to v's place) must now follow v, and those before v (down to
+    # u's place) precede u
+    low = pos[u]
+    high = pos[v]
+    nf = 1
+    forward[0] = u
+    mark[u] = 1
+    k = 0
+    while k < nf:
+        o = forward[k]
+        k += 1
+        for i in range(succ_ptr[o], succ_ptr[o + 1] + 1):
+            q = succ_idx[i] if i < succ_ptr[o + 1] else mnext[o]
+            if q >= 0 and mark[q] == 0 and pos[q] < high:
+                mark[q] = 1
+                forward[nf] = q
+                nf += 1
+    nb = 1
+    backward[0] = v
+    mark[v] = 1
+    k = 0
+    while k < nb:
+        o = backward[k]
+        k += 1
+        for i in range(pred_ptr[o], pred_ptr[o + 1] + 1):
+            p = pred_idx[i] if i < pred_ptr[o + 1] else mprev[o]
+            if p >= 0 and mark[p] == 0 and pos[p] > low:
+                mark[p] = 1
+                backward[nb] = p
+                nb += 1
+    moved = np.empty(nb + nf, dtype=np.int64)
+    moved[:nb] = backward[:nb][np.argsort(pos[backward[:nb]])]
+    moved[nb:] = forward[:nf][np.argsort(pos[forward[:nf]])]
+    places = np.sort(pos[moved])
+    for i in range(nb + nf):
+        o = moved[i]
+        mark[o] = 0
+        order[places[i]] = o
+        pos[o] = places[i]
+    _update_heads(v, u, b, graph, mprev, mnext, head, work)
+    _update_tails(u, v, a, graph, mprev, mnext, tail, work)
+    return _makespan(graph, head)
+
+
+@njit(cache=True)
+def _update_heads(
+    first: int,
+    second: int,
+    third: int,
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    head: np.ndarray,
+    work: np.ndarray,
+) -> None:
+    """Recompute heads forward in topological order from the given operations (``third``
+    may be -1), following successors only where a head changed."""
+    duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx = graph[:6]
+    order = work[ORDER]
+    pos = work[POS]
+    dirty = work[MARK]
+    low = pos[first]
+    high = pos[first]
+    for o in (first, second, third):
+        if o >= 0:
+            dirty[o] = 1
+            low = min(low, pos[o])
+            high = max(high, pos[o])
+    k = low
+    while k <= high:
+        o = order[k]
+        k += 1
+        if dirty[o] == 0:
+            continue
+        dirty[o] = 0
+        h = release[o]
+        for i in range(pred_ptr[o], pred_ptr[o + 1]):
+            p = pred_idx[i]
+            e = head[p] + duration[p]
+            if e > h:
+                h = e
+        p = mprev[o]
+        if p >= 0:
+            e = head[p] + duration[p]
+            if e > h:
+                h = e
+        if h == head[o]:
+            continue
+        head[o] = h
+        for i in range(succ_ptr[o], succ_ptr[o + 1] + 1):
+            q = succ_idx[i] if i < succ_ptr[o + 1] else mnext[o]
+            if q >= 0:
+                dirty[q] = 1
+                high = max(high, pos[q])
+
+
+@njit(cache=True)
+def _update_tails(
+    first: int,
+    second: int,
+    third: int,
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    tail: np.ndarray,
+    work: np.ndarray,
+) -> None:
+    """Recompute tails backward in topological order from the given operations (``third``
+    may be -1), following predecessors only where a tail changed."""
+    duration, pred_ptr, pred_idx, succ_ptr, succ_idx = (
+        graph[0],
+        graph[2],
+        graph[3],
+        graph[4],
+        graph[5],
+    )
+    order = work[ORDER]
+    pos = work[POS]
+    dirty = work[MARK]
+    low = pos[first]
+    high = pos[first]
+    for o in (first, second, third):
+        if o >= 0:
+            dirty[o] = 1
+            low = min(low, pos[o])
+            high = max(high, pos[o])
+    k = high
+    while k >= low:
+        o = order[k]
+        k -= 1
+        if dirty[o] == 0:
+            continue
+        dirty[o] = 0
+        t = 0
+        for i in range(succ_ptr[o], succ_ptr[o + 1]):
+            q = succ_idx[i]
+            e = tail[q] + duration[q]
+            if e > t:
+                t = e
+        q = mnext[o]
+        if q >= 0:
+            e = tail[q] + duration[q]
+            if e > t:
+                t = e
+        if t == tail[o]:
+            continue
+        tail[o] = t
+        for i in range(pred_ptr[o], pred_ptr[o + 1] + 1):
+            p = pred_idx[i] if i < pred_ptr[o + 1] else mprev[o]
+            if p >= 0:
+                dirty[p] = 1
+                low = min(low, pos[p])
+
+
+@njit(cache=True)
+def _critical_path(
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    makespan: int,
+    path: np.ndarray,
+) -> int:
+    """Write one critical path, from its start to its end, into ``path``; return its length."""
+    duration, pred_ptr, pred_idx, sinks = graph[0], graph[2], graph[3], graph[6]
+    o = sinks[0]
+    for c in sinks:
+        if head[c] + duration[c] == makespan and tail[c] == 0:
+            o = c
+            break
+    length = 0
+    path[length] = o
+    length += 1
+    while True:
+        p = mprev[o]
+        if p >= 0 and head[p] + duration[p] == head[o]:
+            o = p
+        else:
+            nxt = -1
+            for i in range(pred_ptr[o], pred_ptr[o + 1]):
+                q = pred_idx[i]
+                if head[q] + duration[q] == head[o]:
+                    nxt = q
+                    break
+            if nxt < 0:
+                break
+            o = nxt
+        path[length] = o
+        length += 1
+    path[:length] = path[:length][::-1].copy()
+    return length
+
+
+@njit(cache=True)
+def _blocks(path: np.ndarray, length: int, mprev: np.ndarray, block_start: np.ndarray) -> int:
+    """Split the path into critical blocks (runs on one machine); ``block_start[b]`` is the
+    position where block ``b`` begins and ``block_start[count]`` is ``length``."""
+    count = 1
+    block_start[0] = 0
+    for k in range(1, length):
+        if mprev[path[k]] != path[k - 1]:
+            block_start[count] = k
+            count += 1
+    block_start[count] = length
+    return count
+
+
+@njit(cache=True)
+def _moves(
+    path: np.ndarray, block_start: np.ndarray, count: int, move_u: np.ndarray, move_v: np.ndarray
+) -> int:
+    """N5 swaps: the first two and the last two operations of each block, except the first
+    two of the first block and the last two of the last block."""
+    moves = 0
+    last = count - 1
+    for b in range(count):
+        s = block_start[b]
+        e = block_start[b + 1] - 1
+        size = e - s + 1
+        if size < 2:
+            continue
+        if b > 0:
+            move_u[moves] = path[s]
+            move_v[moves] = path[s + 1]
+            moves += 1
+        if b < last and (size > 2 or b == 0):
+            move_u[moves] = path[e - 1]
+            move_v[moves] = path[e]
+            moves += 1
+    return moves
+
+
+@njit(cache=True)
+def _estimate(
+    u: int,
+    v: int,
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+) -> int:
+    """Taillard's estimate of the makespan after swapping adjacent ``u`` then ``v``."""
+    duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx = graph[:6]
+    a = mprev[u]
+    b = mnext[v]
+    rv = release[v]
+    for i in range(pred_ptr[v], pred_ptr[v + 1]):
+        p = pred_idx[i]
+        rv = max(rv, head[p] + duration[p])
+    if a >= 0:
+        rv = max(rv, head[a] + duration[a])
+    ru = max(release[u], rv + duration[v])
+    for i in range(pred_ptr[u], pred_ptr[u + 1]):
+        p = pred_idx[i]
+        ru = max(ru, head[p] + duration[p])
+    qu = 0
+    for i in range(succ_ptr[u], succ_ptr[u + 1]):
+        q = succ_idx[i]
+        qu = max(qu, tail[q] + duration[q])
+    if b >= 0:
+        qu = max(qu, tail[b] + duration[b])
+    qv = qu + duration[u]
+    for i in range(succ_ptr[v], succ_ptr[v + 1]):
+        q = succ_idx[i]
+        qv = max(qv, tail[q] + duration[q])
+    return int(max(rv + duration[v] + qv, ru + duration[u] + qu))
+
+
+@njit(cache=True)
+def _swap(u: int, v: int, mprev: np.ndarray, mnext: np.ndarray) -> None:
+    """Swap ``u`` and its machine successor ``v`` in the machine's linked list."""
+    a = mprev[u]
+    b = mnext[v]
+    if a >= 0:
+        mnext[a] = v
+    mprev[v] = a
+    mnext[v] = u
+    mprev[u] = v
+    mnext[u] = b
+    if b >= 0:
+        mprev[b] = u
+
+
+@njit(cache=True)
+def _tabu_until(
+    u: int, v: int, tabu_u: np.ndarray, tabu_v: np.ndarray, tabu_expiry: np.ndarray
+) -> int:
+    """The step until which the swap ``u``, ``v`` is tabu (-1 when it is not listed)."""
+    until = -1
+    for i in range(tabu_u.shape[0]):
+        if tabu_u[i] == u and tabu_v[i] == v and tabu_expiry[i] > until:
+            until = tabu_expiry[i]
+    return until
+
+
+@njit(cache=True)
+def run_steps(
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    best_mprev: np.ndarray,
+    best_mnext: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    work: np.ndarray,
+    tabu: np.ndarray,
+    state: np.ndarray,
+    rng: np.ndarray,
+    steps: int,
+    floor: int,
+    tenure: int,
+    stall_steps: int,
+    patience: int,
+) -> int:
+    """Make up to ``steps`` tabu steps from the state left by the previous call.
+
+    On entry and on return, ``head``, ``tail``, the order in ``work`` and ``state[MAKESPAN]``
+    describe the current sequences. ``tabu`` holds rows (u, v, step until which undoing the
+    swap of u before v is tabu), used as a ring.
+    """
+    path = work[PATH]
+    block_start = work[BLOCK_START]
+    move_u = work[MOVE_U]
+    move_v = work[MOVE_V]
+    slots = tabu.shape[0]
+    for _ in range(steps):
+        makespan = state[MAKESPAN]
+        if makespan <= floor:
+            return AT_FLOOR
+        state[STEPS] += 1
+        step = state[STEPS]
+        length = _critical_path(graph, mprev, head, tail, makespan, path)
+        count = _blocks(path, length, mprev, block_start)
+        moves = _moves(path, block_start, count, move_u, move_v)
+        if moves == 0:
+            return NO_MOVES  # every critical block is a single operation: the makespan is optimal
+        chosen = -1
+        chosen_value = 0
+        chosen_key = 0
+        fallback = -1
+        fallback_until = 0
+        for m in range(moves):
+            u = move_u[m]
+            v = move_v[m]
+            value = _estimate(u, v, graph, mprev, mnext, head, tail)
+            until = _tabu_until(v, u, tabu[:, 0], tabu[:, 1], tabu[:, 2])
+            key = _random(rng)
+            if (until < step or value < state[BEST]) and (
+                chosen < 0 or value < chosen_value or (value == chosen_value and key < chosen_key)
+            ):
+                chosen = m
+                chosen_value = value
+                chosen_key = key
+            if fallback < 0 or until < fallback_until:
+                fallback = m
+                fallback_until = until
+        if chosen < 0:
+            chosen = fallback
+        u = move_u[chosen]
+        v = move_v[chosen]
+        slot = state[TABU_NEXT]
+        tabu[slot, 0] = u
+        tabu[slot, 1] = v
+        tabu[slot, 2] = step + tenure + _random(rng) % tenure
+        state[TABU_NEXT] = (slot + 1) % slots
+        makespan = swap_and_update(u, v, graph, mprev, mnext, head, tail, work)
+        state[MAKESPAN] = makespan
+        if makespan < state[BEST]:
+            state[BEST] = makespan
+            best_mprev[:] = mprev
+            best_mnext[:] = mnext
+            state[IMPROVEMENTS] += 1
+            state[SINCE_BEST] = 0
+            state[FRUITLESS] = 0
+            continue
+        state[SINCE_BEST] += 1
+        if state[SINCE_BEST] >= stall_steps:
+            state[SINCE_BEST] = 0
+            state[RESTARTS] += 1
+            state[FRUITLESS] += 1
+            if state[FRUITLESS] > patience:
+                return PATIENCE_SPENT
+            mprev[:] = best_mprev
+            mnext[:] = best_mnext
+            tabu[:, 2] = -1
+            makespan = _perturb(graph, mprev, mnext, head, tail, work, rng)
+            if makespan < 0:
+                return CYCLE
+            state[MAKESPAN] = makespan
+    return CHUNK_DONE
+
+
+@njit(cache=True)
+def _perturb(
+    graph: tuple[np.ndarray, ...],
+    mprev: np.ndarray,
+    mnext: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    work: np.ndarray,
+    rng: np.ndarray,
+) -> int:
+    """A few random swaps inside critical blocks (each keeps the sequences acyclic); returns
+    the makespan after them, with heads, tails and order filled (-1 on a cycle)."""
+    path = work[PATH]
+    block_start = work[BLOCK_START]
+    long_blocks = work[MOVE_U]
+    makespan = evaluate(graph, mprev, mnext, head, tail, work)
+    swaps = 2 + _random(rng) % 4
+    for _ in range(swaps):
+        if makespan < 0:
+            return makespan
+        length = _critical_path(graph, mprev, head, tail, makespan, path)
+        count = _blocks(path, length, mprev, block_start)
+        candidates = 0
+        for b in range(count):
+            if block_start[b + 1] - block_start[b] > 1:
+                long_blocks[candidates] = b
+                candidates += 1
+        if candidates == 0:
+            break
+        b = long_blocks[_random(rng) % candidates]
+        s = block_start[b]
+        k = s + _random(rng) % (block_start[b + 1] - s - 1)
+        makespan = swap_and_update(path[k], path[k + 1], graph, mprev, mnext, head, tail, work)
+    return makespan
+
+
+def _compile() -> None:
+    """Compile every kernel (or load it from Numba's on-disk cache) with the types the search
+    uses, at import, so that no solve pays for compilation inside its time limit: about ten
+    seconds the first time, a fraction of a second from the cache afterwards."""
+    empty = np.zeros(0, dtype=np.int64)
+    ptr = np.zeros(3, dtype=np.int64)
+    one = np.ones(2, dtype=np.int64)
+    graph = (one, np.zeros(2, dtype=np.int64), ptr, empty, ptr, empty, np.arange(2))
+    mprev = np.array([-1, 0], dtype=np.int64)
+    mnext = np.array([1, -1], dtype=np.int64)
+    head = np.zeros(2, dtype=np.int64)
+    tail = np.zeros(2, dtype=np.int64)
+    work = np.zeros((WORK_ROWS, 3), dtype=np.int64)
+    evaluate(graph, mprev, mnext, head, tail, work)
+    state = np.zeros(STATE_SIZE, dtype=np.int64)
+    state[MAKESPAN] = state[BEST] = 2
+    tabu = np.full((2, 3), -1, dtype=np.int64)
+    rng = np.ones(1, dtype=np.uint64)
+    run_steps(graph, mprev, mnext, mprev.copy(), mnext.copy(), head, tail, work, tabu, state, rng,
+              1, 0, 1, 1, 1)  # fmt: skip
+
+
+_compile()
