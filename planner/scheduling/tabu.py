@@ -91,7 +91,8 @@ class CriticalPathTabuSearch:
         succ_ptr, succ_idx = _csr(data.op_successors)
         sinks = np.array([o for o in range(n) if not data.op_successors[o]], dtype=np.int64)
         release = np.array([data.job_release[data.op_job[o]] for o in range(n)], np.int64)
-        self.graph = (self.duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks)
+        zeros = np.zeros(n, dtype=np.int64)  # what tails start from
+        self.graph = (self.duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros)
         jobs_per_machine = max(1, n // max(1, data.num_machines))
         self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
         self.state = np.zeros(kernel.STATE_SIZE, dtype=np.int64)
