@@ -18,6 +18,9 @@ helper).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numpy as np
 from numba import njit
 
@@ -53,8 +56,20 @@ WORK_ROWS = 9
 
 _MULTIPLIER = np.uint64(2685821657736338717)
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-@njit(cache=True)
+
+def _jit(function: F) -> F:
+    """Compile with Numba, cached on disk where Numba finds a writable cache folder (next to
+    this file, else the user's cache folder); where it finds none, compile at every start
+    rather than fail to import."""
+    try:
+        return cast(F, njit(cache=True)(function))
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return cast(F, njit(function))
+
+
+@_jit
 def _random(rng: np.ndarray) -> int:
     """A 53-bit random integer (xorshift64*)."""
     x = rng[0]
@@ -65,7 +80,7 @@ def _random(rng: np.ndarray) -> int:
     return int((x * _MULTIPLIER) >> np.uint64(11))
 
 
-@njit(cache=True)
+@_jit
 def evaluate(
     graph: tuple[np.ndarray, ...],
     mprev: np.ndarray,
@@ -120,7 +135,7 @@ def evaluate(
     return _makespan(graph, head)
 
 
-@njit(cache=True)
+@_jit
 def _makespan(graph: tuple[np.ndarray, ...], head: np.ndarray) -> int:
     """The latest end; some last operation of a job ends then (durations are positive)."""
     duration, sinks = graph[0], graph[6]
@@ -131,7 +146,7 @@ def _makespan(graph: tuple[np.ndarray, ...], head: np.ndarray) -> int:
     return makespan
 
 
-@njit(cache=True)
+@_jit
 def swap_and_update(
     u: int,
     v: int,
@@ -182,7 +197,7 @@ def swap_and_update(
     return _makespan(graph, head)
 
 
-@njit(cache=True)
+@_jit
 def _reach(
     start: int,
     ptr: np.ndarray,
@@ -213,7 +228,7 @@ def _reach(
     return count
 
 
-@njit(cache=True)
+@_jit
 def _flag(
     first: int, second: int, third: int, pos: np.ndarray, dirty: np.ndarray
 ) -> tuple[int, int]:
@@ -230,7 +245,7 @@ def _flag(
     return low, high
 
 
-@njit(cache=True)
+@_jit
 def _propagate(
     values: np.ndarray,
     base: np.ndarray,
@@ -279,7 +294,7 @@ def _propagate(
                 end = max(end, pos[q]) if forward else min(end, pos[q])
 
 
-@njit(cache=True)
+@_jit
 def _critical_path(
     graph: tuple[np.ndarray, ...],
     mprev: np.ndarray,
@@ -318,7 +333,7 @@ def _critical_path(
     return length
 
 
-@njit(cache=True)
+@_jit
 def _blocks(path: np.ndarray, length: int, mprev: np.ndarray, block_start: np.ndarray) -> int:
     """Split the path into critical blocks (runs on one machine); ``block_start[b]`` is the
     position where block ``b`` begins and ``block_start[count]`` is ``length``."""
@@ -332,7 +347,7 @@ def _blocks(path: np.ndarray, length: int, mprev: np.ndarray, block_start: np.nd
     return count
 
 
-@njit(cache=True)
+@_jit
 def _moves(
     path: np.ndarray, block_start: np.ndarray, count: int, move_u: np.ndarray, move_v: np.ndarray
 ) -> int:
@@ -357,7 +372,7 @@ def _moves(
     return moves
 
 
-@njit(cache=True)
+@_jit
 def _estimate(
     u: int,
     v: int,
@@ -394,7 +409,7 @@ def _estimate(
     return int(max(rv + duration[v] + qv, ru + duration[u] + qu))
 
 
-@njit(cache=True)
+@_jit
 def _swap(u: int, v: int, mprev: np.ndarray, mnext: np.ndarray) -> None:
     """Swap ``u`` and its machine successor ``v`` in the machine's linked list."""
     a = mprev[u]
@@ -409,7 +424,7 @@ def _swap(u: int, v: int, mprev: np.ndarray, mnext: np.ndarray) -> None:
         mprev[b] = u
 
 
-@njit(cache=True)
+@_jit
 def _tabu_until(
     u: int, v: int, tabu_u: np.ndarray, tabu_v: np.ndarray, tabu_expiry: np.ndarray
 ) -> int:
@@ -421,7 +436,7 @@ def _tabu_until(
     return until
 
 
-@njit(cache=True)
+@_jit
 def run_steps(
     graph: tuple[np.ndarray, ...],
     mprev: np.ndarray,
@@ -518,7 +533,7 @@ def run_steps(
     return CHUNK_DONE
 
 
-@njit(cache=True)
+@_jit
 def _perturb(
     graph: tuple[np.ndarray, ...],
     mprev: np.ndarray,

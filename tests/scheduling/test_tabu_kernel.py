@@ -94,3 +94,17 @@ def test_evaluation_reports_a_cycle(instances: Path) -> None:
     mnext[last], mprev[first] = first, last
     with pytest.raises(RuntimeError, match="cycle"):
         search._evaluate(mprev, mnext)
+
+
+def test_compiles_where_no_cache_folder_is_writable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from numba.core import caching
+
+    # Numba finds no place to cache: the kernel still compiles, without the cache
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    with pytest.raises(RuntimeError, match="no locator"):
+        caching.FunctionCache(double)
+    assert kernel._jit(double)(21) == 42
