@@ -11,14 +11,16 @@ problem", Management Science 42(6)).
 
 Each step evaluates every N5 swap with the estimate of Taillard (1994) from heads and tails,
 makes the best one that is not tabu (a tabu swap is allowed when its estimate beats the best
-makespan found), forbids undoing it for a few steps, and recomputes heads and tails exactly.
-After a long stretch without improvement the search returns to the best schedule and perturbs
-it with a few random critical swaps. Steps are counted, not timed, so a fixed seed and step
-limit give the same schedule; under a time limit the number of steps depends on the machine.
+makespan found), forbids undoing it for a few steps, and brings heads and tails up to date
+exactly, touching only what the swap changed. After a long stretch without improvement the
+search returns to the best schedule and perturbs it with a few random critical swaps. Steps
+are counted, not timed, so a fixed seed and step limit give the same schedule; under a time
+limit the number of steps depends on the machine.
 
 The steps run compiled (Numba, :mod:`planner.scheduling.tabu_kernel`), in chunks of a few
-milliseconds between which the clock is checked and progress reported: about 0.1 ms a step at
-10,000 operations. The large-neighbourhood search (CP-SAT) continues from its result.
+milliseconds between which the clock is checked and progress reported: measured about 3 us a
+step at 400 operations, 0.1 ms at 10,000 and 1 ms at 100,000 (70 times faster than the same
+search in Python at 10,000). The large-neighbourhood search (CP-SAT) continues from its result.
 """
 
 from __future__ import annotations
