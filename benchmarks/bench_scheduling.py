@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     done = set()
     if out_csv.exists():
         for row in csv.DictReader(out_csv.open()):
-            done.add((row["instance"], row["solver"]))
+            done.add((row["set"], row["instance"], row["solver"]))  # edata reuses la names
     new_file = not out_csv.exists()
     with out_csv.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 best = bounds.get(path.stem, {}).get("upper_bound")
                 for solver in args.solvers.split(","):
-                    if (path.stem, solver) in done:
+                    if (name, path.stem, solver) in done:
                         continue
                     row: dict[str, object] = {
                         "set": name,
