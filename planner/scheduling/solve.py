@@ -20,6 +20,7 @@ from planner.scheduling.progress import Tracker
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
 from planner.scheduling.subproblem import SubProblem
 from planner.scheduling.tabu import CriticalPathTabuSearch, tabu_applies
+from planner.scheduling.tabu_kernel import compile_kernels
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -91,6 +92,12 @@ def solve(
         data = dataclasses.replace(
             data, settings=type(data.settings).model_validate(settings.model_dump())
         )
+    if tabu_applies(data):
+        # the tabu search's compiled kernels: once per installation (then loaded from Numba's
+        # disk cache), and not out of the budget
+        compiling = time.perf_counter()
+        compile_kernels()
+        started += time.perf_counter() - compiling
     return _Run(data, started, on_progress, stop).run(initial)
 
 

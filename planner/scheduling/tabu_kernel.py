@@ -18,6 +18,7 @@ helper).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -425,15 +426,13 @@ def _swap(u: int, v: int, mprev: np.ndarray, mnext: np.ndarray) -> None:
 
 
 @_jit
-def _tabu_until(
-    u: int, v: int, tabu_u: np.ndarray, tabu_v: np.ndarray, tabu_expiry: np.ndarray
-) -> int:
+def _tabu_until(u: int, v: int, tabu: np.ndarray) -> int:
     """The step until which the swap ``u``, ``v`` is tabu (-1 when it is not listed)."""
     until = -1
-    for i in range(tabu_u.shape[0]):
-        if tabu_u[i] == u and tabu_v[i] == v and tabu_expiry[i] > until:
-            until = tabu_expiry[i]
-    return until
+    for i in range(tabu.shape[0]):
+        if tabu[i, 0] == u and tabu[i, 1] == v and tabu[i, 2] > until:
+            until = tabu[i, 2]
+    return int(until)
 
 
 @_jit
@@ -486,7 +485,7 @@ def run_steps(
             u = move_u[m]
             v = move_v[m]
             value = _estimate(u, v, graph, mprev, mnext, head, tail)
-            until = _tabu_until(v, u, tabu[:, 0], tabu[:, 1], tabu[:, 2])
+            until = _tabu_until(v, u, tabu)
             key = _random(rng)
             if (until < step or value < state[BEST]) and (
                 chosen < 0 or value < chosen_value or (value == chosen_value and key < chosen_key)
@@ -549,10 +548,10 @@ def _perturb(
     block_start = work[BLOCK_START]
     long_blocks = work[MOVE_U]
     makespan = evaluate(graph, mprev, mnext, head, tail, work)
+    if makespan < 0:
+        return makespan
     swaps = 2 + _random(rng) % 4
     for _ in range(swaps):
-        if makespan < 0:
-            return makespan
         length = _critical_path(graph, mprev, head, tail, makespan, path)
         count = _blocks(path, length, mprev, block_start)
         candidates = 0
@@ -569,10 +568,13 @@ def _perturb(
     return makespan
 
 
-def _compile() -> None:
+@functools.cache
+def compile_kernels() -> None:
     """Compile every kernel (or load it from Numba's on-disk cache) with the types the search
-    uses, at import, so that no solve pays for compilation inside its time limit: about ten
-    seconds the first time, a fraction of a second from the cache afterwards."""
+    uses: about ten seconds once per installation, a fraction of a second from the cache
+    afterwards, nothing on later calls in the same process. :func:`planner.scheduling.solve`
+    calls it before its clock starts, so that no solve pays for compilation in its budget;
+    without it the first call of a kernel compiles it."""
     empty = np.zeros(0, dtype=np.int64)
     ptr = np.zeros(3, dtype=np.int64)
     one = np.ones(2, dtype=np.int64)
@@ -590,6 +592,3 @@ def _compile() -> None:
     rng = np.ones(1, dtype=np.uint64)
     run_steps(graph, mprev, mnext, mprev.copy(), mnext.copy(), head, tail, work, tabu, state, rng,
               1, 0, 1, 1, 1)  # fmt: skip
-
-
-_compile()
