@@ -91,7 +91,7 @@ class CriticalPathTabuSearch:
         self.machine = [options[0][0] for options in data.op_options]
         pred_ptr, pred_idx = _csr(data.op_predecessors)
         succ_ptr, succ_idx = _csr(data.op_successors)
-        sinks = np.array([o for o in range(n) if not data.op_successors[o]], dtype=np.int64)
+        sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
         release = np.array([data.job_release[data.op_job[o]] for o in range(n)], np.int64)
         zeros = np.zeros(n, dtype=np.int64)  # what tails start from
         self.graph = (self.duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros)
@@ -158,7 +158,7 @@ class CriticalPathTabuSearch:
             )  # fmt: skip
             elapsed = time.perf_counter() - started
             if outcome == kernel.CYCLE:
-                raise RuntimeError("machine sequences contradict the routings (a cycle)")
+                raise _cycle()
             if on_improvement is not None and state[kernel.BEST] < before:
                 on_improvement(int(state[kernel.BEST]))
             # aim each chunk at _CHUNK_S seconds, growing at most fourfold at a time
@@ -182,7 +182,7 @@ class CriticalPathTabuSearch:
     def _evaluate(self, mprev: np.ndarray, mnext: np.ndarray) -> int:
         makespan = int(kernel.evaluate(self.graph, mprev, mnext, self.head, self.tail, self.work))
         if makespan < 0:
-            raise RuntimeError("machine sequences contradict the routings (a cycle)")
+            raise _cycle()
         return makespan
 
     def _schedule(self, mprev: np.ndarray, mnext: np.ndarray) -> Schedule:
@@ -191,6 +191,10 @@ class CriticalPathTabuSearch:
         end = (self.head + self.duration).tolist()
         n = self.data.num_operations
         return Schedule.from_lists(self.machine, head, end, [0] * n)
+
+
+def _cycle() -> RuntimeError:
+    return RuntimeError("machine sequences contradict the routings (a cycle)")
 
 
 def _csr(lists: tuple[tuple[int, ...], ...] | list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
