@@ -53,11 +53,17 @@ def one(size: str, limit: float, seed: int) -> dict[str, object]:
         "makespan": result.objective,
         "lower_bound": bound,
         "gap_pct": round(100 * (result.objective - bound) / bound, 2) if result.objective else None,
+        "vs_dispatch_pct": (
+            round(100 * (first.objective - result.objective) / first.objective, 2)
+            if first and result.objective
+            else None
+        ),
         "feasible": result.feasible,
         "runtime_s": round(result.runtime_s, 2),
         "peak_memory_mb": round(result.peak_memory_mb, 1),
         "strategy": result.strategy,
         "lns_iterations": result.stats.get("lns_iterations"),
+        "flex_steps": result.stats.get("flex_steps"),
     }
 
 
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1k,10k,100k")
     parser.add_argument("--limits", default="10,60")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tag", default="scaling", help="name of the result files")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
     table = pd.DataFrame(rows)
-    out = HERE / "results" / "scaling"
+    out = HERE / "results" / args.tag
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
     out.with_suffix(".md").write_text(

@@ -32,6 +32,7 @@ SETS = {
     "large": ("jobshop/large", "jsp"),
     "brandimarte": ("fjsp/brandimarte", "fjs"),
     "hurink-edata": ("fjsp/hurink-edata", "fjs"),
+    "fattahi-setup": ("fjsp-sdst/fattahi-setup", "fjs-sdst"),
 }
 FIELDS = [
     "set",
@@ -140,8 +141,12 @@ def main(argv: list[str] | None = None) -> None:
             writer.writeheader()
         for name in args.sets.split(","):
             folder, fmt = SETS[name]
-            bounds = json.loads((INSTANCES / folder / "bounds.json").read_text())
-            files = sorted((INSTANCES / folder).glob("*.txt"), key=lambda p: natural(p.stem))
+            known = INSTANCES / folder / "bounds.json"  # FJSP-SDST has no published bounds
+            bounds = json.loads(known.read_text()) if known.exists() else {}
+            files = sorted(
+                (p for p in (INSTANCES / folder).iterdir() if p.suffix in (".txt", ".fjs")),
+                key=lambda p: natural(p.stem),
+            )
             for path in files:
                 if args.instances and not re.search(args.instances, path.stem):
                     continue

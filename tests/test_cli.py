@@ -45,6 +45,30 @@ def test_solve_instance_json(capsys: pytest.CaptureFixture[str], instances: Path
     assert payload["kpis"]["makespan"] == 55
 
 
+def test_solve_instance_with_setups_between_operations(
+    capsys: pytest.CaptureFixture[str], instances: Path
+) -> None:
+    # Fattahi_setup_05: small enough for the full model to prove its optimum (126, as
+    # PyJobShop also proves); the schedule carries the setups between operations
+    code, out, _ = run(
+        capsys,
+        "solve-instance",
+        str(instances / "fjsp-sdst/fattahi-setup/Fattahi_setup_05.fjs"),
+        "--format",
+        "fjs-sdst",
+        "--time-limit",
+        "20",
+        "--json",
+        "--progress",
+        "none",
+    )
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["feasible"] is True
+    assert payload["makespan"] == 126
+    assert payload["status"] == "optimal"
+
+
 def test_progress_json_lines(capsys: pytest.CaptureFixture[str], instances: Path) -> None:
     code, _, err = run(
         capsys,

@@ -1,9 +1,11 @@
 """Run PyJobShop (CP-SAT backend) on one benchmark instance; print one JSON object.
 
-Usage: python pyjobshop_peer.py FILE {jsp,fjs} TIME_LIMIT WORKERS
+Usage: python pyjobshop_peer.py FILE {jsp,fjs,fjs-sdst} TIME_LIMIT WORKERS
 
-The instance is read with the planner's own reader so both solvers see the same data; the
-schedule is printed so the planner's independent checker can verify it.
+The instance is read with the planner's own reader so both solvers see the same data (for
+FJSP-SDST the same setup times between the same operations on each machine); the schedule is
+printed, with the setup each operation needs, so the planner's independent checker can verify
+it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pyjobshop import Model
 
 from planner.io import read_instance
+from planner.model import ProblemData
 
 
 def main() -> None:
@@ -35,6 +38,14 @@ def main() -> None:
     for o, preds in enumerate(data.op_predecessors):
         for p in preds:
             model.add_end_before_start(tasks[p], tasks[o])
+    if data.has_setups:
+        for m in range(data.num_machines):
+            here = [o for o, options in enumerate(data.op_options) if m in dict(options)]
+            for a in here:
+                for b in here:
+                    minutes = int(data.setup_times[m, data.op_family[a], data.op_family[b]])
+                    if a != b and minutes > 0:
+                        model.add_setup_time(machines[m], tasks[a], tasks[b], minutes)
     result = model.solve("ortools", time_limit=limit, display=False, num_workers=workers)
     runtime = time.perf_counter() - started
     rows = []
@@ -51,6 +62,7 @@ def main() -> None:
                 "end": int(task_data.end),
             }
         )
+    _add_setups(data, rows)
     print(
         json.dumps(
             {
@@ -65,6 +77,23 @@ def main() -> None:
             }
         )
     )
+
+
+def _add_setups(data: ProblemData, rows: list[dict[str, object]]) -> None:
+    """The changeover each operation needs after the one before it on its machine."""
+    family = {
+        (data.job_ids[data.op_job[o]], data.op_ids[o]): data.op_family[o]
+        for o in range(data.num_operations)
+    }
+    index = {name: m for m, name in enumerate(data.machine_ids)}
+    last: dict[str, int] = {}
+    for row in sorted(rows, key=lambda r: (str(r["machine"]), int(str(r["start"])))):
+        g = family[(str(row["job"]), str(row["operation"]))]
+        m = index[str(row["machine"])]
+        f = last.get(str(row["machine"]))
+        needed = data.initial_setup[m, g] if f is None else data.setup_times[m, f, g]
+        row["setup_before"] = int(needed) if data.num_families else 0
+        last[str(row["machine"])] = g
 
 
 if __name__ == "__main__":

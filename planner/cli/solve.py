@@ -8,6 +8,7 @@ from pathlib import Path
 
 from planner.cli.common import EXIT_FAILED, EXIT_OK, Progress, guarded, print_json, report_issues
 from planner.io import load_problem, read_instance
+from planner.io.benchmarks import READERS
 from planner.model import Problem
 from planner.scheduling import Result, solve
 
@@ -19,7 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="Solve a benchmark instance for makespan and check the schedule.",
     )
     p.add_argument("file", type=Path)
-    p.add_argument("--format", choices=("jsp", "fjs"), default="jsp")
+    p.add_argument("--format", choices=tuple(READERS), default="jsp")
     _solver_options(p)
     p.set_defaults(handler=_solve_instance)
 

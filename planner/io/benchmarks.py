@@ -6,13 +6,20 @@
   ``jobs machines [average machines per operation]``, then one line per job: the number of
   operations, and per operation ``k`` followed by ``k`` pairs ``machine duration`` with
   1-based machines.
+* Flexible job shop with sequence-dependent setup times (FJSP-SDST, Fattahi's instances with
+  setups from the TU/e job-shop collection): the ``.fjs`` job lines, then for each machine an
+  ``operations x operations`` matrix of setup times (row: the operation before, column: the
+  one after; operations numbered across jobs in file order). Read as: the changeover on a
+  machine between two operations is the matrix entry; the first operation on a machine needs
+  none, and the diagonal (an operation after itself) never applies. Entries of pairs that
+  cannot both run on that machine are ignored (the files hold 1,000,000 there).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from planner.model import Job, Machine, MachineOption, Operation, Problem
+from planner.model import Job, Machine, MachineOption, Operation, Problem, SetupRule
 from planner.model.errors import InputIssue, InvalidInputError
 
 
@@ -128,10 +135,67 @@ def read_fjs(path: str | Path) -> Problem:
     return _problem(file, n_machines, jobs, issues)
 
 
+def read_fjs_sdst(path: str | Path) -> Problem:
+    """Read a flexible job shop with sequence-dependent setup times (see the module docstring):
+    each operation is its own setup family, with one setup rule per machine and pair of
+    operations that can both run there."""
+    rows, file = _read_numbers(path)
+    problem = read_fjs(path)
+    n_jobs, n_machines = rows[0][0], rows[0][1]
+    ops = [(job, op) for job in problem.jobs for op in job.operations]
+    n = len(ops)
+    matrices = rows[1 + n_jobs :]
+    if len(matrices) != n_machines * n or any(len(row) != n for row in matrices):
+        raise InvalidInputError(
+            [
+                InputIssue(
+                    file.name,
+                    f"expected {n_machines} setup matrices of {n} x {n} after the job lines",
+                )
+            ],
+            "instance",
+        )
+    family = [f"{job.id}.{op.id}" for job, op in ops]
+    eligible = [{option.machine for option in op.machines} for _, op in ops]
+    jobs = [
+        job.model_copy(
+            update={
+                "operations": tuple(
+                    op.model_copy(update={"setup_family": f"{job.id}.{op.id}"})
+                    for op in job.operations
+                )
+            }
+        )
+        for job in problem.jobs
+    ]
+    rules = []
+    for m in range(n_machines):
+        name = f"M{m}"
+        for a in range(n):
+            if name not in eligible[a]:
+                continue
+            row = matrices[m * n + a]
+            for b in range(n):
+                if a != b and row[b] > 0 and name in eligible[b]:
+                    rules.append(
+                        SetupRule(
+                            from_family=family[a],
+                            to_family=family[b],
+                            minutes=row[b],
+                            machines=(name,),
+                        )
+                    )
+    return problem.model_copy(update={"jobs": tuple(jobs), "setups": tuple(rules)})
+
+
+READERS = {"jsp": read_jobshop, "fjs": read_fjs, "fjs-sdst": read_fjs_sdst}
+"""Benchmark formats by the name ``planner solve-instance --format`` takes."""
+
+
 def read_instance(path: str | Path, fmt: str) -> Problem:
-    """Read a benchmark instance in format ``"jsp"`` or ``"fjs"``."""
-    if fmt == "jsp":
-        return read_jobshop(path)
-    if fmt == "fjs":
-        return read_fjs(path)
-    raise InvalidInputError([InputIssue("format", f"unknown format {fmt!r}; use 'jsp' or 'fjs'")])
+    """Read a benchmark instance in format ``"jsp"``, ``"fjs"`` or ``"fjs-sdst"``."""
+    reader = READERS.get(fmt)
+    if reader is None:
+        known = ", ".join(repr(name) for name in READERS)
+        raise InvalidInputError([InputIssue("format", f"unknown format {fmt!r}; use {known}")])
+    return reader(path)

@@ -60,7 +60,8 @@ class SolverSettings(Frozen):
         Stop the large-neighbourhood search after this many steps. With ``workers=1`` and a
         fixed seed the search is then reproducible (each step runs on a deterministic budget).
     tabu_max_steps
-        Stop the tabu search (classical job shops only) after this many steps instead of after
+        Stop the tabu search (the critical-path one on classical job shops, the flexible one
+        on other problems it applies to) after this many steps per worker instead of after
         its share of the time limit; it also stops when several restarts in a row find
         nothing better. With ``lns_max_iterations`` a run is then reproducible.
     log_search

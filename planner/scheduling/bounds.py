@@ -1,56 +1,180 @@
-"""Simple lower bounds, for when the search has no proof of its own (neighbourhood search)."""
+"""Lower bounds on the objective, for when the search has no proof of its own.
+
+The makespan bound is the largest of two relaxations, both aware of the machines' calendars:
+
+* **routing**: each job alone in the plant, every operation on its best eligible machine and
+  within that machine's working time, from the job's release;
+* **machine sets with heads, changeovers and tails**: operations whose eligible machines all
+  lie in a set S must be processed on S. Take those that cannot start before ``r`` (their
+  routing head); from ``r`` on, S must offer their processing time (each on its fastest
+  machine of S) plus the changeovers they force, and afterwards the shortest routing tail
+  among them must still run. Changeovers: every family among them needs at least one
+  changeover in on S, costing at least the cheapest one into it on S from a family that can
+  run there; at most one family per machine of S may instead come first (the machine's
+  initial setup, or nothing when ``r > 0`` since the machine may already be set up for it).
+  When each operation has its own family (operation-to-operation setup times) this is the
+  cheapest setup into each operation.
+
+Each threshold ``r`` is a head of an operation in S (at most :data:`MAX_THRESHOLDS` of them,
+spread over the range). The bound on the objective adds, to the weighted makespan bound, the
+weighted tardiness each job has even alone in the plant.
+"""
 
 from __future__ import annotations
+
+import numpy as np
 
 from planner.model.data import ProblemData
 from planner.scheduling.timeline import earliest_fit
 
+MAX_THRESHOLDS = 32
+"""Heads tried per machine set (the bound needs O(thresholds * windows) per set)."""
+
 
 def makespan_lower_bound(data: ProblemData) -> int:
-    """A valid lower bound on the makespan, ignoring setups: the longest routing path (each
-    operation alone in the plant, on its best machine and within that machine's calendar), and
-    the time each set of interchangeable machines needs for the work only it can do, given
-    its calendars."""
-    shortest = [min(d for _, d in options) for options in data.op_options]
+    """A valid lower bound on the makespan (see the module docstring)."""
+    heads, ends = routing_heads(data)
+    tails = _routing_tails(data)
+    into = _cheapest_changeover_into(data) if data.has_setups else np.zeros((0, 0), np.int64)
+    best = max(ends, default=0)
+    for machines, ops in _machine_sets(data).items():
+        best = max(best, _set_bound(data, machines, ops, (heads, tails), into))
+    return best
+
+
+def objective_lower_bound(data: ProblemData) -> float | None:
+    """A lower bound on the objective when it is easy to state, else ``None``."""
+    w = data.objective
+    if w.energy_cost > 0 and data.has_energy:
+        return None  # prices can be negative
+    bound = w.makespan * makespan_lower_bound(data) if w.makespan > 0 else 0.0
+    if w.weighted_tardiness > 0:
+        _, ends = routing_heads(data)
+        for j, ops in enumerate(data.job_operations):
+            due = data.job_due[j]
+            if due is not None:
+                late = max(ends[o] for o in ops) - due
+                bound += w.weighted_tardiness * data.job_weight[j] * max(0, late)
+    return bound
+
+
+def routing_heads(data: ProblemData) -> tuple[list[int], list[int]]:
+    """Earliest start and end of each operation with its job alone in the plant (best
+    eligible machine, its calendar respected, no changeovers)."""
     window_ends = [[e for _, e in w] for w in data.unavailable]
-    earliest_end = [0] * data.num_operations
+    heads = [0] * data.num_operations
+    ends = [0] * data.num_operations
     for o in data.topological_order:
-        ready = max(
-            [data.job_release[data.op_job[o]], *(earliest_end[p] for p in data.op_predecessors[o])]
-        )
-        # alone in the plant: the best eligible machine's calendar still applies
-        earliest_end[o] = min(
-            earliest_fit(data.unavailable[m], window_ends[m], ready, 0, d) + d
-            for m, d in data.op_options[o]
-        )
-    path = max(earliest_end, default=0)
-    # operations whose eligible machines form the same set load that set together
-    load: dict[tuple[int, ...], int] = {}
+        ready = max([data.job_release[data.op_job[o]], *(ends[p] for p in data.op_predecessors[o])])
+        best_start, best_end = ready, None
+        for m, d in data.op_options[o]:
+            start = earliest_fit(data.unavailable[m], window_ends[m], ready, 0, d)
+            if best_end is None or start + d < best_end:
+                best_start, best_end = start, start + d
+        heads[o], ends[o] = best_start, best_end if best_end is not None else ready
+    return heads, ends
+
+
+def _routing_tails(data: ProblemData) -> list[int]:
+    """Shortest processing that must follow each operation in its routing (working minutes,
+    so also a bound in calendar time)."""
+    shortest = [min(d for _, d in options) for options in data.op_options]
+    tails = [0] * data.num_operations
+    for o in reversed(data.topological_order):
+        tails[o] = max((shortest[q] + tails[q] for q in data.op_successors[o]), default=0)
+    return tails
+
+
+def _machine_sets(data: ProblemData) -> dict[tuple[int, ...], list[int]]:
+    """For every distinct set of eligible machines, the operations that must run within it."""
+    by_key: dict[tuple[int, ...], list[int]] = {}
     for o, options in enumerate(data.op_options):
-        key = tuple(sorted(m for m, _ in options))
-        load[key] = load.get(key, 0) + shortest[o]
-    best_load = 0
-    for key in load:
-        # every operation whose machines all lie in this set must run on it
+        by_key.setdefault(tuple(sorted(m for m, _ in options)), []).append(o)
+    sets: dict[tuple[int, ...], list[int]] = {}
+    for key in by_key:
         members = set(key)
-        total = sum(v for k, v in load.items() if members.issuperset(k))
-        best_load = max(best_load, _time_to_deliver(data, key, total))
-    return max(path, best_load)
+        sets[key] = [o for k, ops in by_key.items() if members.issuperset(k) for o in ops]
+    return sets
 
 
-def _time_to_deliver(data: ProblemData, machines: tuple[int, ...], work: int) -> int:
-    """Earliest ``T`` by which ``machines`` together offer ``work`` minutes of available time
-    (their calendars' unavailability removed)."""
-    if work <= 0:
+def _set_bound(
+    data: ProblemData,
+    machines: tuple[int, ...],
+    ops: list[int],
+    heads_tails: tuple[list[int], list[int]],
+    into: np.ndarray,
+) -> int:
+    heads, tails = heads_tails
+    inside = set(machines)
+    work = {o: min(d for m, d in data.op_options[o] if m in inside) for o in ops}
+    by_head = sorted(ops, key=lambda o: heads[o])
+    distinct = sorted({heads[o] for o in ops})
+    if len(distinct) > MAX_THRESHOLDS:
+        picks = np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS).round().astype(int)
+        distinct = [distinct[i] for i in sorted(set(picks.tolist()))]
+    best = 0
+    cursor = 0
+    for r in distinct:
+        while cursor < len(by_head) and heads[by_head[cursor]] < r:
+            cursor += 1
+        rest = by_head[cursor:]
+        total = sum(work[o] for o in rest) + _changeovers(data, machines, rest, r > 0, into)
+        tail = min(tails[o] for o in rest)
+        best = max(best, _time_to_deliver(data, machines, total, r) + tail)
+    return best
+
+
+def _cheapest_changeover_into(data: ProblemData) -> np.ndarray:
+    """``[m, g]``: the cheapest changeover into family ``g`` on machine ``m`` from another
+    family that can run there (any operation's), or -1 where no other family can."""
+    runnable = np.zeros((data.num_machines, data.num_families), dtype=bool)
+    for o, options in enumerate(data.op_options):
+        for m, _ in options:
+            runnable[m, data.op_family[o]] = True
+    into = np.full((data.num_machines, data.num_families), -1, dtype=np.int64)
+    for m in range(data.num_machines):
+        rows = np.flatnonzero(runnable[m])
+        if len(rows) < 2:
+            continue
+        block = data.setup_times[m][rows][:, rows].astype(np.float64)
+        np.fill_diagonal(block, np.inf)
+        into[m, rows] = block.min(axis=0).astype(np.int64)
+    return into
+
+
+def _changeovers(
+    data: ProblemData, machines: tuple[int, ...], ops: list[int], preset: bool, into: np.ndarray
+) -> int:
+    """Least total changeover time ``ops`` force on ``machines`` (see the module docstring)."""
+    if not data.has_setups or not ops:
         return 0
-    # available minutes of the set grow piecewise linearly; walk the breakpoints
+    families = sorted({data.op_family[o] for o in ops})
+    entry, first = [], []
+    for g in families:
+        cheapest, alone = None, None
+        for m in machines:
+            initial = 0 if preset else int(data.initial_setup[m, g])
+            cost = int(into[m, g]) if into[m, g] >= 0 else initial
+            cheapest = cost if cheapest is None else min(cheapest, cost)
+            alone = initial if alone is None else min(alone, initial)
+        entry.append(cheapest or 0)
+        first.append(alone or 0)
+    savings = sorted((max(0, c - i) for c, i in zip(entry, first, strict=True)), reverse=True)
+    return sum(entry) - sum(savings[: len(machines)])
+
+
+def _time_to_deliver(data: ProblemData, machines: tuple[int, ...], work: int, start: int) -> int:
+    """Earliest ``T`` such that ``machines`` together offer ``work`` minutes of available time
+    (their calendars' unavailability removed) between ``start`` and ``T``."""
+    if work <= 0:
+        return start
     events: list[tuple[int, int]] = []
     for m in machines:
         for a, b in data.unavailable[m]:
             events.append((a, -1))
             events.append((b, +1))
     events.sort()
-    rate, t, done = len(machines), 0, 0
+    rate, t, done = len(machines), start, 0
     for moment, change in events:
         if moment > t and rate > 0:
             if done + rate * (moment - t) >= work:
@@ -59,11 +183,3 @@ def _time_to_deliver(data: ProblemData, machines: tuple[int, ...], work: int) ->
         t = max(t, moment)
         rate += change
     return t + -(-(work - done) // max(1, rate))
-
-
-def objective_lower_bound(data: ProblemData) -> float | None:
-    """A lower bound on the objective when it is easy to state, else ``None``."""
-    w = data.objective
-    if w.energy_cost > 0 and data.has_energy:
-        return None  # prices can be negative
-    return w.makespan * makespan_lower_bound(data)

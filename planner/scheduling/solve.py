@@ -16,6 +16,11 @@ from planner.schedule import Schedule
 from planner.scheduling.bounds import objective_lower_bound
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.cpsat import SchedulingModel
+from planner.scheduling.flexible import (
+    FlexibleTabuSearch,
+    compile_flexible_kernels,
+    flexible_applies,
+)
 from planner.scheduling.progress import Tracker
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
 from planner.scheduling.subproblem import SubProblem
@@ -28,6 +33,9 @@ _TABU_SHARE = 0.8
 """Largest share of the remaining time the tabu search may use before the LNS takes over."""
 _TABU_HINT_SHARE = 0.3
 """Largest share of the time the tabu search may use to find the full model's hint."""
+_FLEX_SHARE = 0.5
+"""Share of the remaining time the flexible tabu search gets before the neighbourhood search
+(or before the full model, as its hint)."""
 
 
 def solve(
@@ -97,6 +105,10 @@ def solve(
         # disk cache), and not out of the budget
         compiling = time.perf_counter()
         compile_kernels()
+        started += time.perf_counter() - compiling
+    elif flexible_applies(data):
+        compiling = time.perf_counter()
+        compile_flexible_kernels()
         started += time.perf_counter() - compiling
     return _Run(data, started, on_progress, stop).run(initial)
 
@@ -175,6 +187,10 @@ class _Run:
         if strategy == "cpsat" and report is not None and report.feasible and tabu_applies(data):
             # a classical job shop: the tabu search finds a strong hint for the full model
             incumbent, report = self._tabu(incumbent, report, _TABU_HINT_SHARE)
+        feasible = report is not None and report.feasible
+        if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
+            assert report is not None
+            incumbent, report = self._flexible(incumbent, report, bound)
         if strategy in ("cpsat", "hybrid"):
             share = 1.0 if strategy == "cpsat" else 0.3
             termination, incumbent, report, bound = self._full_model(
@@ -233,6 +249,32 @@ class _Run:
         if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
             return improved, checked
         self.stats["tabu_rejected"] = checked.summary(3)  # never return an unchecked plan
+        return incumbent, report
+
+    def _flexible(
+        self, incumbent: Schedule, report: CheckReport, bound: float | None
+    ) -> tuple[Schedule, CheckReport]:
+        """The flexible tabu search (machine choice, changeovers, calendars, due dates) for
+        :data:`_FLEX_SHARE` of the time left; the checker decides whether its plan is kept."""
+        data = self.data
+        search = FlexibleTabuSearch(data, seed=data.settings.seed, workers=data.settings.workers)
+        steps = data.settings.tabu_max_steps
+        until = (
+            math.inf if steps is not None else time.perf_counter() + _FLEX_SHARE * self.remaining()
+        )
+        improved = search.improve(
+            incumbent,
+            lambda: min(self.remaining(), until - time.perf_counter()),
+            on_improvement=lambda value: self.tracker.improved(value, None, "flex"),
+            max_steps=steps,
+            stop=self.stop,
+            floor=bound if bound is not None and _exact_objective(data) else 0.0,
+        )
+        self.stats.update(search.stats())
+        checked = check(data, improved)
+        if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
+            return improved, checked
+        self.stats["flex_rejected"] = checked.summary(3)  # never return an unchecked plan
         return incumbent, report
 
     def _start(

@@ -35,6 +35,7 @@ from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling import tabu_kernel as kernel
 from planner.scheduling.bounds import makespan_lower_bound
+from planner.scheduling.jit import csr, seed_state
 
 
 def tabu_applies(data: ProblemData) -> bool:
@@ -89,8 +90,8 @@ class CriticalPathTabuSearch:
         self.patience = patience
         self.duration = np.array([options[0][1] for options in data.op_options], dtype=np.int64)
         self.machine = [options[0][0] for options in data.op_options]
-        pred_ptr, pred_idx = _csr(data.op_predecessors)
-        succ_ptr, succ_idx = _csr(data.op_successors)
+        pred_ptr, pred_idx = csr(data.op_predecessors)
+        succ_ptr, succ_idx = csr(data.op_successors)
         sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
         release = np.array([data.job_release[data.op_job[o]] for o in range(n)], np.int64)
         zeros = np.zeros(n, dtype=np.int64)  # what tails start from
@@ -98,10 +99,7 @@ class CriticalPathTabuSearch:
         jobs_per_machine = max(1, n // max(1, data.num_machines))
         self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
         self.state = np.zeros(kernel.STATE_SIZE, dtype=np.int64)
-        # xorshift needs a non-zero state; mix the seed so that nearby seeds differ at once
-        self.rng = np.array(
-            [(seed * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) % 2**64 or 1], np.uint64
-        )
+        self.rng = seed_state(seed)
         self.work = np.zeros((kernel.WORK_ROWS, n + 1), dtype=np.int64)
         self.head = np.zeros(n, dtype=np.int64)
         self.tail = np.zeros(n, dtype=np.int64)
@@ -195,11 +193,3 @@ class CriticalPathTabuSearch:
 
 def _cycle() -> RuntimeError:
     return RuntimeError("machine sequences contradict the routings (a cycle)")
-
-
-def _csr(lists: tuple[tuple[int, ...], ...] | list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Compressed rows: ``idx[ptr[o]:ptr[o + 1]]`` are the entries of ``lists[o]``."""
-    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(row) for row in lists])
-    idx = np.array([x for row in lists for x in row], dtype=np.int64)
-    return ptr, idx

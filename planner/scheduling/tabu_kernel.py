@@ -19,11 +19,11 @@ helper).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
 
 import numpy as np
-from numba import njit
+
+from planner.scheduling.jit import jit as _jit
+from planner.scheduling.jit import random53 as _random
 
 # how run_steps returned
 CHUNK_DONE = 0
@@ -54,31 +54,6 @@ BLOCK_START = 6
 MOVE_U = 7
 MOVE_V = 8
 WORK_ROWS = 9
-
-_MULTIPLIER = np.uint64(2685821657736338717)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _jit(function: F) -> F:
-    """Compile with Numba, cached on disk where Numba finds a writable cache folder (next to
-    this file, else the user's cache folder); where it finds none, compile at every start
-    rather than fail to import."""
-    try:
-        return cast(F, njit(cache=True)(function))
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return cast(F, njit(function))
-
-
-@_jit
-def _random(rng: np.ndarray) -> int:
-    """A 53-bit random integer (xorshift64*)."""
-    x = rng[0]
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    rng[0] = x
-    return int((x * _MULTIPLIER) >> np.uint64(11))
 
 
 @_jit

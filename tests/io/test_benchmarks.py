@@ -44,3 +44,37 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
         read_jobshop(wrong)
     with pytest.raises(InvalidInputError, match="unknown format"):
         read_instance(wrong, "xyz")
+
+
+@pytest.mark.parametrize("number", [1, 10, 20])
+def test_read_fjs_sdst_reproduces_jobs_operations_and_setup_matrices(
+    instances: Path, number: int
+) -> None:
+    path = instances / f"fjsp-sdst/fattahi-setup/Fattahi_setup_{number:02d}.fjs"
+    rows = [[float(x) for x in line.split()] for line in path.read_text().splitlines() if line]
+    n_jobs, n_machines = int(rows[0][0]), int(rows[0][1])
+    data = read_instance(path, "fjs-sdst").build()
+    assert data.num_jobs == n_jobs
+    assert data.num_machines == n_machines
+    ops_per_job = [int(row[0]) for row in rows[1 : 1 + n_jobs]]
+    assert [len(ops) for ops in data.job_operations] == ops_per_job
+    n = sum(ops_per_job)
+    assert data.num_operations == n
+    matrices = rows[1 + n_jobs :]
+    assert len(matrices) == n_machines * n
+    assert data.initial_setup.max() == 0  # the first operation on a machine needs no setup
+    for m in range(n_machines):
+        for a in range(n):
+            for b in range(n):
+                both = m in data.durations[a] and m in data.durations[b]
+                found = data.setup_times[m, data.op_family[a], data.op_family[b]]
+                expected = matrices[m * n + a][b] if both and a != b else 0
+                if both:
+                    assert found == expected, (m, a, b)
+
+
+def test_read_fjs_sdst_rejects_missing_matrices(tmp_path: Path) -> None:
+    bad = tmp_path / "short.fjs"
+    bad.write_text("1 2 1\n1 1 1 5\n\n0 1\n")
+    with pytest.raises(InvalidInputError, match="setup matrices"):
+        read_instance(bad, "fjs-sdst")

@@ -1,0 +1,471 @@
+"""The compiled inner loop of the flexible tabu search (see :mod:`planner.scheduling.flexible`).
+
+Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the tuple built by
+:func:`planner.scheduling.flexible.problem_arrays`::
+
+    (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
+     opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
+     job_weight, weights, limits)
+
+``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and
+``limits`` the horizon. A solution is ``(machine, duration, mprev, mnext, mfirst)``: each
+operation's machine and its duration there, and the machine sequences as doubly linked lists
+(``-1`` at the ends, ``mfirst[m]`` the first operation on ``m``). ``timing`` holds the arrays
+the evaluation writes: ``(start, end, setup_before, order, indegree, completion)``.
+
+The evaluation times a solution exactly as the checker reads it: each operation starts at the
+earliest minute after its routing predecessors, its job's release and its machine
+predecessor plus the changeover, where changeover and operation together fit between the
+machine's unavailable windows (a semi-active schedule). It is a full pass in topological order
+of routing and machine arcs; a cycle or a plan past the horizon scores infinity.
+
+Random numbers come from a xorshift64* state array, so a seed gives the same steps anywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.scheduling.jit import jit
+from planner.scheduling.jit import random53 as _random
+
+Arrays = tuple[np.ndarray, ...]
+
+INFEASIBLE = 1e300
+
+# indices into the float64 state array
+VALUE = 0
+BEST = 1
+F_STATE_SIZE = 2
+
+# indices into the int64 state array
+STEPS = 0
+SINCE_BEST = 1
+FRUITLESS = 2
+IMPROVEMENTS = 3
+RESTARTS = 4
+I_STATE_SIZE = 5
+
+# how run_steps returned
+CHUNK_DONE = 0
+PATIENCE_SPENT = 1
+AT_FLOOR = 2
+
+
+@jit
+def evaluate(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
+    """Time ``solution`` (semi-active) into ``timing`` and return its objective."""
+    release, family, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
+    setup, initial, win_ptr, win_start, win_end = problem[9:14]
+    op_job, due, has_due, job_weight, weights, limits = problem[14:20]
+    machine, duration, mprev, mnext, _ = solution
+    start, end, setup_before, order, indegree, completion = timing
+    n = release.shape[0]
+    head = 0
+    tail = 0
+    for o in range(n):
+        indegree[o] = pred_ptr[o + 1] - pred_ptr[o] + (1 if mprev[o] >= 0 else 0)
+        if indegree[o] == 0:
+            order[tail] = o
+            tail += 1
+    while head < tail:
+        o = order[head]
+        head += 1
+        m = machine[o]
+        d = duration[o]
+        t = release[o]
+        for k in range(pred_ptr[o], pred_ptr[o + 1]):
+            if end[pred_idx[k]] > t:
+                t = end[pred_idx[k]]
+        p = mprev[o]
+        if p >= 0:
+            su = setup[m, family[p], family[o]]
+            if end[p] + su > t:
+                t = end[p] + su
+        else:
+            su = initial[m, family[o]]
+            if su > t:
+                t = su
+        lo = win_ptr[m]
+        hi = win_ptr[m + 1]
+        if hi > lo and su + d > 0:
+            k = lo + np.searchsorted(win_end[lo:hi], t - su, side="right")
+            while k < hi:
+                if win_start[k] >= t + d:
+                    break
+                if win_end[k] + su > t:
+                    t = win_end[k] + su
+                k += 1
+        start[o] = t
+        end[o] = t + d
+        setup_before[o] = su
+        for k in range(succ_ptr[o], succ_ptr[o + 1]):
+            q = succ_idx[k]
+            indegree[q] -= 1
+            if indegree[q] == 0:
+                order[tail] = q
+                tail += 1
+        q = mnext[o]
+        if q >= 0:
+            indegree[q] -= 1
+            if indegree[q] == 0:
+                order[tail] = q
+                tail += 1
+    if tail < n:
+        return INFEASIBLE  # the machine sequences contradict the routings
+    makespan = 0
+    total_setup = 0
+    completion[:] = 0
+    for o in range(n):
+        if end[o] > makespan:
+            makespan = end[o]
+        total_setup += setup_before[o]
+        if end[o] > completion[op_job[o]]:
+            completion[op_job[o]] = end[o]
+    if makespan > limits[0]:
+        return INFEASIBLE
+    value = weights[0] * makespan + weights[2] * total_setup
+    if weights[1] > 0:
+        late = 0.0
+        for j in range(completion.shape[0]):
+            if has_due[j] and completion[j] > due[j]:
+                late += job_weight[j] * (completion[j] - due[j])
+        value += weights[1] * late
+    return float(value)
+
+
+@jit
+def _unlink(o: int, solution: Arrays) -> None:
+    machine, _, mprev, mnext, mfirst = solution
+    p = mprev[o]
+    q = mnext[o]
+    if p >= 0:
+        mnext[p] = q
+    else:
+        mfirst[machine[o]] = q
+    if q >= 0:
+        mprev[q] = p
+    mprev[o] = -1
+    mnext[o] = -1
+
+
+@jit
+def _link(o: int, m: int, d: int, after: int, solution: Arrays) -> None:
+    """Put ``o`` on ``m`` (duration ``d``) right after ``after`` (-1: first)."""
+    machine, duration, mprev, mnext, mfirst = solution
+    machine[o] = m
+    duration[o] = d
+    if after >= 0:
+        q = mnext[after]
+        mnext[after] = o
+    else:
+        q = mfirst[m]
+        mfirst[m] = o
+    mprev[o] = after
+    mnext[o] = q
+    if q >= 0:
+        mprev[q] = o
+
+
+@jit
+def _target(problem: Arrays, timing: Arrays, rng: np.ndarray) -> int:
+    """The operation whose completion the step tries to advance: the last one in the plant
+    (makespan), or the last of a late job drawn by its weighted lateness (tardiness), in
+    proportion to their shares of the objective."""
+    op_job, due, has_due, job_weight, weights = problem[14:19]
+    end = timing[1]
+    completion = timing[5]
+    n = end.shape[0]
+    last = 0
+    for o in range(n):
+        if end[o] > end[last]:
+            last = o
+    late_total = 0.0
+    if weights[1] > 0:
+        for j in range(completion.shape[0]):
+            if has_due[j] and completion[j] > due[j]:
+                late_total += job_weight[j] * (completion[j] - due[j])
+    share_makespan = weights[0] * end[last]
+    share_late = weights[1] * late_total
+    if share_late <= 0 or _uniform(rng) * (share_makespan + share_late) < share_makespan:
+        return last
+    pick = _uniform(rng) * late_total
+    job = -1
+    for j in range(completion.shape[0]):
+        if has_due[j] and completion[j] > due[j]:
+            job = j
+            pick -= job_weight[j] * (completion[j] - due[j])
+            if pick <= 0:
+                break
+    best = -1
+    for o in range(n):
+        if op_job[o] == job and (best < 0 or end[o] > end[best]):
+            best = o
+    return best if best >= 0 else last
+
+
+@jit
+def _uniform(rng: np.ndarray) -> float:
+    return _random(rng) / 9007199254740992.0
+
+
+@jit
+def _chain(
+    problem: Arrays,
+    solution: Arrays,
+    timing: Arrays,
+    target: int,
+    chain: np.ndarray,
+    rng: np.ndarray,
+) -> int:
+    """Operations that hold ``target`` where it is, back from it: at each step the routing or
+    machine predecessor that ends exactly when the operation (with its changeover) starts;
+    where a calendar window, not a predecessor, set the start, the predecessor that ends last.
+    Stops at an operation that starts at its job's release."""
+    release, _, pred_ptr, pred_idx = problem[:4]
+    mprev = solution[2]
+    start, end, setup_before = timing[:3]
+    length = 0
+    o = target
+    while o >= 0 and length < chain.shape[0]:
+        chain[length] = o
+        length += 1
+        s = start[o]
+        tight_pred = -1
+        latest = -1
+        latest_end = -1
+        for k in range(pred_ptr[o], pred_ptr[o + 1]):
+            p = pred_idx[k]
+            if end[p] == s:
+                tight_pred = p
+            if end[p] > latest_end:
+                latest, latest_end = p, end[p]
+        q = mprev[o]
+        tight_machine = q >= 0 and end[q] + setup_before[o] == s
+        if q >= 0 and end[q] > latest_end:
+            latest, latest_end = q, end[q]
+        if tight_pred >= 0 and tight_machine:
+            o = tight_pred if _random(rng) & 1 else q
+        elif tight_pred >= 0:
+            o = tight_pred
+        elif tight_machine:
+            o = q
+        elif s > release[o] and latest >= 0:
+            o = latest  # a window set the start: what ends last before it may still matter
+        else:
+            o = -1
+    return length
+
+
+@jit
+def _positions(
+    solution: Arrays,
+    m: int,
+    lo: int,
+    hi: int,
+    before: np.ndarray,
+    after: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """Where an unlinked operation may go on ``m``: the operations it may follow (-1: first), in
+    sequence order, for every gap whose neighbours overlap ``[lo, hi)`` in the snapshot times
+    ``before`` (starts) and ``after`` (ends). Inserting outside that range would make ``o``
+    wait for a later operation or overtake one its successors wait for."""
+    mnext, mfirst = solution[3], solution[4]
+    count = 0
+    a = -1
+    b = mfirst[m]
+    while True:
+        if (a < 0 or before[a] < hi) and (b < 0 or after[b] > lo):
+            out[count] = a
+            count += 1
+        if b < 0 or (a >= 0 and before[a] >= hi):
+            break
+        a = b
+        b = mnext[b]
+    return count
+
+
+@jit
+def _window(problem: Arrays, o: int, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
+    """From when ``o`` may start (its release, its routing predecessors' ends) to when its
+    routing successors start (or its own end when later), in the snapshot times."""
+    release, _, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
+    lo = release[o]
+    for k in range(pred_ptr[o], pred_ptr[o + 1]):
+        if ends[pred_idx[k]] > lo:
+            lo = ends[pred_idx[k]]
+    hi = 1 << 62
+    for k in range(succ_ptr[o], succ_ptr[o + 1]):
+        if starts[succ_idx[k]] < hi:
+            hi = starts[succ_idx[k]]
+    if ends[o] > hi:
+        hi = ends[o]
+    return lo, hi
+
+
+@jit
+def _best_move(
+    problem: Arrays,
+    solution: Arrays,
+    timing: Arrays,
+    work: np.ndarray,
+    ops: np.ndarray,
+    count: int,
+    tabu_until: np.ndarray,
+    step: int,
+    best: float,
+    rng: np.ndarray,
+    max_positions: int,
+) -> tuple[float, int, int, int, int]:
+    """Evaluate re-inserting each of ``ops[:count]`` at every admissible position of every
+    eligible machine; return (value, op, machine, duration, after) of the best move that is
+    not tabu, or tabu but better than ``best`` (aspiration). ``op`` is -1 when none is."""
+    opt_ptr, opt_machine, opt_duration = problem[6:9]
+    machine, duration, mprev = solution[0], solution[1], solution[2]
+    starts = work[0]
+    ends = work[1]
+    places = work[2]
+    starts[:] = timing[0]
+    ends[:] = timing[1]
+    best_value = INFEASIBLE
+    best_op, best_machine, best_duration, best_after = -1, -1, -1, -1
+    for i in range(count):
+        o = ops[i]
+        home, home_duration, home_after = machine[o], duration[o], mprev[o]
+        tabu = tabu_until[o] > step
+        lo, hi = _window(problem, o, starts, ends)
+        _unlink(o, solution)
+        for k in range(opt_ptr[o], opt_ptr[o + 1]):
+            m = opt_machine[k]
+            d = opt_duration[k]
+            found = _positions(solution, m, lo, hi, starts, ends, places)
+            first = 0
+            if found > max_positions:
+                first = _random(rng) % (found - max_positions + 1)
+                found = first + max_positions
+            for x in range(first, found):
+                a = places[x]
+                if m == home and a == home_after:
+                    continue  # where it is now
+                _link(o, m, d, a, solution)
+                value = evaluate(problem, solution, timing)
+                _unlink(o, solution)
+                if value >= INFEASIBLE or (tabu and value >= best - 1e-9):
+                    continue
+                if value < best_value - 1e-9 or (
+                    value < best_value + 1e-9 and _random(rng) & 1 and best_op >= 0
+                ):
+                    best_value = value
+                    best_op, best_machine, best_duration, best_after = o, m, d, a
+        _link(o, home, home_duration, home_after, solution)
+    return best_value, best_op, best_machine, best_duration, best_after
+
+
+@jit
+def _pick(chain: np.ndarray, length: int, count: int, rng: np.ndarray) -> int:
+    """Move ``count`` random entries of ``chain[:length]`` to its front (partial shuffle)."""
+    if count > length:
+        count = length
+    for i in range(count):
+        j = i + _random(rng) % (length - i)
+        chain[i], chain[j] = chain[j], chain[i]
+    return count
+
+
+@jit
+def _copy(source: Arrays, target: Arrays) -> None:
+    for k in range(len(source)):
+        target[k][:] = source[k]
+
+
+@jit
+def _perturb(
+    problem: Arrays, solution: Arrays, timing: Arrays, work: np.ndarray, kicks: int, rng: np.ndarray
+) -> float:
+    """Make ``kicks`` random feasible re-insertions of operations that hold the target back;
+    returns the objective afterwards."""
+    opt_ptr, opt_machine, opt_duration = problem[6:9]
+    machine, duration, mprev = solution[0], solution[1], solution[2]
+    value = evaluate(problem, solution, timing)
+    chain = work[3]
+    for _ in range(kicks):
+        target = _target(problem, timing, rng)
+        length = _chain(problem, solution, timing, target, chain, rng)
+        o = chain[_random(rng) % length]
+        work[0][:] = timing[0]
+        work[1][:] = timing[1]
+        lo, hi = _window(problem, o, work[0], work[1])
+        home, home_duration, home_after = machine[o], duration[o], mprev[o]
+        _unlink(o, solution)
+        k = opt_ptr[o] + _random(rng) % (opt_ptr[o + 1] - opt_ptr[o])
+        found = _positions(solution, opt_machine[k], lo, hi, work[0], work[1], work[2])
+        if found > 0:
+            _link(o, opt_machine[k], opt_duration[k], work[2][_random(rng) % found], solution)
+            moved = evaluate(problem, solution, timing)
+        else:
+            _link(o, home, home_duration, home_after, solution)
+            moved = INFEASIBLE
+        if moved >= INFEASIBLE:
+            _unlink(o, solution)
+            _link(o, home, home_duration, home_after, solution)
+            moved = evaluate(problem, solution, timing)
+        value = moved
+    return value
+
+
+@jit
+def run_steps(
+    problem: Arrays,
+    solution: Arrays,
+    best_solution: Arrays,
+    timing: Arrays,
+    work: np.ndarray,
+    tabu_until: np.ndarray,
+    fstate: np.ndarray,
+    istate: np.ndarray,
+    rng: np.ndarray,
+    settings: tuple[int, int, int, int, int, int, int, int, float],
+) -> int:
+    """Make up to ``settings[0]`` tabu steps from ``solution`` (timed in ``timing``).
+
+    ``settings``: (steps, operations sampled per step, positions per machine, least tenure,
+    tenure spread, steps without a new best before a restart, restarts in a row without a
+    new best before giving up, kicks per restart, objective floor).
+    """
+    steps, sample, max_positions, tenure, spread, stall, patience, kicks, floor = settings
+    chain = work[3]
+    for _ in range(steps):
+        step = istate[STEPS]
+        istate[STEPS] += 1
+        target = _target(problem, timing, rng)
+        length = _chain(problem, solution, timing, target, chain, rng)
+        count = _pick(chain, length, sample, rng)
+        _, o, m, d, a = _best_move(
+            problem, solution, timing, work, chain, count, tabu_until, step, fstate[BEST], rng,
+            max_positions,
+        )  # fmt: skip
+        if o >= 0:
+            _unlink(o, solution)
+            _link(o, m, d, a, solution)
+            tabu_until[o] = step + tenure + _random(rng) % spread
+        fstate[VALUE] = evaluate(problem, solution, timing)
+        if fstate[VALUE] < fstate[BEST] - 1e-9:
+            fstate[BEST] = fstate[VALUE]
+            _copy(solution, best_solution)
+            istate[IMPROVEMENTS] += 1
+            istate[SINCE_BEST] = 0
+            istate[FRUITLESS] = 0
+            if fstate[BEST] <= floor + 1e-9:
+                return AT_FLOOR
+            continue
+        istate[SINCE_BEST] += 1
+        if istate[SINCE_BEST] >= stall:
+            istate[FRUITLESS] += 1
+            istate[RESTARTS] += 1
+            istate[SINCE_BEST] = 0
+            if istate[FRUITLESS] > patience:
+                return PATIENCE_SPENT
+            _copy(best_solution, solution)
+            fstate[VALUE] = _perturb(problem, solution, timing, work, kicks, rng)
+    return CHUNK_DONE

@@ -1,0 +1,175 @@
+"""Flexible tabu search: optima of tiny factories found by brute force, the bound never above
+them, every schedule checked, never worse, reproducible, used by the solver."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import pytest
+
+from planner.check import check
+from planner.io.synthetic import synthetic_problem
+from planner.model import Problem, ProblemData
+from planner.schedule import Schedule
+from planner.scheduling import solve
+from planner.scheduling.bounds import makespan_lower_bound, objective_lower_bound
+from planner.scheduling.construct import best_dispatch
+from planner.scheduling.flexible import FlexibleTabuSearch, flexible_applies
+from tests.conftest import assert_checked, job, machine, op, problem
+
+
+def forever() -> float:
+    return math.inf
+
+
+def tiny_factory(seed: int, objective: dict[str, float]) -> Problem:
+    """Three jobs of two operations on three machines: machine choice, two setup families,
+    a calendar window on one machine, release dates and due dates."""
+    rng = random.Random(seed)
+    jobs = []
+    for j in range(3):
+        ops = []
+        for k in range(2):
+            options = [
+                (m, rng.randint(2, 9)) for m in rng.sample(["A", "B", "C"], rng.randint(1, 2))
+            ]
+            ops.append(op(f"O{k}", *options, setup_family=rng.choice(["red", "blue"])))
+        jobs.append(job(f"J{j}", *ops, release=rng.randint(0, 4), due=rng.randint(8, 20)))
+    return problem(
+        machines=[
+            machine("A", unavailable=[{"start": 6, "end": 9}]),
+            machine("B"),
+            machine("C", initial_family="red"),
+        ],
+        jobs=jobs,
+        setups=[{"from_family": "*", "to_family": "*", "minutes": 3}],
+        objective=objective,
+        horizon_minutes=200,
+    )
+
+
+def brute_force(data: ProblemData, search: FlexibleTabuSearch) -> float:
+    """Best objective over every machine assignment and every order of the operations (each
+    order induces the machine sequences; semi-active timing is optimal for these
+    objectives), each schedule verified by the checker."""
+    n = data.num_operations
+    best = math.inf
+    for machines in itertools.product(*[[m for m, _ in options] for options in data.op_options]):
+        for order in itertools.permutations(range(n)):
+            position = {o: k for k, o in enumerate(order)}
+            if any(position[p] > position[o] for o in range(n) for p in data.op_predecessors[o]):
+                continue
+            # starts that sort the operations in this order on every machine
+            schedule = Schedule.from_lists(
+                list(machines), [position[o] for o in range(n)], [position[o] for o in range(n)]
+            )
+            value = search.objective(schedule)
+            if value < best:
+                timed = search.schedule(search._solution(schedule))
+                report = check(data, timed)
+                assert report.feasible, report.summary()
+                assert report.kpis.objective == pytest.approx(value)
+                best = value
+    return best
+
+
+OBJECTIVES = [
+    {"makespan": 1.0},
+    {"makespan": 0.0, "weighted_tardiness": 1.0},
+    {"makespan": 1.0, "weighted_tardiness": 2.0, "setup_time": 0.5},
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_finds_the_brute_force_optimum_and_the_bound_stays_below(
+    seed: int, objective: dict[str, float]
+) -> None:
+    data = tiny_factory(seed, objective).build()
+    assert flexible_applies(data)
+    start, _ = best_dispatch(data, budget_s=0.0)
+    search = FlexibleTabuSearch(data, seed=seed)
+    optimum = brute_force(data, search)
+    found = search.improve(start, forever, max_steps=3000)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.objective == pytest.approx(optimum)
+    bound = objective_lower_bound(data)
+    assert bound is not None and bound <= optimum + 1e-9
+    if objective.get("makespan"):
+        assert makespan_lower_bound(data) * objective["makespan"] <= optimum + 1e-9
+
+
+def test_bound_counts_the_changeovers_a_machine_cannot_avoid() -> None:
+    # one machine, two families of two operations: at least one changeover of 10 minutes
+    data = problem(
+        machines=[machine("M")],
+        jobs=[job(f"J{k}", op("O", ("M", 5), setup_family="ab"[k % 2])) for k in range(4)],
+        setups=[{"from_family": "*", "to_family": "*", "minutes": 10}],
+    ).build()
+    assert makespan_lower_bound(data) == 30
+    result = solve(data, time_limit=5, workers=1)
+    assert_checked(result, data)
+    assert result.objective == 30
+    assert result.status == "optimal"
+
+
+def test_bound_adds_the_lateness_of_a_job_alone_in_the_plant() -> None:
+    data = problem(
+        machines=[machine("M")],
+        jobs=[job("J", op("O1", ("M", 10)), op("O2", ("M", 10)), due=15, weight=3)],
+        objective={"makespan": 0.0, "weighted_tardiness": 1.0},
+    ).build()
+    assert objective_lower_bound(data) == 3 * 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_schedule_it_returns_is_checked_and_never_worse(seed: int) -> None:
+    raw = synthetic_problem(12, 6, 5, seed=seed, energy=False, due_dates=True)
+    data = raw.build()
+    start, _ = best_dispatch(data, budget_s=0.0)
+    before = check(data, start)
+    assert before.feasible
+    search = FlexibleTabuSearch(data, seed=seed, workers=2)
+    seen: list[float] = []
+    found = search.improve(start, forever, on_improvement=seen.append, max_steps=400)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.objective <= before.kpis.objective + 1e-9
+    assert seen == sorted(seen, reverse=True)
+    if seen:
+        assert seen[-1] == pytest.approx(report.kpis.objective)
+    assert search.stats()["flex_steps"] > 0
+
+
+def test_same_seed_and_steps_give_the_same_schedule() -> None:
+    data = synthetic_problem(15, 6, 5, seed=3, energy=False, due_dates=True).build()
+    start, _ = best_dispatch(data, budget_s=0.0)
+    runs = [
+        FlexibleTabuSearch(data, seed=7, workers=2).improve(start, forever, max_steps=300)
+        for _ in range(2)
+    ]
+    for a, b in itertools.pairwise(runs):
+        assert (a.machine == b.machine).all() and (a.start == b.start).all()
+
+
+def test_applies_to_factories_not_to_classical_job_shops_or_priced_energy() -> None:
+    factory = synthetic_problem(5, 4, 3, seed=0, energy=False)
+    assert flexible_applies(factory.build())
+    assert not flexible_applies(synthetic_problem(5, 4, 3, seed=0, energy=True).build())
+    shop = problem(
+        machines=[machine("A"), machine("B")],
+        jobs=[job("J", op("O1", ("A", 3)), op("O2", ("B", 4)))],
+    )
+    assert not flexible_applies(shop.build())  # the critical-path tabu search takes it
+
+
+def test_the_solver_runs_it_before_the_neighbourhood_search() -> None:
+    data = synthetic_problem(20, 6, 5, seed=1, energy=False, due_dates=True).build()
+    result = solve(data, time_limit=4, workers=2, seed=1, strategy="lns")
+    assert_checked(result, data)
+    assert result.stats["flex_steps"] > 0
+    start = result.progress[0].objective
+    assert result.objective is not None and result.objective <= start
