@@ -245,11 +245,7 @@ class _Run:
             stop=self.stop,
         )
         self.stats.update(search.stats())
-        checked = check(data, improved)
-        if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
-            return improved, checked
-        self.stats["tabu_rejected"] = checked.summary(3)  # never return an unchecked plan
-        return incumbent, report
+        return self._keep_if_no_worse("tabu", improved, incumbent, report)
 
     def _flexible(
         self, incumbent: Schedule, report: CheckReport, bound: float | None
@@ -271,10 +267,17 @@ class _Run:
             floor=bound if bound is not None and _exact_objective(data) else 0.0,
         )
         self.stats.update(search.stats())
-        checked = check(data, improved)
+        return self._keep_if_no_worse("flex", improved, incumbent, report)
+
+    def _keep_if_no_worse(
+        self, source: str, improved: Schedule, incumbent: Schedule, report: CheckReport
+    ) -> tuple[Schedule, CheckReport]:
+        """``improved`` with its check if the checker accepts it and it is no worse, else the
+        incumbent (the rejection is recorded): never return an unchecked plan."""
+        checked = check(self.data, improved)
         if checked.feasible and checked.kpis.objective <= report.kpis.objective + 1e-9:
             return improved, checked
-        self.stats["flex_rejected"] = checked.summary(3)  # never return an unchecked plan
+        self.stats[f"{source}_rejected"] = checked.summary(3)
         return incumbent, report
 
     def _start(
