@@ -11,13 +11,20 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
 ``limits`` the horizon. A solution is ``(machine, duration, mprev, mnext, mfirst)``: each
 operation's machine and its duration there, and the machine sequences as doubly linked lists
 (``-1`` at the ends, ``mfirst[m]`` the first operation on ``m``). ``timing`` holds the arrays
-the evaluation writes: ``(start, end, setup_before, order, indegree, completion)``.
+the evaluation writes: ``(start, end, setup_before, order, indegree, completion, total,
+mark)``. ``total[0]`` is the sum of all ends, the tie-break between moves of equal objective
+(on a plateau of equal makespans, prefer the schedule that finishes its work earlier);
+``total[1]`` counts evaluations, and ``mark`` holds the count of the evaluation that last
+touched each operation.
 
 The evaluation times a solution exactly as the checker reads it: each operation starts at the
 earliest minute after its routing predecessors, its job's release and its machine
 predecessor plus the changeover, where changeover and operation together fit between the
-machine's unavailable windows (a semi-active schedule). It is a full pass in topological order
-of routing and machine arcs; a cycle or a plan past the horizon scores infinity.
+machine's unavailable windows (a semi-active schedule), in topological order of routing and
+machine arcs; a cycle or a plan past the horizon scores infinity. A candidate move is timed
+incrementally (:func:`_retime`): only the moved operation, its old machine successor and what
+follows them are re-timed (measured on the 10,000-operation factory: 1,609 steps in 20 s
+against 1,117 with a full pass per move; a move early in the plan still re-times most of it).
 
 Random numbers come from a xorshift64* state array, so a seed gives the same steps anywhere.
 """
@@ -55,19 +62,86 @@ AT_FLOOR = 2
 @jit
 def evaluate(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
     """Time ``solution`` (semi-active) into ``timing`` and return its objective."""
-    release, family, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
-    setup, initial, win_ptr, win_start, win_end = problem[9:14]
-    op_job, due, has_due, job_weight, weights, limits = problem[14:20]
-    machine, duration, mprev, mnext, _ = solution
-    start, end, setup_before, order, indegree, completion = timing
-    n = release.shape[0]
-    head = 0
+    pred_ptr, mprev = problem[2], solution[2]
+    order, indegree, total, mark = timing[3], timing[4], timing[6], timing[7]
+    n = pred_ptr.shape[0] - 1
+    total[1] += 1
+    stamp = total[1]
     tail = 0
     for o in range(n):
+        mark[o] = stamp
         indegree[o] = pred_ptr[o + 1] - pred_ptr[o] + (1 if mprev[o] >= 0 else 0)
         if indegree[o] == 0:
             order[tail] = o
             tail += 1
+    if _propagate(problem, solution, timing, tail, stamp) < n:
+        return INFEASIBLE  # the machine sequences contradict the routings
+    return _score(problem, timing)
+
+
+@jit
+def _retime(
+    problem: Arrays, solution: Arrays, timing: Arrays, work: np.ndarray, o: int, was_next: int
+) -> float:
+    """The objective after ``o`` moved (already linked at its new place; ``was_next`` followed
+    it on its old machine), re-timing only what the move can change: ``o``, ``was_next`` and
+    everything after them in routing and machine order. Everything else keeps its times, as
+    they depend only on unchanged predecessors. ``timing`` is restored before returning, but
+    for the completions and the total it derived."""
+    succ_ptr, succ_idx = problem[4], problem[5]
+    mnext = solution[3]
+    start, end, setup_before, order, indegree, _, total, mark = timing
+    affected, saved_start, saved_end, saved_setup = work[5], work[6], work[7], work[8]
+    total[1] += 1
+    stamp = total[1]
+    count = 0
+    for seed in (o, was_next):
+        if seed >= 0 and mark[seed] != stamp:
+            mark[seed] = stamp
+            indegree[seed] = 0
+            affected[count] = seed
+            count += 1
+    head = 0
+    while head < count:
+        u = affected[head]
+        head += 1
+        for k in range(succ_ptr[u], succ_ptr[u + 1] + 1):
+            q = succ_idx[k] if k < succ_ptr[u + 1] else mnext[u]
+            if q < 0:
+                continue
+            if mark[q] != stamp:
+                mark[q] = stamp
+                indegree[q] = 0
+                affected[count] = q
+                count += 1
+            indegree[q] += 1
+    tail = 0
+    for x in range(count):
+        q = affected[x]
+        saved_start[x], saved_end[x], saved_setup[x] = start[q], end[q], setup_before[q]
+        if indegree[q] == 0:
+            order[tail] = q
+            tail += 1
+    value = INFEASIBLE  # a cycle runs through o: some affected operation stays untimed
+    if _propagate(problem, solution, timing, tail, stamp) == count:
+        value = _score(problem, timing)
+    for x in range(count):
+        q = affected[x]
+        start[q], end[q], setup_before[q] = saved_start[x], saved_end[x], saved_setup[x]
+    return value
+
+
+@jit
+def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, stamp: int) -> int:
+    """Time the operations marked ``stamp``, from the ready ones in ``timing[3][:tail]`` on,
+    each after its routing and machine predecessors (Kahn's order; ``timing[4]`` counts the
+    marked predecessors not yet timed). Returns how many were timed."""
+    release, family, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
+    setup, initial, win_ptr, win_start, win_end = problem[9:14]
+    machine, duration, mprev, mnext, _ = solution
+    start, end, setup_before, order, indegree = timing[:5]
+    mark = timing[7]
+    head = 0
     while head < tail:
         o = order[head]
         head += 1
@@ -99,29 +173,34 @@ def evaluate(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
         start[o] = t
         end[o] = t + d
         setup_before[o] = su
-        for k in range(succ_ptr[o], succ_ptr[o + 1]):
-            q = succ_idx[k]
-            indegree[q] -= 1
-            if indegree[q] == 0:
-                order[tail] = q
-                tail += 1
-        q = mnext[o]
-        if q >= 0:
-            indegree[q] -= 1
-            if indegree[q] == 0:
-                order[tail] = q
-                tail += 1
-    if tail < n:
-        return INFEASIBLE  # the machine sequences contradict the routings
+        for k in range(succ_ptr[o], succ_ptr[o + 1] + 1):
+            q = succ_idx[k] if k < succ_ptr[o + 1] else mnext[o]
+            if q >= 0 and mark[q] == stamp:
+                indegree[q] -= 1
+                if indegree[q] == 0:
+                    order[tail] = q
+                    tail += 1
+    return tail
+
+
+@jit
+def _score(problem: Arrays, timing: Arrays) -> float:
+    """The objective of the times in ``timing``; also writes job completions and the sum of
+    all ends (``timing[6][0]``)."""
+    op_job, due, has_due, job_weight, weights, limits = problem[14:20]
+    end, setup_before, completion, total = timing[1], timing[2], timing[5], timing[6]
     makespan = 0
     total_setup = 0
+    total_end = 0
     completion[:] = 0
-    for o in range(n):
+    for o in range(end.shape[0]):
+        total_end += end[o]
         if end[o] > makespan:
             makespan = end[o]
         total_setup += setup_before[o]
         if end[o] > completion[op_job[o]]:
             completion[op_job[o]] = end[o]
+    total[0] = total_end
     if makespan > limits[0]:
         return INFEASIBLE
     value = weights[0] * makespan + weights[2] * total_setup
@@ -317,22 +396,28 @@ def _best_move(
     best: float,
     rng: np.ndarray,
     max_positions: int,
+    batching: bool,
 ) -> tuple[float, int, int, int, int]:
     """Evaluate re-inserting each of ``ops[:count]`` at every admissible position of every
-    eligible machine; return (value, op, machine, duration, after) of the best move that is
-    not tabu, or tabu but better than ``best`` (aspiration). ``op`` is -1 when none is."""
+    eligible machine (with ``batching``, only next to an operation of its own family); return
+    (value, op, machine, duration, after) of the best move that is not tabu, or tabu but
+    better than ``best`` (aspiration). ``op`` is -1 when none is. Among moves of equal value
+    the one whose work ends earlier in total wins."""
+    family = problem[1]
     opt_ptr, opt_machine, opt_duration = problem[6:9]
-    machine, duration, mprev = solution[0], solution[1], solution[2]
+    machine, duration, mprev, mnext, mfirst = solution
     starts = work[0]
     ends = work[1]
     places = work[2]
     starts[:] = timing[0]
     ends[:] = timing[1]
     best_value = INFEASIBLE
+    best_total = 0
     best_op, best_machine, best_duration, best_after = -1, -1, -1, -1
     for i in range(count):
         o = ops[i]
         home, home_duration, home_after = machine[o], duration[o], mprev[o]
+        home_next = mnext[o]
         tabu = tabu_until[o] > step
         lo, hi = _window(problem, o, starts, ends)
         _unlink(o, solution)
@@ -340,26 +425,87 @@ def _best_move(
             m = opt_machine[k]
             d = opt_duration[k]
             found = _positions(solution, m, lo, hi, starts, ends, places)
-            first = 0
             if found > max_positions:
-                first = _random(rng) % (found - max_positions + 1)
-                found = first + max_positions
-            for x in range(first, found):
+                found = _screen(problem, solution, o, m, d, lo, work, found, max_positions)
+            for x in range(found):
                 a = places[x]
                 if m == home and a == home_after:
                     continue  # where it is now
+                if batching:
+                    b = mnext[a] if a >= 0 else mfirst[m]
+                    if not (a >= 0 and family[a] == family[o]) and not (
+                        b >= 0 and family[b] == family[o]
+                    ):
+                        continue
                 _link(o, m, d, a, solution)
-                value = evaluate(problem, solution, timing)
+                value = _retime(problem, solution, timing, work, o, home_next)
                 _unlink(o, solution)
                 if value >= INFEASIBLE or (tabu and value >= best - 1e-9):
                     continue
+                total = timing[6][0]
                 if value < best_value - 1e-9 or (
-                    value < best_value + 1e-9 and _random(rng) & 1 and best_op >= 0
+                    value < best_value + 1e-9
+                    and (total < best_total or (total == best_total and _random(rng) & 1))
                 ):
                     best_value = value
+                    best_total = total
                     best_op, best_machine, best_duration, best_after = o, m, d, a
         _link(o, home, home_duration, home_after, solution)
     return best_value, best_op, best_machine, best_duration, best_after
+
+
+@jit
+def _screen(
+    problem: Arrays,
+    solution: Arrays,
+    o: int,
+    m: int,
+    d: int,
+    lo: int,
+    work: np.ndarray,
+    found: int,
+    keep: int,
+) -> int:
+    """Move the ``keep`` most promising of the ``found`` positions in ``work[2]`` to its
+    front, by an estimate from the snapshot times (calendars ignored): when ``o`` would end
+    there, plus how far it would push the operation after it."""
+    family, setup, initial = problem[1], problem[9], problem[10]
+    mnext, mfirst = solution[3], solution[4]
+    starts, ends, places, scores = work[0], work[1], work[2], work[4]
+    g = family[o]
+    for x in range(found):
+        a = places[x]
+        t = lo
+        if a >= 0:
+            t = max(t, ends[a] + setup[m, family[a], g])
+            b = mnext[a]
+        else:
+            t = max(t, initial[m, g])
+            b = mfirst[m]
+        score = t + d
+        if b >= 0:
+            score += max(0, t + d + setup[m, g, family[b]] - starts[b])
+        scores[x] = score
+    for x in range(keep):
+        best = x
+        for y in range(x + 1, found):
+            if scores[y] < scores[best]:
+                best = y
+        places[x], places[best] = places[best], places[x]
+        scores[x], scores[best] = scores[best], scores[x]
+    return keep
+
+
+@jit
+def _changed_over(timing: Arrays, out: np.ndarray) -> int:
+    """Operations preceded by a changeover (candidates for joining a run of their family)."""
+    setup_before = timing[2]
+    count = 0
+    for o in range(setup_before.shape[0]):
+        if setup_before[o] > 0:
+            out[count] = o
+            count += 1
+    return count
 
 
 @jit
@@ -425,25 +571,32 @@ def run_steps(
     fstate: np.ndarray,
     istate: np.ndarray,
     rng: np.ndarray,
-    settings: tuple[int, int, int, int, int, int, int, int, float],
+    settings: tuple[int, int, int, int, int, int, int, int, float, float],
 ) -> int:
     """Make up to ``settings[0]`` tabu steps from ``solution`` (timed in ``timing``).
 
     ``settings``: (steps, operations sampled per step, positions per machine, least tenure,
     tenure spread, steps without a new best before a restart, restarts in a row without a
-    new best before giving up, kicks per restart, objective floor).
+    new best before giving up, kicks per restart, objective floor, share of batching steps).
     """
-    steps, sample, max_positions, tenure, spread, stall, patience, kicks, floor = settings
+    steps, sample, max_positions, tenure, spread, stall, patience, kicks, floor, batch = settings
     chain = work[3]
+    setups = problem[9].max() > 0 or problem[10].max() > 0
     for _ in range(steps):
         step = istate[STEPS]
         istate[STEPS] += 1
-        target = _target(problem, timing, rng)
-        length = _chain(problem, solution, timing, target, chain, rng)
+        length = 0
+        batching = setups and _uniform(rng) < batch
+        if batching:
+            length = _changed_over(timing, chain)
+        if length == 0:
+            batching = False
+            target = _target(problem, timing, rng)
+            length = _chain(problem, solution, timing, target, chain, rng)
         count = _pick(chain, length, sample, rng)
         _, o, m, d, a = _best_move(
             problem, solution, timing, work, chain, count, tabu_until, step, fstate[BEST], rng,
-            max_positions,
+            max_positions, batching,
         )  # fmt: skip
         if o >= 0:
             _unlink(o, solution)

@@ -33,9 +33,12 @@ _TABU_SHARE = 0.8
 """Largest share of the remaining time the tabu search may use before the LNS takes over."""
 _TABU_HINT_SHARE = 0.3
 """Largest share of the time the tabu search may use to find the full model's hint."""
-_FLEX_SHARE = 0.5
-"""Share of the remaining time the flexible tabu search gets before the neighbourhood search
-(or before the full model, as its hint)."""
+_FLEX_SHARE = 0.8
+"""Largest share of the remaining time the flexible tabu search gets before the full model
+(as its hint) or the neighbourhood search; it hands over earlier when its restarts stop
+finding better plans. Measured at 20 s: the 1,000-operation factory 7,619 with 0.5 and 0.8
+(the neighbourhood search found nothing after it either way), Brandimarte mk10 206 with 0.5
+(before the batching moves and the tie-break) and 200-201 with 0.8."""
 
 
 def solve(

@@ -7,6 +7,7 @@ import itertools
 import math
 import random
 
+import numpy as np
 import pytest
 
 from planner.check import check
@@ -173,3 +174,46 @@ def test_the_solver_runs_it_before_the_neighbourhood_search() -> None:
     assert result.stats["flex_steps"] > 0
     start = result.progress[0].objective
     assert result.objective is not None and result.objective <= start
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int) -> None:
+    from planner.scheduling import flexible_kernel as kernel
+    from planner.scheduling.flexible import _timing
+
+    data = synthetic_problem(15, 6, 5, seed=seed, energy=False, due_dates=True).build()
+    start, _ = best_dispatch(data, budget_s=0.0)
+    search = FlexibleTabuSearch(data, seed=seed)
+    solution = search._solution(start)
+    machine, duration, mprev, mnext, mfirst = solution
+    timing = _timing(data.num_operations, data.num_jobs)
+    work = np.zeros((9, data.num_operations), dtype=np.int64)
+    rng = random.Random(seed)
+    checked = cycles = 0
+    for _ in range(300):
+        kernel.evaluate(search.problem, solution, timing)
+        before = [a.copy() for a in timing[:3]]
+        o = rng.randrange(data.num_operations)
+        m, d = rng.choice(data.op_options[o])
+        home, home_duration, home_after, home_next = machine[o], duration[o], mprev[o], mnext[o]
+        kernel._unlink(o, solution)
+        sequence = [-1]
+        q = mfirst[m]
+        while q >= 0:
+            sequence.append(int(q))
+            q = mnext[q]
+        kernel._link(o, m, d, rng.choice(sequence), solution)
+        fast = kernel._retime(search.problem, solution, timing, work, o, home_next)
+        for a, b in zip(timing[:3], before, strict=True):
+            assert (a == b).all()  # restored
+        full = kernel.evaluate(
+            search.problem, solution, _timing(data.num_operations, data.num_jobs)
+        )
+        assert fast == pytest.approx(full)
+        checked += full < kernel.INFEASIBLE
+        cycles += full >= kernel.INFEASIBLE
+        if full < kernel.INFEASIBLE and rng.random() < 0.5:  # keep some feasible moves
+            continue
+        kernel._unlink(o, solution)
+        kernel._link(o, home, home_duration, home_after, solution)
+    assert checked > 100 and cycles > 0
