@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from planner.model.errors import InvalidInputError
-from planner.report.output import write_atomic
+from planner.report.output import folder_name, write_atomic
 
 SUMMARY_COLUMNS = [
     "scenario",
@@ -41,7 +41,7 @@ def scenario_names(paths: Sequence[str | Path]) -> list[str]:
     names: list[str] = []
     for path in paths:
         p = Path(path)
-        base = p.parent.name if p.stem in ("scenario", "problem") else p.stem
+        base = folder_name(p.parent.name if p.stem in ("scenario", "problem") else p.stem)
         name, k = base, 2
         while name in names:
             name, k = f"{base}-{k}", k + 1

@@ -24,7 +24,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "scenario", nargs="?", type=Path, help="scenario file (default: the embedded factory)"
     )
-    p.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: out/<scenario name>); refused when it holds anything but "
+        "a previous run of the same scenario, unless --force",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace --out even if it holds other files"
+    )
     p.add_argument("--time-limit", type=float, help="seconds for sequencing")
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int)
@@ -67,7 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def _run(args: argparse.Namespace) -> int:
     from planner.pipeline import plan
-    from planner.report.output import plan_files, write_atomic
+    from planner.report.output import check_target, folder_name, plan_files, write_atomic
 
     with guarded(args.json) as code:
         scenario = args.scenario or DEFAULT_SCENARIO
@@ -79,8 +87,11 @@ def _run(args: argparse.Namespace) -> int:
                     )
                 ]
             )
+        if args.out is not None:
+            check_target(args.out, None, args.force)  # before the work: a foreign folder
         result = plan(scenario, time_limit=args.time_limit, seed=args.seed, workers=args.workers)
-        out = args.out or Path("out") / result.scenario
+        out = args.out or Path("out") / folder_name(result.scenario)
+        check_target(out, result.scenario, args.force)
         write_atomic(
             out,
             plan_files(result, charts=not args.no_charts),

@@ -1,14 +1,17 @@
-"""Write a plan's files into a folder, atomically: a complete folder or none."""
+"""Write a plan's files into a folder, atomically: a complete folder or none, and never over
+anything the run did not create."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from planner.model.errors import InputIssue, InvalidInputError
 from planner.plans import Plan
 
 FILES = (
@@ -20,6 +23,48 @@ FILES = (
     "gantt.html",
     "energy.html",
 )
+
+
+def folder_name(name: str) -> str:
+    """A safe folder name for a scenario: letters, digits, ``.``, ``_`` and ``-`` kept, any
+    other run of characters turned into ``-``; never empty, hidden, ``.`` or ``..``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return slug or "scenario"
+
+
+def check_target(folder: Path, scenario: str | None, force: bool = False) -> None:
+    """Refuse to replace ``folder`` unless it is missing, empty, or holds a previous run of
+    ``scenario`` (its ``status.json`` names it; ``None``: of any scenario), or ``force``."""
+    if force or not folder.exists():
+        return
+    if not folder.is_dir():
+        raise InvalidInputError(
+            [InputIssue("--out", f"{folder} is a file, not a folder; choose another --out")]
+        )
+    if not any(folder.iterdir()):
+        return
+    owner = _previous_run(folder)
+    if owner is not None and (scenario is None or owner == scenario):
+        return
+    what = "files of its own" if owner is None else f"the run of scenario {owner!r}"
+    raise InvalidInputError(
+        [
+            InputIssue(
+                "--out",
+                f"{folder} holds {what}, which this run would replace; choose another --out, "
+                "or pass --force to replace it",
+            )
+        ]
+    )
+
+
+def _previous_run(folder: Path) -> str | None:
+    try:
+        status = json.loads((folder / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    scenario = status.get("scenario") if isinstance(status, dict) else None
+    return str(scenario) if scenario is not None else None
 
 
 def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
