@@ -7,7 +7,12 @@ closes it into a convex set (every operation on a path between two freed ones is
 * ``machine_window``: a stretch of the schedule on a few random machines;
 * ``job_window``: operations of a few random jobs within a stretch of time;
 * ``critical_block``: a stretch of the critical path and what runs beside it;
-* ``late_jobs``: operations of late jobs and their machine neighbours (tardiness).
+* ``late_jobs``: operations of late jobs and their machine neighbours (tardiness);
+* ``family_run``: one setup family's operations on one group of interchangeable machines
+  around a changeover, with what runs between them (merges a family's runs, moves them
+  between the group's machines);
+* ``group_window``: a stretch of time on every machine of one group of interchangeable
+  machines (rebalances the group).
 """
 
 from __future__ import annotations
@@ -137,12 +142,50 @@ def late_jobs(
     return list(dict.fromkeys(seeds + near))[: max(size, len(seeds))]
 
 
+def family_run(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    changed = np.flatnonzero(s.setup_before > 0)
+    if not len(changed):
+        return group_window(data, s, view, size, rng)
+    o = int(changed[rng.randrange(len(changed))])
+    family = data.op_family[o]
+    machines = [m for m, _ in data.op_options[o]]
+    ops = [q for m in machines for q in view.sequences[m]]
+    near = sorted(ops, key=lambda q: (abs(int(s.start[q]) - int(s.start[o])), q))[:size]
+    lo = min(int(s.start[q]) for q in near)
+    hi = max(int(s.end[q]) for q in near)
+    reach = hi - lo
+    same = [
+        q
+        for q in ops
+        if data.op_family[q] == family and lo - reach <= s.start[q] < hi + reach and q != o
+    ]
+    rng.shuffle(same)
+    return list(dict.fromkeys([o, *same[: size // 2], *near]))[:size]
+
+
+def group_window(
+    data: ProblemData, s: Schedule, view: SearchView, size: int, rng: random.Random
+) -> list[int]:
+    flexible = [o for o, options in enumerate(data.op_options) if len(options) > 1]
+    if not flexible:
+        return machine_window(data, s, view, size, rng)
+    o = flexible[rng.randrange(len(flexible))]
+    machines = [m for m, _ in data.op_options[o]]
+    ops = sorted((q for m in machines for q in view.sequences[m]), key=lambda q: (s.start[q], q))
+    first = rng.randrange(0, max(1, len(ops) - size + 1))
+    return ops[first : first + size]
+
+
 OPERATORS: dict[str, Operator] = {
     "time_window": time_window,
     "machine_window": machine_window,
     "job_window": job_window,
     "critical_block": critical_block,
     "late_jobs": late_jobs,
+    "family_run": family_run,
+    "group_window": group_window,
 }
 
 
@@ -153,4 +196,8 @@ def operators_for(data: ProblemData) -> list[str]:
         names.append("critical_block")
     if data.objective.weighted_tardiness > 0 and any(d is not None for d in data.job_due):
         names.append("late_jobs")
+    if data.has_setups:
+        names.append("family_run")
+    if any(len(options) > 1 for options in data.op_options):
+        names.append("group_window")
     return names

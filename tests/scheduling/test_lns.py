@@ -98,3 +98,29 @@ def test_search_stops_when_the_schedule_reaches_the_lower_bound() -> None:
     assert result.objective == 10
     assert result.termination.value == "optimal"
     assert result.stats["lns_iterations"] == 0
+
+
+@pytest.mark.parametrize("name", ["family_run", "group_window"])
+def test_setup_and_group_neighbourhoods_free_what_they_promise(name: str) -> None:
+    import random
+
+    from planner.scheduling.lns import _Graph, compute_tails
+    from planner.scheduling.neighbourhoods import OPERATORS, SearchView, operators_for
+
+    data = synthetic_problem(30, 9, 4, seed=2, energy=False).build()
+    assert name in operators_for(data)
+    start, _ = best_dispatch(data)
+    tails, _ = compute_tails(data, start, _Graph(data, start))
+    view = SearchView(data, start, tails)
+    rng = random.Random(0)
+    for _ in range(20):
+        seeds = OPERATORS[name](data, start, view, 16, rng)
+        assert 0 < len(seeds) <= 16 and len(set(seeds)) == len(seeds)
+        machines = {int(start.machine[o]) for o in seeds}
+        # one group of interchangeable machines: every freed operation may run on each
+        group = {m for m, _ in data.op_options[seeds[0]]}
+        assert machines <= group
+        if name == "family_run":
+            assert start.setup_before[seeds[0]] > 0  # it starts from a changeover
+            families = [data.op_family[o] for o in seeds]
+            assert families.count(families[0]) >= 2 or len(seeds) == 1
