@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
                     str(args.seed),
                     "--objective",
                     args.objective,
-                ],  # fmt: skip
+                ],
                 capture_output=True,
                 text=True,
                 timeout=float(limit) * 4 + 600,
