@@ -208,3 +208,25 @@ def test_forecast_command_bad_history(capsys: pytest.CaptureFixture[str], tmp_pa
     )
     assert code == 2
     assert "missing column" in json.loads(stdout)[0]["message"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("planner ") and len(out.split()) >= 2
+
+
+def test_the_default_factory_ships_inside_the_package() -> None:
+    import planner
+    from planner.cli.run import DEFAULT_SCENARIO, SCENARIOS
+    from planner.scenario import load_scenario
+
+    package = Path(planner.__file__).resolve().parent
+    assert DEFAULT_SCENARIO.resolve().is_relative_to(package)
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    assert scenario.scenario.name == "default"
+    # the data files it names are package data too (the wheel's package-data globs cover them)
+    for name in ("default/data/demand_history.csv", "data/prices/DE-LU_2024.csv"):
+        assert (SCENARIOS / name).is_file()

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from planner.cli import forecast as forecast_commands
 from planner.cli import run as run_commands
@@ -22,11 +23,19 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner", description="Production-plan optimisation engine.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     run_commands.add_parsers(sub)
     solve_commands.add_parsers(sub)
     forecast_commands.add_parsers(sub)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("factory-planner")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from planner.cli.common import EXIT_FAILED, EXIT_OK, guarded, print_json
 from planner.model.errors import InputIssue, InvalidInputError
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "default" / "scenario.yaml"
+SCENARIOS = Path(str(resources.files("planner").joinpath("scenarios")))
+"""The scenarios shipped inside the package (``scenarios/`` in the repository links here)."""
+DEFAULT_SCENARIO = SCENARIOS / "default" / "scenario.yaml"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -83,7 +86,8 @@ def _run(args: argparse.Namespace) -> int:
             raise InvalidInputError(
                 [
                     InputIssue(
-                        "scenario", f"{scenario} not found; pass a scenario file (see scenarios/)"
+                        "scenario",
+                        f"{scenario} not found; pass a scenario file (examples: {SCENARIOS})",
                     )
                 ]
             )
