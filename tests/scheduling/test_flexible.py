@@ -180,6 +180,7 @@ def test_the_solver_runs_it_before_the_neighbourhood_search() -> None:
 def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int) -> None:
     from planner.scheduling import flexible_kernel as kernel
     from planner.scheduling.flexible import _timing
+    from planner.scheduling.flexible_timing import retime
 
     data = synthetic_problem(15, 6, 5, seed=seed, energy=False, due_dates=True).build()
     start, _ = best_dispatch(data, budget_s=0.0)
@@ -203,7 +204,7 @@ def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int) -> None:
             sequence.append(int(q))
             q = mnext[q]
         kernel._link(o, m, d, rng.choice(sequence), solution)
-        fast = kernel._retime(search.problem, solution, timing, work, o, home_next)
+        fast = retime(search.problem, solution, timing, work, o, home_next)
         for a, b in zip(timing[:3], before, strict=True):
             assert (a == b).all()  # restored
         full = kernel.evaluate(

@@ -1,0 +1,176 @@
+"""Timing a solution of the flexible tabu search, compiled (see
+:mod:`planner.scheduling.flexible_kernel` for the array layout).
+
+The evaluation times a solution exactly as the checker reads it: each operation starts at the
+earliest minute after its routing predecessors, its job's release and its machine
+predecessor plus the changeover, where changeover and operation together fit between the
+machine's unavailable windows (a semi-active schedule), in topological order of routing and
+machine arcs; a cycle or a plan past the horizon scores infinity. A candidate move is timed
+incrementally (:func:`retime`): only the moved operation, its old machine successor and what
+follows them are re-timed (measured on the 10,000-operation factory: 1,609 steps in 20 s
+against 1,117 with a full pass per move; a move early in the plan still re-times most of it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.scheduling.jit import jit
+
+Arrays = tuple[np.ndarray, ...]
+
+INFEASIBLE = 1e300
+
+
+@jit
+def evaluate(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
+    """Time ``solution`` (semi-active) into ``timing`` and return its objective."""
+    pred_ptr, mprev = problem[2], solution[2]
+    order, indegree, total, mark = timing[3], timing[4], timing[6], timing[7]
+    n = pred_ptr.shape[0] - 1
+    total[1] += 1
+    stamp = total[1]
+    tail = 0
+    for o in range(n):
+        mark[o] = stamp
+        indegree[o] = pred_ptr[o + 1] - pred_ptr[o] + (1 if mprev[o] >= 0 else 0)
+        if indegree[o] == 0:
+            order[tail] = o
+            tail += 1
+    if _propagate(problem, solution, timing, tail, stamp) < n:
+        return INFEASIBLE  # the machine sequences contradict the routings
+    return _score(problem, timing)
+
+
+@jit
+def retime(
+    problem: Arrays, solution: Arrays, timing: Arrays, work: np.ndarray, o: int, was_next: int
+) -> float:
+    """The objective after ``o`` moved (already linked at its new place; ``was_next`` followed
+    it on its old machine), re-timing only what the move can change: ``o``, ``was_next`` and
+    everything after them in routing and machine order. Everything else keeps its times, as
+    they depend only on unchanged predecessors. ``timing`` is restored before returning, but
+    for the completions and the total it derived."""
+    succ_ptr, succ_idx = problem[4], problem[5]
+    mnext = solution[3]
+    start, end, setup_before, order, indegree, _, total, mark = timing
+    affected, saved_start, saved_end, saved_setup = work[5], work[6], work[7], work[8]
+    total[1] += 1
+    stamp = total[1]
+    count = 0
+    for seed in (o, was_next):
+        if seed >= 0 and mark[seed] != stamp:
+            mark[seed] = stamp
+            indegree[seed] = 0
+            affected[count] = seed
+            count += 1
+    head = 0
+    while head < count:
+        u = affected[head]
+        head += 1
+        for k in range(succ_ptr[u], succ_ptr[u + 1] + 1):
+            q = succ_idx[k] if k < succ_ptr[u + 1] else mnext[u]
+            if q < 0:
+                continue
+            if mark[q] != stamp:
+                mark[q] = stamp
+                indegree[q] = 0
+                affected[count] = q
+                count += 1
+            indegree[q] += 1
+    tail = 0
+    for x in range(count):
+        q = affected[x]
+        saved_start[x], saved_end[x], saved_setup[x] = start[q], end[q], setup_before[q]
+        if indegree[q] == 0:
+            order[tail] = q
+            tail += 1
+    value = INFEASIBLE  # a cycle runs through o: some affected operation stays untimed
+    if _propagate(problem, solution, timing, tail, stamp) == count:
+        value = _score(problem, timing)
+    for x in range(count):
+        q = affected[x]
+        start[q], end[q], setup_before[q] = saved_start[x], saved_end[x], saved_setup[x]
+    return value
+
+
+@jit
+def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, stamp: int) -> int:
+    """Time the operations marked ``stamp``, from the ready ones in ``timing[3][:tail]`` on,
+    each after its routing and machine predecessors (Kahn's order; ``timing[4]`` counts the
+    marked predecessors not yet timed). Returns how many were timed."""
+    release, family, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
+    setup, initial, win_ptr, win_start, win_end = problem[9:14]
+    machine, duration, mprev, mnext, _ = solution
+    start, end, setup_before, order, indegree = timing[:5]
+    mark = timing[7]
+    head = 0
+    while head < tail:
+        o = order[head]
+        head += 1
+        m = machine[o]
+        d = duration[o]
+        t = release[o]
+        for k in range(pred_ptr[o], pred_ptr[o + 1]):
+            if end[pred_idx[k]] > t:
+                t = end[pred_idx[k]]
+        p = mprev[o]
+        if p >= 0:
+            su = setup[m, family[p], family[o]]
+            if end[p] + su > t:
+                t = end[p] + su
+        else:
+            su = initial[m, family[o]]
+            if su > t:
+                t = su
+        lo = win_ptr[m]
+        hi = win_ptr[m + 1]
+        if hi > lo and su + d > 0:
+            k = lo + np.searchsorted(win_end[lo:hi], t - su, side="right")
+            while k < hi:
+                if win_start[k] >= t + d:
+                    break
+                if win_end[k] + su > t:
+                    t = win_end[k] + su
+                k += 1
+        start[o] = t
+        end[o] = t + d
+        setup_before[o] = su
+        for k in range(succ_ptr[o], succ_ptr[o + 1] + 1):
+            q = succ_idx[k] if k < succ_ptr[o + 1] else mnext[o]
+            if q >= 0 and mark[q] == stamp:
+                indegree[q] -= 1
+                if indegree[q] == 0:
+                    order[tail] = q
+                    tail += 1
+    return tail
+
+
+@jit
+def _score(problem: Arrays, timing: Arrays) -> float:
+    """The objective of the times in ``timing``; also writes job completions and the sum of
+    all ends (``timing[6][0]``)."""
+    op_job, due, has_due, job_weight, weights, limits = problem[14:20]
+    end, setup_before, completion, total = timing[1], timing[2], timing[5], timing[6]
+    makespan = 0
+    total_setup = 0
+    total_end = 0
+    completion[:] = 0
+    for o in range(end.shape[0]):
+        total_end += end[o]
+        if end[o] > makespan:
+            makespan = end[o]
+        total_setup += setup_before[o]
+        if end[o] > completion[op_job[o]]:
+            completion[op_job[o]] = end[o]
+    total[0] = total_end
+    if makespan > limits[0]:
+        return INFEASIBLE
+    value = weights[0] * makespan + weights[2] * total_setup
+    if weights[1] > 0:
+        late = 0.0
+        for j in range(completion.shape[0]):
+            if has_due[j] and completion[j] > due[j]:
+                late += job_weight[j] * (completion[j] - due[j])
+        value += weights[1] * late
+    return float(value)
