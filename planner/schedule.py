@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,21 @@ class Schedule:
             if m >= 0:
                 sequences[m].append(int(o))
         return sequences
+
+    def machine_links(self, num_machines: int) -> tuple[IntArray, IntArray, IntArray]:
+        """The machine sequences as linked lists: each operation's predecessor and successor
+        on its machine, and each machine's first operation (-1 where there is none)."""
+        n = len(self)
+        previous = np.full(n, -1, dtype=np.int64)
+        following = np.full(n, -1, dtype=np.int64)
+        first = np.full(num_machines, -1, dtype=np.int64)
+        for m, sequence in enumerate(self.machine_sequences(num_machines)):
+            if sequence:
+                first[m] = sequence[0]
+            for a, b in itertools.pairwise(sequence):
+                following[a] = b
+                previous[b] = a
+        return previous, following, first
 
     def to_frame(self, data: ProblemData) -> pd.DataFrame:
         """The schedule as a table, one row per operation, sorted by machine and start."""

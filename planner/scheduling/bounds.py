@@ -33,7 +33,10 @@ MAX_THRESHOLDS = 32
 
 def makespan_lower_bound(data: ProblemData) -> int:
     """A valid lower bound on the makespan (see the module docstring)."""
-    heads, ends = routing_heads(data)
+    return _makespan_bound(data, *routing_heads(data))
+
+
+def _makespan_bound(data: ProblemData, heads: list[int], ends: list[int]) -> int:
     tails = _routing_tails(data)
     into = _cheapest_changeover_into(data) if data.has_setups else np.zeros((0, 0), np.int64)
     best = max(ends, default=0)
@@ -47,9 +50,9 @@ def objective_lower_bound(data: ProblemData) -> float | None:
     w = data.objective
     if w.energy_cost > 0 and data.has_energy:
         return None  # prices can be negative
-    bound = w.makespan * makespan_lower_bound(data) if w.makespan > 0 else 0.0
+    heads, ends = routing_heads(data)
+    bound = w.makespan * _makespan_bound(data, heads, ends) if w.makespan > 0 else 0.0
     if w.weighted_tardiness > 0:
-        _, ends = routing_heads(data)
         for j, ops in enumerate(data.job_operations):
             due = data.job_due[j]
             if due is not None:

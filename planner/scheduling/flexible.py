@@ -34,9 +34,7 @@ the better schedule is kept, the first worker's on a tie.
 from __future__ import annotations
 
 import functools
-import itertools
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,6 +44,7 @@ import numpy as np
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling import flexible_kernel as kernel
+from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
 from planner.scheduling.tabu import tabu_applies
 
@@ -148,9 +147,6 @@ class FlexibleTabuSearch:
         Move and restart settings.
     """
 
-    _CHUNK_S = 0.02
-    """Seconds of steps between two looks at the clock."""
-
     def __init__(
         self,
         data: ProblemData,
@@ -224,36 +220,28 @@ class FlexibleTabuSearch:
         solution = tuple(a.copy() for a in start)
         best = tuple(a.copy() for a in start)
         timing = _timing(n, self.data.num_jobs)
-        work = np.zeros((9, n), dtype=np.int64)
+        work = np.zeros((7, n), dtype=np.int64)
         tabu_until = np.zeros(n, dtype=np.int64)
         fstate = np.zeros(kernel.F_STATE_SIZE, dtype=np.float64)
         istate = np.zeros(kernel.I_STATE_SIZE, dtype=np.int64)
         rng = seed_state(self.seed + k)
         fstate[kernel.VALUE] = fstate[kernel.BEST] = kernel.evaluate(self.problem, solution, timing)
         kicks = max(2, min(12, n // 100))
-        chunk = 4
-        outcome = kernel.CHUNK_DONE
-        while outcome == kernel.CHUNK_DONE:
-            if max_steps is not None:
-                chunk = min(chunk, max_steps - int(istate[kernel.STEPS]))
-                if chunk <= 0:
-                    break
-            if remaining() <= 0 or (stop is not None and stop()):
-                break
+        settings = (0, params.sample, params.positions_for(n), params.tenure, params.tenure + 1,
+                    params.stall_steps, params.patience, kicks, floor,
+                    params.batching_share)  # fmt: skip
+
+        def steps(chunk: int) -> bool:
             before = float(fstate[kernel.BEST])
-            settings = (chunk, params.sample, params.positions_for(n), params.tenure,
-                        params.tenure + 1, params.stall_steps, params.patience, kicks, floor,
-                        params.batching_share)  # fmt: skip
-            started = time.perf_counter()
             outcome = kernel.run_steps(
                 self.problem, solution, best, timing, work, tabu_until, fstate, istate, rng,
-                settings,
+                (chunk, *settings[1:]),
             )  # fmt: skip
-            elapsed = time.perf_counter() - started
             if fstate[kernel.BEST] < before - 1e-9:
                 report(float(fstate[kernel.BEST]))
-            rate = chunk / max(elapsed, 1e-6)
-            chunk = max(1, min(4 * chunk, int(rate * self._CHUNK_S)))
+            return bool(outcome == kernel.CHUNK_DONE)
+
+        run_in_chunks(steps, lambda: int(istate[kernel.STEPS]), remaining, stop, max_steps, 4)
         stats = {
             "steps": int(istate[kernel.STEPS]),
             "improvements": int(istate[kernel.IMPROVEMENTS]),
@@ -265,18 +253,11 @@ class FlexibleTabuSearch:
 
     def _solution(self, schedule: Schedule) -> Arrays:
         data = self.data
-        n = data.num_operations
         machine = schedule.machine.astype(np.int64).copy()
-        duration = np.array([data.durations[o][int(machine[o])] for o in range(n)], dtype=np.int64)
-        mprev = np.full(n, -1, dtype=np.int64)
-        mnext = np.full(n, -1, dtype=np.int64)
-        mfirst = np.full(data.num_machines, -1, dtype=np.int64)
-        for m, seq in enumerate(schedule.machine_sequences(data.num_machines)):
-            if seq:
-                mfirst[m] = seq[0]
-            for a, b in itertools.pairwise(seq):
-                mnext[a] = b
-                mprev[b] = a
+        duration = np.array(
+            [data.durations[o][int(m)] for o, m in enumerate(machine)], dtype=np.int64
+        )
+        mprev, mnext, mfirst = schedule.machine_links(data.num_machines)
         return machine, duration, mprev, mnext, mfirst
 
     def schedule(self, solution: Arrays) -> Schedule:

@@ -15,7 +15,8 @@ the evaluation writes: ``(start, end, setup_before, order, indegree, completion,
 mark)``. ``total[0]`` is the sum of all ends, the tie-break between moves of equal objective
 (on a plateau of equal makespans, prefer the schedule that finishes its work earlier);
 ``total[1]`` counts evaluations, and ``mark`` holds the count of the evaluation that last
-touched each operation.
+touched each operation. ``work`` holds scratch rows of one length each: insertion positions
+(0), the chain (1), position scores (2) and the re-timing's saved times (3 to 6).
 
 Timing (full and incremental) lives in :mod:`planner.scheduling.flexible_timing`.
 
@@ -185,7 +186,7 @@ def _positions(
     out: np.ndarray,
 ) -> int:
     """Where an unlinked operation may go on ``m``: the operations it may follow (-1: first), in
-    sequence order, for every gap whose neighbours overlap ``[lo, hi)`` in the snapshot times
+    sequence order, for every gap whose neighbours overlap ``[lo, hi)`` in the current times
     ``before`` (starts) and ``after`` (ends). Inserting outside that range would make ``o``
     wait for a later operation or overtake one its successors wait for."""
     mnext, mfirst = solution[3], solution[4]
@@ -206,7 +207,7 @@ def _positions(
 @jit
 def _window(problem: Arrays, o: int, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
     """From when ``o`` may start (its release, its routing predecessors' ends) to when its
-    routing successors start (or its own end when later), in the snapshot times."""
+    routing successors start (or its own end when later), in the current times."""
     release, _, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
     lo = release[o]
     for k in range(pred_ptr[o], pred_ptr[o + 1]):
@@ -244,11 +245,9 @@ def _best_move(
     family = problem[1]
     opt_ptr, opt_machine, opt_duration = problem[6:9]
     machine, duration, mprev, mnext, mfirst = solution
-    starts = work[0]
-    ends = work[1]
-    places = work[2]
-    starts[:] = timing[0]
-    ends[:] = timing[1]
+    # each candidate's re-timing restores these: they stay the current plan's times
+    starts, ends = timing[0], timing[1]
+    places = work[0]
     best_value = INFEASIBLE
     best_total = 0
     best_op, best_machine, best_duration, best_after = -1, -1, -1, -1
@@ -264,7 +263,7 @@ def _best_move(
             d = opt_duration[k]
             found = _positions(solution, m, lo, hi, starts, ends, places)
             if found > max_positions:
-                found = _screen(problem, solution, o, m, d, lo, work, found, max_positions)
+                found = _screen(problem, solution, timing, o, m, d, lo, work, found, max_positions)
             for x in range(found):
                 a = places[x]
                 if m == home and a == home_after:
@@ -296,6 +295,7 @@ def _best_move(
 def _screen(
     problem: Arrays,
     solution: Arrays,
+    timing: Arrays,
     o: int,
     m: int,
     d: int,
@@ -304,12 +304,13 @@ def _screen(
     found: int,
     keep: int,
 ) -> int:
-    """Move the ``keep`` most promising of the ``found`` positions in ``work[2]`` to its
-    front, by an estimate from the snapshot times (calendars ignored): when ``o`` would end
+    """Move the ``keep`` most promising of the ``found`` positions in ``work[0]`` to its
+    front, by an estimate from the current times (calendars ignored): when ``o`` would end
     there, plus how far it would push the operation after it."""
     family, setup, initial = problem[1], problem[9], problem[10]
     mnext, mfirst = solution[3], solution[4]
-    starts, ends, places, scores = work[0], work[1], work[2], work[4]
+    starts, ends = timing[0], timing[1]
+    places, scores = work[0], work[2]
     g = family[o]
     for x in range(found):
         a = places[x]
@@ -372,20 +373,18 @@ def _perturb(
     opt_ptr, opt_machine, opt_duration = problem[6:9]
     machine, duration, mprev = solution[0], solution[1], solution[2]
     value = evaluate(problem, solution, timing)
-    chain = work[3]
+    chain = work[1]
     for _ in range(kicks):
         target = _target(problem, timing, rng)
         length = _chain(problem, solution, timing, target, chain, rng)
         o = chain[_random(rng) % length]
-        work[0][:] = timing[0]
-        work[1][:] = timing[1]
-        lo, hi = _window(problem, o, work[0], work[1])
+        lo, hi = _window(problem, o, timing[0], timing[1])
         home, home_duration, home_after = machine[o], duration[o], mprev[o]
         _unlink(o, solution)
         k = opt_ptr[o] + _random(rng) % (opt_ptr[o + 1] - opt_ptr[o])
-        found = _positions(solution, opt_machine[k], lo, hi, work[0], work[1], work[2])
+        found = _positions(solution, opt_machine[k], lo, hi, timing[0], timing[1], work[0])
         if found > 0:
-            _link(o, opt_machine[k], opt_duration[k], work[2][_random(rng) % found], solution)
+            _link(o, opt_machine[k], opt_duration[k], work[0][_random(rng) % found], solution)
             moved = evaluate(problem, solution, timing)
         else:
             _link(o, home, home_duration, home_after, solution)
@@ -418,7 +417,7 @@ def run_steps(
     new best before giving up, kicks per restart, objective floor, share of batching steps).
     """
     steps, sample, max_positions, tenure, spread, stall, patience, kicks, floor, batch = settings
-    chain = work[3]
+    chain = work[1]
     setups = problem[9].max() > 0 or problem[10].max() > 0
     for _ in range(steps):
         step = istate[STEPS]

@@ -54,7 +54,7 @@ def retime(
     succ_ptr, succ_idx = problem[4], problem[5]
     mnext = solution[3]
     start, end, setup_before, order, indegree, _, total, mark = timing
-    affected, saved_start, saved_end, saved_setup = work[5], work[6], work[7], work[8]
+    affected, saved_start, saved_end, saved_setup = work[3], work[4], work[5], work[6]
     total[1] += 1
     stamp = total[1]
     count = 0

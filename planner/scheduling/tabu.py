@@ -25,8 +25,6 @@ search in Python at 10,000). The large-neighbourhood search (CP-SAT) continues f
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -35,6 +33,7 @@ from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling import tabu_kernel as kernel
 from planner.scheduling.bounds import makespan_lower_bound
+from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
 
 
@@ -71,9 +70,6 @@ class CriticalPathTabuSearch:
     patience
         Returns after this many returns-and-perturbations in a row found nothing better.
     """
-
-    _CHUNK_S = 0.02
-    """Seconds of steps between two looks at the clock."""
 
     def __init__(
         self,
@@ -126,7 +122,7 @@ class CriticalPathTabuSearch:
         the routing and machine-load lower bound. ``on_improvement`` receives the best makespan
         after each chunk of steps that improved it.
         """
-        mprev, mnext = self._links(schedule)
+        mprev, mnext, _ = schedule.machine_links(self.data.num_machines)
         makespan = self._evaluate(mprev, mnext)
         state = self.state
         state[kernel.MAKESPAN] = makespan
@@ -138,44 +134,24 @@ class CriticalPathTabuSearch:
         tabu = np.full((2 * self.tenure, 3), -1, dtype=np.int64)
         state[kernel.TABU_NEXT] = 0
         floor = int(makespan_lower_bound(self.data))
-        chunk = 16
-        outcome = kernel.CHUNK_DONE
-        while outcome == kernel.CHUNK_DONE:
-            if max_steps is not None:
-                chunk = min(chunk, max_steps - int(state[kernel.STEPS]))
-                if chunk <= 0:
-                    break
-            if remaining() <= 0 or (stop is not None and stop()):
-                break
+
+        def steps(chunk: int) -> bool:
             before = int(state[kernel.BEST])
-            started = time.perf_counter()
             outcome = kernel.run_steps(
                 self.graph, mprev, mnext, best_mprev, best_mnext, self.head, self.tail,
                 self.work, tabu, state, self.rng, chunk, floor, self.tenure,
                 self.stall_steps, self.patience,
             )  # fmt: skip
-            elapsed = time.perf_counter() - started
             if outcome == kernel.CYCLE:
                 raise _cycle()
             if on_improvement is not None and state[kernel.BEST] < before:
                 on_improvement(int(state[kernel.BEST]))
-            # aim each chunk at _CHUNK_S seconds, growing at most fourfold at a time
-            rate = chunk / max(elapsed, 1e-6)
-            chunk = max(1, min(4 * chunk, int(rate * self._CHUNK_S)))
+            return bool(outcome == kernel.CHUNK_DONE)
+
+        run_in_chunks(steps, lambda: int(state[kernel.STEPS]), remaining, stop, max_steps, 16)
         return self._schedule(best_mprev, best_mnext)
 
     # -- conversions between schedules and the kernel's arrays -------------------------------
-
-    def _links(self, schedule: Schedule) -> tuple[np.ndarray, np.ndarray]:
-        """Machine predecessor and successor of each operation (-1 at the ends)."""
-        n = self.data.num_operations
-        mprev = np.full(n, -1, dtype=np.int64)
-        mnext = np.full(n, -1, dtype=np.int64)
-        for seq in schedule.machine_sequences(self.data.num_machines):
-            for a, b in itertools.pairwise(seq):
-                mnext[a] = b
-                mprev[b] = a
-        return mprev, mnext
 
     def _evaluate(self, mprev: np.ndarray, mnext: np.ndarray) -> int:
         makespan = int(kernel.evaluate(self.graph, mprev, mnext, self.head, self.tail, self.work))

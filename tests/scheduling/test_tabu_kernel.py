@@ -39,7 +39,7 @@ def random_critical_swaps(data: ProblemData, swaps: int, seed: int) -> None:
     heads, tails, makespan and order with a full evaluation after each."""
     search = CriticalPathTabuSearch(data)
     start, _ = best_dispatch(data, budget_s=0.0)
-    mprev, mnext = search._links(start)
+    mprev, mnext, _ = start.machine_links(data.num_machines)
     makespan = search._evaluate(mprev, mnext)
     n = data.num_operations
     path = np.zeros(n + 1, dtype=np.int64)
