@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 import planner
-from planner.pipeline import stability_kpis, warm_start_schedule
+from planner.stages.reschedule import stability_kpis, warm_start_schedule
 from planner.whatif import apply_change, load_change
 
 HERE = Path(__file__).resolve().parent
@@ -116,7 +116,7 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
     data = plans["cold"].result.data
     assert data is not None
     for mode in ("cold", "warm"):
-        initial = warm_start_schedule(data, base) if mode == "warm" else None
+        initial = warm_start_schedule(data, base.schedule) if mode == "warm" else None
         started = time.perf_counter()
         solved = planner.solve(data, time_limit=time_limit, initial=initial)
         rows.append(
@@ -144,7 +144,7 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
 
 def _moved(base: planner.Plan, schedule: pd.DataFrame | None) -> dict[str, Any]:
     """Operations moved against the base plan, and how many the two share."""
-    kpis = stability_kpis(base, schedule) if schedule is not None else None
+    kpis = stability_kpis(base.schedule, schedule) if schedule is not None else None
     kpis = kpis or {}
     return {
         "moved_operations": kpis.get("moved_operations"),

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
-from planner.model.errors import InputIssue, InvalidInputError
+from forecasting.errors import InputIssue, InvalidInputError
 
 REQUIRED = ("unique_id", "ds", "y")
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)

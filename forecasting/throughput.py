@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.data import check_quantiles, quantile_column
-from planner.model.errors import InputIssue, InvalidInputError
+from forecasting.errors import InputIssue, InvalidInputError
 
 LOG_COLUMNS = ("timestamp", "machine", "product", "quantity", "minutes")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.model.errors import InvalidInputError
+from planner.model.errors import InvalidInputError, NoFeasiblePlanError
 from planner.report.output import folder_name, write_atomic
 
 SUMMARY_COLUMNS = [
@@ -77,6 +77,13 @@ def run_one(path: str, time_limit: float | None = None, charts: bool = True) -> 
             status="failed",
             error="; ".join(str(i) for i in error.issues)[:2000],
             issues=error.to_list(),
+        )
+    except NoFeasiblePlanError as failure:
+        files = {}
+        row.update(
+            status="infeasible",
+            error="; ".join(str(r) for r in failure.reasons)[:2000],
+            issues=failure.to_list(),
         )
     except Exception as error:  # record and carry on with the other scenarios
         files = {}

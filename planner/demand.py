@@ -18,11 +18,13 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import BaseOffset
 
 from forecasting.data import infer_frequency, quantile_column, validate_history
-from forecasting.models import MODELS, Forecaster, NeuralForecaster
+from forecasting.errors import InvalidInputError as ForecastInputError
+from forecasting.models import Forecaster, make_forecaster
 from planner.lotsizing import Demand, PlanningPeriod
-from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.errors import InputIssue, InvalidInputError, under_field
 from planner.model.products import Product
 from planner.scenario.model import ForecastSettings, Order
 
@@ -42,25 +44,20 @@ class PeriodDemand:
     forecaster settings); equal keys mean the forecast can be reused as it is."""
 
 
-def make_forecaster(settings: ForecastSettings, horizon: int) -> Forecaster:
-    if settings.model not in MODELS:
-        raise InvalidInputError(
-            [
-                InputIssue(
-                    "demand.forecast.model",
-                    f"unknown model {settings.model!r}; choose from {sorted(MODELS)}",
-                )
-            ]
-        )
-    if settings.model == "neural":
-        return NeuralForecaster(
+def scenario_forecaster(settings: ForecastSettings, horizon: int) -> Forecaster:
+    """The forecaster a scenario's ``demand.forecast`` settings ask for."""
+    try:
+        return make_forecaster(
+            settings.model,
             horizon=horizon,
             season=settings.season,
             seed=settings.seed,
             ensemble=settings.ensemble,
             time_budget_s=settings.time_budget_s,
+            field="demand.forecast.model",
         )
-    return MODELS[settings.model](season=settings.season)
+    except ForecastInputError as error:
+        raise under_field(error, "") from None
 
 
 def period_demand(
@@ -80,70 +77,114 @@ def period_demand(
     the key matches this run's, that forecast is used instead of training again (a what-if
     that does not touch demand keeps the base's forecast, and its time).
     """
-    ids = [p.id for p in products]
-    horizon_end = periods[-1].end
     forecast_share = np.zeros((len(products), len(periods)))
     safety = np.zeros((len(products), len(periods)))
-    forecast_frame = pd.DataFrame()
-    key = ""
+    forecast_frame, key = pd.DataFrame(), ""
     if history is not None:
-        frame = validate_history(history, min_length=3)
-        unknown = sorted(set(frame["unique_id"]) - set(ids))
-        if unknown:
-            raise InvalidInputError(
-                [InputIssue("demand.history_csv", f"series for unknown products {unknown[:5]}")],
-                "scenario",
-            )
-        freq = infer_frequency(frame)
-        last = frame["ds"].max()
-        end_time = pd.Timestamp(origin) + pd.Timedelta(minutes=horizon_end)
-        steps = pd.date_range(
-            last, end_time.tz_convert(None) if end_time.tzinfo else end_time, freq=freq
-        )
-        horizon = max(1, len(steps))
-        levels = sorted({*settings.quantiles, 0.5, *(_level(p) for p in products)})
-        key = forecast_key(frame, horizon, levels, settings)
-        if reuse is not None and reuse[0] == key and not reuse[1].empty:
-            forecast_frame = reuse[1]
-        else:
-            forecaster = make_forecaster(settings, horizon)
-            forecast_frame = forecaster.forecast(frame, horizon, levels)
+        forecast_frame, key, freq = _forecast(products, periods, origin, history, settings, reuse)
         for i, product in enumerate(products):
-            steps_of = forecast_frame[forecast_frame["unique_id"] == product.id]
+            steps = forecast_frame[forecast_frame["unique_id"] == product.id]
             level = quantile_column(_level(product))
-            for row in steps_of.to_dict(orient="records"):
+            for row in steps.to_dict(orient="records"):
                 start = pd.Timestamp(row["ds"])
-                stop = start + freq
-                shares = _shares(origin, start, stop, periods, working)
+                shares = _shares(origin, start, start + freq, periods, working)
                 median = float(row["q50"])
                 spread = max(0.0, float(row[level]) - median)
                 forecast_share[i] += median * shares
                 safety[i] = np.maximum(safety[i], spread * np.sqrt(shares))
+    firm = _firm(products, periods, origin, orders)
+    demand, per_period = _per_period(products, periods, forecast_share, firm, safety)
+    return PeriodDemand(
+        demand=demand,
+        safety_stock={
+            p.id: [round(float(v), 3) for v in safety[i]]
+            for i, p in enumerate(products)
+            if safety[i].any()
+        },
+        forecast=forecast_frame,
+        per_period=per_period,
+        forecast_key=key,
+    )
+
+
+def _forecast(
+    products: Sequence[Product],
+    periods: Sequence[PlanningPeriod],
+    origin: datetime,
+    history: pd.DataFrame,
+    settings: ForecastSettings,
+    reuse: tuple[str, pd.DataFrame] | None,
+) -> tuple[pd.DataFrame, str, BaseOffset]:
+    """The forecast over the horizon in the history's frequency, its fingerprint, and that
+    frequency."""
+    try:
+        frame = validate_history(history, min_length=3)
+    except ForecastInputError as error:
+        raise under_field(error, "demand.history_csv") from None
+    unknown = sorted(set(frame["unique_id"]) - {p.id for p in products})
+    if unknown:
+        raise InvalidInputError(
+            [InputIssue("demand.history_csv", f"series for unknown products {unknown[:5]}")],
+            "scenario",
+        )
+    freq = infer_frequency(frame)
+    end_time = pd.Timestamp(origin) + pd.Timedelta(minutes=periods[-1].end)
+    steps = pd.date_range(
+        frame["ds"].max(), end_time.tz_convert(None) if end_time.tzinfo else end_time, freq=freq
+    )
+    horizon = max(1, len(steps))
+    levels = sorted({*settings.quantiles, 0.5, *(_level(p) for p in products)})
+    key = forecast_key(frame, horizon, levels, settings)
+    if reuse is not None and reuse[0] == key and not reuse[1].empty:
+        return reuse[1], key, freq
+    try:
+        forecast = scenario_forecaster(settings, horizon).forecast(frame, horizon, levels)
+    except ForecastInputError as error:
+        raise under_field(error, "demand.forecast") from None
+    return forecast, key, freq
+
+
+def _firm(
+    products: Sequence[Product],
+    periods: Sequence[PlanningPeriod],
+    origin: datetime,
+    orders: Sequence[Order],
+) -> np.ndarray:
+    """Units of firm orders per product and period (by due time)."""
     firm = np.zeros((len(products), len(periods)))
-    index = {p: k for k, p in enumerate(ids)}
+    index = {p.id: k for k, p in enumerate(products)}
     for order in orders:
         due = int(
             (pd.Timestamp(order.due).tz_convert("UTC") - pd.Timestamp(origin)).total_seconds() // 60
         )
         t = next((k for k, p in enumerate(periods) if due < p.end), len(periods) - 1)
         firm[index[order.product], t] += order.quantity
+    return firm
+
+
+def _per_period(
+    products: Sequence[Product],
+    periods: Sequence[PlanningPeriod],
+    forecast_share: np.ndarray,
+    firm: np.ndarray,
+    safety: np.ndarray,
+) -> tuple[list[Demand], pd.DataFrame]:
+    """Demand (the larger of orders and forecast) per product and period, and the table."""
     demand = np.maximum(firm, forecast_share)
     rows: list[dict[str, object]] = []
     demands: list[Demand] = []
-    for i, pid in enumerate(ids):
+    for i, product in enumerate(products):
         for t, period in enumerate(periods):
             if demand[i, t] > 1e-9:
+                quantity = round(float(demand[i, t]), 3)
                 demands.append(
                     Demand(
-                        product=pid,
-                        period=period.id,
-                        quantity=round(float(demand[i, t]), 3),
-                        firm=firm[i, t] > 0,
+                        product=product.id, period=period.id, quantity=quantity, firm=firm[i, t] > 0
                     )
                 )
             rows.append(
                 {
-                    "product": pid,
+                    "product": product.id,
                     "period": period.id,
                     "forecast": round(float(forecast_share[i, t]), 3),
                     "orders": float(firm[i, t]),
@@ -151,17 +192,7 @@ def period_demand(
                     "safety_stock": round(float(safety[i, t]), 3),
                 }
             )
-    return PeriodDemand(
-        demand=demands,
-        safety_stock={
-            pid: [round(float(v), 3) for v in safety[i]]
-            for i, pid in enumerate(ids)
-            if safety[i].any()
-        },
-        forecast=forecast_frame,
-        per_period=pd.DataFrame(rows),
-        forecast_key=key,
-    )
+    return demands, pd.DataFrame(rows)
 
 
 def forecast_key(

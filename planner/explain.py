@@ -13,19 +13,20 @@ import bisect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
 
 if TYPE_CHECKING:
-    from planner.plans import Plan
+    from planner.scheduling.result import Result
 
 MAX_CHAIN = 6
 
 
-def explain_late_jobs(plan: Plan) -> list[dict[str, Any]]:
-    """One entry per late job, latest first."""
-    result = plan.result
+def explain_late_jobs(result: Result, capacity: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """One entry per late job of a sequencing result, latest first; ``capacity`` is lot
+    sizing's load and capacity per period and machine group."""
     data, schedule = result.data, result.assignment
     if data is None or schedule is None:
         return []
@@ -43,7 +44,7 @@ def explain_late_jobs(plan: Plan) -> list[dict[str, Any]]:
         bottleneck = _bottleneck(data, schedule, ops)
         if bottleneck is not None:
             reasons.append(bottleneck["text"])
-        reasons += _processing_and_capacity(plan, data, j, due)
+        reasons += _processing_and_capacity(capacity, data, j, due)
         out.append(
             {
                 "job": data.job_ids[j],
@@ -178,7 +179,9 @@ def _bottleneck(data: ProblemData, s: Schedule, ops: tuple[int, ...]) -> dict[st
     return {"machine": data.machine_ids[m], "text": text}
 
 
-def _processing_and_capacity(plan: Plan, data: ProblemData, j: int, due: int) -> list[str]:
+def _processing_and_capacity(
+    capacity: pd.DataFrame | None, data: ProblemData, j: int, due: int
+) -> list[str]:
     reasons = []
     release = data.job_release[j]
     shortest = {o: min(d for _, d in data.op_options[o]) for o in data.job_operations[j]}
@@ -191,11 +194,8 @@ def _processing_and_capacity(plan: Plan, data: ProblemData, j: int, due: int) ->
             f"capacity of the routing: it needs at least {need} min of processing but has only "
             f"{due - release} min between release and due; split the lot or release it earlier"
         )
-    capacity = plan.capacity
-    if capacity is not None and not capacity.empty:
-        from planner.lotsizing.handoff import lot_period
-
-        period = lot_period(data.job_ids[j])
+    period = data.job_periods[j]
+    if capacity is not None and not capacity.empty and period is not None:
         over = capacity[
             (capacity["period"] == period) & (capacity["load"] > capacity["capacity"] + 1e-6)
         ]

@@ -4,53 +4,79 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from planner.frames import missing_as_none
 from planner.model.data import ProblemData
 from planner.scheduling.result import Result
 
+if TYPE_CHECKING:
+    from planner.lotsizing import LotPlan
 
-@dataclass
+
+@dataclass(frozen=True)
 class Plan:
-    """Everything one planning run produced.
+    """Everything one planning run produced (immutable).
 
     Attributes
     ----------
+    scenario
+        The scenario's name.
+    horizon_start
+        The moment minute 0 of the schedule stands for (ISO 8601, UTC).
     schedule
-        One row per operation: job, operation, product, machine, setup and processing times
-        (minutes from the horizon start and as datetimes).
+        One row per operation: job, operation, product, period, machine, setup and
+        processing times (minutes from the horizon start and as datetimes).
     lots
         The lot-sizing plan: product, period, quantity, setup, inventory, shortage, demand.
     forecast
-        Demand and safety stock per product and period (with the raw forecast in
+        Demand and safety stock per product and period (the raw forecast in
         ``forecast_raw``).
     kpis
         Schedule KPIs from the independent checker, lot-sizing costs, service and stability.
+    result
+        The scheduler's result (termination, status, bound, checked schedule).
+    data
+        The scheduling problem the schedule is for, in index form.
+    explanations
+        Why each late job is late (see :meth:`explain`).
+    forecast_key
+        Fingerprint of the forecast's inputs; a run from this plan with equal inputs reuses
+        ``forecast_raw`` instead of training again.
+    capacity
+        Load and capacity per period and machine group, as lot sizing planned them.
+    throughput
+        Minutes per unit learned from the production log, per machine and product.
+    rounds
+        One summary per lot-sizing and sequencing feedback round.
+    timings
+        Seconds used per stage, and the limit each stage was given.
+    lot_plan
+        The lot-sizing outcome (``None`` when rescheduling kept the previous lots).
+    lot_capacity
+        Capacity per period and machine group that lot sizing assumed in the final round.
     """
 
     scenario: str
+    horizon_start: str
     schedule: pd.DataFrame
     lots: pd.DataFrame
     forecast: pd.DataFrame
     kpis: dict[str, Any]
     result: Result
     data: ProblemData
+    explanations: tuple[dict[str, Any], ...] = ()
     forecast_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecast_key: str = ""
-    """Fingerprint of the forecast's inputs; a run from this plan with equal inputs reuses
-    ``forecast_raw`` instead of training again."""
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Minutes per unit learned from the production log, per machine and product."""
-    rounds: list[dict[str, Any]] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    horizon_start: str = ""
-    lot_plan: Any = None
-    lot_capacity: Any = None
-    """Capacity per period and machine group that lot sizing assumed in the final round."""
+    rounds: tuple[dict[str, Any], ...] = ()
+    timings: dict[str, Any] = field(default_factory=dict)
+    lot_plan: LotPlan | None = None
+    lot_capacity: np.ndarray | None = None
 
     @property
     def feasible(self) -> bool:
@@ -60,9 +86,7 @@ class Plan:
         """Why each late job is late: the chain of binding constraints behind its last
         operation (machine busy, calendar, release, setup, peak power), the bottleneck it
         waited for, and whether its period's capacity was overloaded."""
-        from planner.explain import explain_late_jobs
-
-        return explain_late_jobs(self)
+        return list(self.explanations)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,8 +96,8 @@ class Plan:
             "feasible": self.feasible,
             "kpis": self.kpis,
             "timings_s": self.timings,
-            "feedback_rounds": self.rounds,
-            "explanations": self.explain(),
+            "feedback_rounds": list(self.rounds),
+            "explanations": list(self.explanations),
             "lots": _records(self.lots),
             "schedule": _records(self.schedule),
             "forecast": _records(self.forecast),

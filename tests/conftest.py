@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from planner.check import CheckReport, check
-from planner.model import Problem, ProblemData
+from planner.model import Problem, ProblemData, SolverSettings
 from planner.scheduling import Result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +32,12 @@ def job(id: str, *ops: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return {"id": id, "operations": list(ops), **kw}
 
 
+QUICK = SolverSettings(time_limit_s=10, workers=1)
+"""Settings for the tiny test problems: they solve to optimality in well under a second."""
+
+
 def problem(**kw: Any) -> Problem:
     """A problem from plain dicts (as a JSON file would hold it)."""
-    kw.setdefault("solver", {"time_limit_s": 10, "workers": 1})
     return Problem.from_dict(kw)
 
 

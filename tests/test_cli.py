@@ -230,3 +230,80 @@ def test_the_default_factory_ships_inside_the_package() -> None:
     # the data files it names are package data too (the wheel's package-data globs cover them)
     for name in ("default/data/demand_history.csv", "data/prices/DE-LU_2024.csv"):
         assert (SCENARIOS / name).is_file()
+
+
+def test_a_valid_scenario_without_a_feasible_plan_exits_1_and_says_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    import planner
+
+    small = ROOT / "tests" / "data" / "small" / "scenario.yaml"
+    raw = planner.load_scenario(small).raw()
+    raw["lot_sizing"]["shortage"] = "none"  # every unit must be made, on time
+    order = dict(raw["demand"]["orders"][0], id="HUGE", quantity=1_000_000)
+    raw["demand"]["orders"].append(order)
+    for key in ("history_csv",):
+        raw["demand"][key] = str(small.parent / raw["demand"][key])
+    raw["tariff"]["prices_csv"] = str(small.parent / raw["tariff"]["prices_csv"])
+    if raw.get("production_log_csv"):
+        raw["production_log_csv"] = str(small.parent / raw["production_log_csv"])
+    scenario = tmp_path / "impossible.yaml"
+    scenario.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "run", str(scenario), "--json", "--out", str(out))
+    assert code == 1
+    payload = json.loads(stdout)
+    assert payload["status"] == "no_feasible_plan"
+    assert payload["reasons"][0]["path"] == "lot_sizing"
+    assert "no lot plan" in payload["reasons"][0]["message"]
+    assert not out.exists()  # nothing written for a plan that does not exist
+    code, _, err = run(capsys, "run", str(scenario), "--out", str(out))
+    assert code == 1 and "no feasible plan" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--time-limit", "-1"),
+        ("--time-limit", "0"),
+        ("--time-limit", "nan"),
+        ("--time-limit", "inf"),
+        ("--workers", "0"),
+        ("--seed", "-1"),
+        ("--seed", str(2**64)),
+    ],
+)
+def test_unusable_flags_exit_2_before_any_work(
+    capsys: pytest.CaptureFixture[str], instances: Path, flags: tuple[str, str]
+) -> None:
+    ft06 = str(instances / "jobshop/fisher-thompson/ft06.txt")
+    with pytest.raises(SystemExit) as info:
+        main(["solve-instance", ft06, "--progress", "none", *flags])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert flags[0] in err and "Traceback" not in err
+
+
+def test_schedule_out_into_a_missing_folder_fails_before_the_solve(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, instances: Path
+) -> None:
+    problem = tmp_path / "p.json"
+    problem.write_text(
+        json.dumps(
+            {
+                "machines": [{"id": "M1"}],
+                "jobs": [
+                    {
+                        "id": "J1",
+                        "operations": [{"id": "a", "machines": [{"machine": "M1", "duration": 5}]}],
+                    }
+                ],
+            }
+        )
+    )
+    missing = tmp_path / "nowhere" / "s.csv"
+    code, out, _ = run(capsys, "solve", str(problem), "--json", "--schedule-out", str(missing))
+    assert code == 2
+    assert json.loads(out)[0]["path"] == "--schedule-out"

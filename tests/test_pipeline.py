@@ -112,13 +112,13 @@ def test_warm_start_reuses_the_forecast_only_when_its_inputs_are_unchanged(
 
     assert small_plan.forecast_key and not small_plan.forecast_raw.empty
     trained: list[int] = []
-    real = planner.demand.make_forecaster
+    real = planner.demand.scenario_forecaster
 
     def counting(*args: object, **kwargs: object) -> object:
         trained.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(planner.demand, "make_forecaster", counting)
+    monkeypatch.setattr(planner.demand, "scenario_forecaster", counting)
     loaded = planner.load_scenario(SMALL)
     same = planner.plan(loaded, previous_plan=small_plan)
     assert trained == []
@@ -139,3 +139,40 @@ def test_top_level_api_names() -> None:
 
     assert callable(planner.plan) and callable(planner.solve) and callable(planner.load_scenario)
     assert planner.Plan is planner.plans.Plan
+
+
+def test_a_time_limit_bounds_the_whole_run_by_the_documented_split() -> None:
+    from planner.stages.budget import FORECAST_SHARE, LOT_SIZING_SHARE, MIN_STAGE_S
+
+    total = 6.0
+    p = planner.plan(SMALL, time_limit=total)
+    limits = p.timings["limits_s"]
+    assert p.timings["budget_total_s"] == total
+    assert limits["forecast"] == [FORECAST_SHARE * total]
+    assert len(limits["lot_sizing"]) == len(limits["sequencing"]) == len(p.rounds)
+    for lot, seq in zip(limits["lot_sizing"], limits["sequencing"], strict=True):
+        assert MIN_STAGE_S <= lot <= max(MIN_STAGE_S, LOT_SIZING_SHARE * total)
+        assert lot <= 5  # the scenario's own lot-sizing limit still caps it
+        assert seq >= MIN_STAGE_S
+    # the stages' limits never add up to more than the total (beyond the per-stage floor)
+    given = sum(limits["lot_sizing"]) + sum(limits["sequencing"])
+    assert given <= total + MIN_STAGE_S * 2 * len(p.rounds)
+    assert {"setup", "forecast", "lot_sizing", "sequencing", "total"} <= set(p.timings)
+
+
+def test_without_a_time_limit_each_stage_gets_the_scenarios_limit(
+    small_plan: planner.Plan,
+) -> None:
+    limits = small_plan.timings["limits_s"]
+    assert small_plan.timings["budget_total_s"] is None
+    assert set(limits["lot_sizing"]) == {5.0}
+    assert set(limits["sequencing"]) == {4.0 / 2}  # the solver's limit over the two rounds
+
+
+def test_a_plan_is_immutable(small_plan: planner.Plan) -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small_plan.kpis = {}  # type: ignore[misc]
+    # explanations are computed once, when the plan is made
+    assert small_plan.explain() == list(small_plan.explanations)

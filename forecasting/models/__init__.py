@@ -1,5 +1,6 @@
 """Forecasting models behind one interface (:class:`~forecasting.models.base.Forecaster`)."""
 
+from forecasting.errors import InputIssue, InvalidInputError
 from forecasting.models.base import Forecaster
 from forecasting.models.baselines import SBA, TSB, Croston, MovingAverage, Naive, SeasonalNaive
 from forecasting.models.neural import NeuralForecaster
@@ -14,6 +15,45 @@ MODELS: dict[str, type[Forecaster]] = {
     "tsb": TSB,
 }
 
+
+def make_forecaster(
+    model: str,
+    *,
+    horizon: int,
+    season: int,
+    seed: int = 0,
+    ensemble: int | None = None,
+    time_budget_s: float | None = None,
+    distribution: str | None = None,
+    field: str = "model",
+) -> Forecaster:
+    """A forecaster by name (a key of :data:`MODELS`).
+
+    ``horizon``, ``seed``, ``ensemble``, ``time_budget_s`` and ``distribution`` configure the
+    neural model (``None`` keeps its default); the statistical baselines take only
+    ``season``. ``field`` names the setting in errors (``demand.forecast.model``).
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown model name.
+    """
+    if model not in MODELS:
+        raise InvalidInputError(
+            [InputIssue(field, f"unknown model {model!r}; choose from {sorted(MODELS)}")]
+        )
+    if model != "neural":
+        return MODELS[model](season=season)
+    options: dict[str, object] = {"horizon": horizon, "season": season, "seed": seed}
+    if ensemble is not None:
+        options["ensemble"] = ensemble
+    if time_budget_s is not None:
+        options["time_budget_s"] = time_budget_s
+    if distribution is not None:
+        options["distribution"] = distribution
+    return NeuralForecaster(**options)  # type: ignore[arg-type]
+
+
 __all__ = [
     "MODELS",
     "SBA",
@@ -24,4 +64,5 @@ __all__ = [
     "Naive",
     "NeuralForecaster",
     "SeasonalNaive",
+    "make_forecaster",
 ]

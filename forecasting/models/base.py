@@ -17,7 +17,7 @@ from forecasting.data import (
     sort_quantiles,
     validate_history,
 )
-from planner.model.errors import InputIssue, InvalidInputError
+from forecasting.errors import InputIssue, InvalidInputError
 
 Array = npt.NDArray[np.float64]
 

@@ -26,10 +26,10 @@ from torch import nn
 
 from forecasting.calibrate import QuantileShift, fit_shift
 from forecasting.data import Panel
+from forecasting.errors import InputIssue, InvalidInputError
 from forecasting.models.base import Array, Forecaster
 from forecasting.models.network import Network, negbin_nll, negbin_quantiles, pinball_loss
 from forecasting.models.windows import Sampler, Windows, stack, window
-from planner.model.errors import InputIssue, InvalidInputError
 
 GRID = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 

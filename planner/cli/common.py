@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -9,11 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from planner.model.errors import InputIssue, InvalidInputError
+from forecasting.errors import InvalidInputError as ForecastInputError
+from planner.model.errors import InputIssue, InvalidInputError, NoFeasiblePlanError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-"""The run finished but produced no feasible plan (or an internal error occurred)."""
+"""The input was valid but no feasible plan exists or was found (the reasons are printed)."""
 EXIT_INVALID = 2
 """The input was rejected: bad arguments, unreadable or invalid files."""
 
@@ -45,6 +47,18 @@ def report_issues(issues: tuple[InputIssue, ...] | list[InputIssue], as_json: bo
     return EXIT_INVALID
 
 
+def report_no_plan(failure: NoFeasiblePlanError, as_json: bool) -> int:
+    """Print why no feasible plan exists (a JSON object with ``--json``) and return exit code
+    1: the input was valid, the plant cannot do what it asks."""
+    if as_json:
+        print_json({"status": "no_feasible_plan", "reasons": failure.to_list()})
+    else:
+        sys.stderr.write("no feasible plan:\n")
+        for reason in failure.reasons:
+            sys.stderr.write(f"  - {reason}\n")
+    return EXIT_FAILED
+
+
 @contextmanager
 def guarded(as_json: bool) -> Iterator[list[int]]:
     """Turn input errors into exit code 2 and anything else into a one-line error, never a
@@ -54,6 +68,11 @@ def guarded(as_json: bool) -> Iterator[list[int]]:
         yield code
     except InvalidInputError as error:
         code[0] = report_issues(list(error.issues), as_json)
+    except ForecastInputError as foreign:
+        issues = [InputIssue(i.path, i.message) for i in foreign.issues]
+        code[0] = report_issues(issues, as_json)
+    except NoFeasiblePlanError as failure:
+        code[0] = report_no_plan(failure, as_json)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         code[0] = 130
@@ -109,3 +128,55 @@ class Progress:
 
     def callback(self) -> Callable[[Any], None]:
         return lambda event: self.event(event.to_dict())
+
+
+MAX_SECONDS = 7 * 24 * 3600.0
+"""Longest time limit a command accepts (a week): anything longer is a typo or ``inf``."""
+MAX_SEED = 2**31 - 1
+"""Largest seed (the solvers' random seeds are 32-bit)."""
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite, positive number of seconds, at most :data:`MAX_SECONDS`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (0 < value <= MAX_SECONDS):  # also rejects nan
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a usable time limit; give seconds above 0 and at most {MAX_SECONDS:.0f}"
+        )
+    return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number from 1 to 64 (workers, processes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 64")
+    return value
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed from 0 to :data:`MAX_SEED`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; give 0 to {MAX_SEED}")
+    return value
+
+
+def steps(text: str) -> int:
+    """An argparse type: a whole number of steps from 1 to 10,000 (horizons, seasons)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 10000")
+    return value

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.cli.common import EXIT_OK, guarded, print_json
+from planner.cli.common import EXIT_OK, guarded, print_json, seed, steps
 from planner.model.errors import InputIssue, InvalidInputError
 
 
@@ -20,16 +20,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="Train a forecaster on HISTORY.csv and write unique_id, ds, q10, q50, q90.",
     )
     p.add_argument("history", type=Path)
-    p.add_argument("--horizon", type=int, required=True)
+    p.add_argument("--horizon", type=steps, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--quantiles", default="0.1,0.5,0.9", help="comma-separated levels")
-    p.add_argument("--season", type=int, default=1, help="season length (12 for monthly)")
+    p.add_argument("--season", type=steps, default=1, help="season length (12 for monthly)")
     p.add_argument(
         "--model",
         default="neural",
         help="neural, seasonal_naive, naive, moving_average, croston, sba, tsb",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--distribution", choices=("quantile", "negbin"), default="quantile")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_forecast)
@@ -45,17 +45,9 @@ def _parse_quantiles(text: str) -> tuple[float, ...]:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from forecasting.models import MODELS, Forecaster, NeuralForecaster
+    from forecasting.models import make_forecaster
 
     with guarded(args.json) as code:
-        if args.model not in MODELS:
-            raise InvalidInputError(
-                [
-                    InputIssue(
-                        "--model", f"unknown model {args.model!r}; choose from {sorted(MODELS)}"
-                    )
-                ]
-            )
         quantiles = _parse_quantiles(args.quantiles)
         try:
             history = pd.read_csv(args.history)
@@ -69,16 +61,14 @@ def _forecast(args: argparse.Namespace) -> int:
                 [InputIssue(str(args.history), f"cannot read the CSV: {error}")]
             ) from None
         started = time.perf_counter()
-        model: Forecaster
-        if args.model == "neural":
-            model = NeuralForecaster(
-                horizon=args.horizon,
-                season=args.season,
-                seed=args.seed,
-                distribution=args.distribution,
-            )
-        else:
-            model = MODELS[args.model](season=args.season)
+        model = make_forecaster(
+            args.model,
+            horizon=args.horizon,
+            season=args.season,
+            seed=args.seed,
+            distribution=args.distribution,
+            field="--model",
+        )
         forecast = model.forecast(history, args.horizon, quantiles)
         forecast.to_csv(args.out, index=False)
         summary = {

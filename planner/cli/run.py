@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from planner.cli.common import EXIT_FAILED, EXIT_OK, guarded, print_json
+from planner.cli.common import EXIT_FAILED, EXIT_OK, count, guarded, print_json, seconds, seed
 from planner.model.errors import InputIssue, InvalidInputError
 
 SCENARIOS = Path(str(resources.files("planner").joinpath("scenarios")))
@@ -36,9 +36,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--force", action="store_true", help="replace --out even if it holds other files"
     )
-    p.add_argument("--time-limit", type=float, help="seconds for sequencing")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--workers", type=int)
+    p.add_argument(
+        "--time-limit",
+        type=seconds,
+        help="seconds for the whole run, split across forecasting, lot sizing and sequencing "
+        "(default: each stage's limit from the scenario)",
+    )
+    p.add_argument("--seed", type=seed)
+    p.add_argument("--workers", type=count)
     p.add_argument("--no-charts", action="store_true", help="skip gantt.html and energy.html")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     p.set_defaults(handler=_run)
@@ -52,7 +57,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--base", type=Path)
     p.add_argument("--change", type=Path, help="merge patch or list of named edits (JSON/YAML)")
-    p.add_argument("--time-limit", type=float)
+    p.add_argument("--time-limit", type=seconds, help="seconds for each of the two runs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_whatif)
 
@@ -64,9 +69,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("scenarios", nargs="+", type=Path)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--workers", type=count, default=1, help="local worker processes")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    p.add_argument("--time-limit", type=float)
+    p.add_argument("--time-limit", type=seconds, help="seconds for each scenario's whole run")
     p.add_argument("--no-charts", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_batch)

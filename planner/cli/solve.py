@@ -6,10 +6,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from planner.cli.common import EXIT_FAILED, EXIT_OK, Progress, guarded, print_json, report_issues
-from planner.io import load_problem, read_instance
+from planner.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Progress,
+    count,
+    guarded,
+    print_json,
+    report_issues,
+    seconds,
+    seed,
+)
+from planner.io import load_problem_file, read_instance
 from planner.io.benchmarks import READERS
-from planner.model import Problem
+from planner.model import Problem, SolverSettings
+from planner.model.errors import InputIssue, InvalidInputError
 from planner.scheduling import Result, solve
 
 
@@ -36,9 +47,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _solver_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=float, help="seconds (default: the file's, else 60)")
-    p.add_argument("--workers", type=int, help="CP-SAT workers (default 2)")
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--time-limit", type=seconds, help="seconds (default: the file's, else 60)")
+    p.add_argument("--workers", type=count, help="CP-SAT workers (default 2)")
+    p.add_argument("--seed", type=seed, help="random seed (default 0)")
     p.add_argument("--strategy", choices=("auto", "cpsat", "lns", "hybrid"), help="search strategy")
     p.add_argument(
         "--progress",
@@ -49,17 +60,12 @@ def _solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def _run(problem: Problem, args: argparse.Namespace) -> Result:
-    limit = args.time_limit if args.time_limit is not None else problem.solver.time_limit_s
-    with Progress(args.progress, limit) as progress:
-        return solve(
-            problem,
-            time_limit=args.time_limit,
-            workers=args.workers,
-            seed=args.seed,
-            strategy=args.strategy,
-            on_progress=progress.callback(),
-        )
+def _run(problem: Problem, settings: SolverSettings, args: argparse.Namespace) -> Result:
+    settings = settings.with_overrides(
+        time_limit_s=args.time_limit, workers=args.workers, seed=args.seed, strategy=args.strategy
+    )
+    with Progress(args.progress, settings.time_limit_s) as progress:
+        return solve(problem, settings, on_progress=progress.callback())
 
 
 def _finish(result: Result, args: argparse.Namespace, extra: dict[str, object]) -> int:
@@ -83,15 +89,24 @@ def _finish(result: Result, args: argparse.Namespace, extra: dict[str, object]) 
 def _solve_instance(args: argparse.Namespace) -> int:
     with guarded(args.json) as code:
         problem = read_instance(args.file, args.format)
-        result = _run(problem, args)
+        result = _run(problem, SolverSettings(), args)
         code[0] = _finish(result, args, {"instance": problem.name})
     return code[0]
 
 
 def _solve_problem(args: argparse.Namespace) -> int:
     with guarded(args.json) as code:
-        problem = load_problem(args.problem)
-        result = _run(problem, args)
+        if args.schedule_out is not None and not args.schedule_out.parent.is_dir():
+            raise InvalidInputError(
+                [
+                    InputIssue(
+                        "--schedule-out",
+                        f"folder {args.schedule_out.parent} does not exist; create it first",
+                    )
+                ]
+            )
+        problem, settings = load_problem_file(args.problem)
+        result = _run(problem, settings, args)
         code[0] = _finish(result, args, {"problem": problem.name})
         if args.schedule_out and result.schedule is not None:
             result.schedule.to_csv(args.schedule_out, index=False)

@@ -2,12 +2,18 @@
 
 from planner.io.benchmarks import read_fjs, read_instance, read_jobshop
 from planner.io.prices import HourlyPrices, load_hourly_prices
-from planner.io.problem_file import load_problem, read_structured, resolve_tariff
+from planner.io.problem_file import (
+    load_problem,
+    load_problem_file,
+    read_structured,
+    resolve_tariff,
+)
 
 __all__ = [
     "HourlyPrices",
     "load_hourly_prices",
     "load_problem",
+    "load_problem_file",
     "read_fjs",
     "read_instance",
     "read_jobshop",

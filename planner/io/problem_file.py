@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from planner.io.prices import load_hourly_prices
-from planner.model import Problem
-from planner.model.errors import InputIssue, InvalidInputError
+from planner.model import Problem, SolverSettings
+from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
 
 
 def read_structured(path: str | Path) -> Any:
@@ -43,12 +44,40 @@ def read_structured(path: str | Path) -> Any:
 
 
 def load_problem(path: str | Path) -> Problem:
-    """Read and validate a problem file; relative paths in it resolve against its folder."""
+    """Read and validate a problem file; relative paths in it resolve against its folder.
+
+    The file's optional ``solver`` section (see :func:`load_problem_file`) is validated too.
+    """
+    return load_problem_file(path)[0]
+
+
+def load_problem_file(path: str | Path) -> tuple[Problem, SolverSettings]:
+    """Read a problem file: the problem, and the settings of its optional ``solver`` section
+    (how to search it: time limit, workers, seed...), kept apart as :func:`planner.solve`
+    takes them. Every problem in both is reported at once.
+
+    Raises
+    ------
+    InvalidInputError
+    """
     file = Path(path)
     raw = read_structured(file)
     if not isinstance(raw, dict):
         raise InvalidInputError([InputIssue(file.name, "top level must be a mapping")], "problem")
-    return resolve_tariff(Problem.from_dict(raw), base_dir=file.parent)
+    raw = dict(raw)
+    issues: list[InputIssue] = []
+    settings = SolverSettings()
+    try:
+        settings = SolverSettings.model_validate(raw.pop("solver", None) or {})
+    except ValidationError as error:
+        issues.extend(issues_from_pydantic(error, "solver"))
+    try:
+        problem = Problem.from_dict(raw)
+    except InvalidInputError as error:
+        raise InvalidInputError([*error.issues, *issues], "problem") from None
+    if issues:
+        raise InvalidInputError(issues, "problem")
+    return resolve_tariff(problem, base_dir=file.parent), settings
 
 
 def resolve_tariff(problem: Problem, base_dir: str | Path = ".") -> Problem:

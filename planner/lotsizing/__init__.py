@@ -1,13 +1,6 @@
 """Lot sizing: production quantities per product and period as a MILP on HiGHS."""
 
-from planner.lotsizing.handoff import (
-    PlanningPeriod,
-    achieved_capacity,
-    group_capacity,
-    lot_problem,
-    lots_to_jobs,
-    plan_with_feedback,
-)
+from planner.lotsizing.aggregate import group_capacity, lot_problem
 from planner.lotsizing.model import (
     Demand,
     GroupLoad,
@@ -17,6 +10,7 @@ from planner.lotsizing.model import (
     Period,
 )
 from planner.lotsizing.solve import LotPlan, solve_lots
+from planner.model.periods import PlanningPeriod
 
 __all__ = [
     "Demand",
@@ -27,10 +21,7 @@ __all__ = [
     "LotSizingProblem",
     "Period",
     "PlanningPeriod",
-    "achieved_capacity",
     "group_capacity",
     "lot_problem",
-    "lots_to_jobs",
-    "plan_with_feedback",
     "solve_lots",
 ]

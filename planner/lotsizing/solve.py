@@ -12,6 +12,7 @@ from planner.lotsizing import highs_model, pyomo_model
 from planner.lotsizing.formulation import RawSolution
 from planner.lotsizing.model import LotSizingData, LotSizingProblem
 from planner.model.errors import InvalidInputError
+from planner.model.settings import LotSolverSettings
 from planner.status import SolutionStatus, Termination
 
 Backend = Literal["pyomo", "highspy"]
@@ -84,10 +85,11 @@ class LotPlan:
 
 def solve_lots(
     problem: LotSizingProblem | LotSizingData,
+    settings: LotSolverSettings | None = None,
     *,
-    time_limit: float = 30.0,
-    mip_gap: float = 1e-4,
-    backend: Backend = "highspy",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    backend: Backend | None = None,
     seed: int = 0,
     explain: bool = True,
 ) -> LotPlan:
@@ -97,15 +99,20 @@ def solve_lots(
     ----------
     problem
         The problem, validated here if not already built.
-    time_limit, mip_gap
-        HiGHS settings; the plan is optimal within ``mip_gap`` when ``termination`` is optimal.
-    backend
-        ``"highspy"`` builds the model from arrays (fast); ``"pyomo"`` builds the same model
-        in Pyomo (readable).
+    settings
+        Time limit, MIP gap and backend (:class:`~planner.model.LotSolverSettings`; its
+        defaults when omitted). The plan is optimal within the gap when ``termination`` is
+        optimal.
+    time_limit, mip_gap, backend
+        Override those fields of ``settings``.
     explain
         When infeasible, solve two relaxations to say which demand cannot be met and how
         much overtime would fix it.
     """
+    chosen = settings or LotSolverSettings()
+    time_limit = chosen.time_limit_s if time_limit is None else time_limit
+    mip_gap = chosen.mip_gap if mip_gap is None else mip_gap
+    backend = chosen.backend if backend is None else backend
     try:
         data = problem if isinstance(problem, LotSizingData) else problem.build()
     except InvalidInputError as error:

@@ -6,13 +6,19 @@ from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.factory import Machine, SetupRule, Unavailability
 from planner.model.jobs import Job, MachineOption, Operation, Pinned
 from planner.model.problem import Problem
-from planner.model.settings import ObjectiveWeights, SolverSettings
+from planner.model.settings import (
+    LotSolverSettings,
+    ObjectiveWeights,
+    SearchTuning,
+    SolverSettings,
+)
 
 __all__ = [
     "EnergyTariff",
     "InputIssue",
     "InvalidInputError",
     "Job",
+    "LotSolverSettings",
     "Machine",
     "MachineOption",
     "ObjectiveWeights",
@@ -20,6 +26,7 @@ __all__ = [
     "Pinned",
     "Problem",
     "ProblemData",
+    "SearchTuning",
     "SetupRule",
     "SolverSettings",
     "Unavailability",

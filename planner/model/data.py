@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from planner.model.settings import ObjectiveWeights, SolverSettings
+from planner.model.settings import ObjectiveWeights
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -45,6 +45,7 @@ class ProblemData:
     job_ids: tuple[str, ...]
     job_products: tuple[str | None, ...]
     job_quantities: tuple[float, ...]
+    job_periods: tuple[str | None, ...]
     job_release: tuple[int, ...]
     job_due: tuple[int | None, ...]
     job_weight: tuple[float, ...]
@@ -56,7 +57,6 @@ class ProblemData:
     op_predecessors: tuple[tuple[int, ...], ...]
     op_pinned: tuple[tuple[int, int] | None, ...]
     objective: ObjectiveWeights
-    settings: SolverSettings
     hourly_prices: FloatArray | None = None
     price_offset_min: int = 0
     currency: str = "USD"

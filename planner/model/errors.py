@@ -88,3 +88,31 @@ def index_ids(ids: Iterable[str], path: str, what: str) -> tuple[dict[str, int],
         else:
             index[item] = k
     return index, issues
+
+
+def under_field(error: Any, field: str, what: str = "scenario") -> InvalidInputError:
+    """An error from another package (the forecasting package's input errors: anything with
+    ``issues`` of ``path`` and ``message``) as the planner's, each problem reported under the
+    user's own ``field`` (``production_log_csv (log.minutes)``)."""
+    return InvalidInputError(
+        [
+            InputIssue(f"{field} ({i.path})" if field and i.path else field or i.path, i.message)
+            for i in error.issues
+        ],
+        what,
+    )
+
+
+class NoFeasiblePlanError(RuntimeError):
+    """Raised when the input is valid but no feasible plan exists, or none was found within
+    the time limit: for example demand beyond capacity with ``shortage: none``, or pinned
+    operations that collide. ``reasons`` say which stage failed and why (``path`` names the
+    stage: ``lot_sizing``, ``sequencing``); the CLI exits with code 1, not 2."""
+
+    def __init__(self, reasons: Sequence[InputIssue]) -> None:
+        self.reasons: tuple[InputIssue, ...] = tuple(reasons)
+        lines = "\n".join(f"  - {reason}" for reason in self.reasons)
+        super().__init__(f"no feasible plan:\n{lines}")
+
+    def to_list(self) -> list[dict[str, str]]:
+        return [reason.to_dict() for reason in self.reasons]

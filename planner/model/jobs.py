@@ -64,10 +64,19 @@ class Job(Frozen):
         Due time; finishing later counts as tardiness, weighted by ``weight``.
     weight
         Tardiness weight (e.g. priority or cost per minute late).
+    period
+        For a lot from lot sizing: the planning period it was sized for.
+    lot
+        For a lot split into sub-lots (transfer batches): which one, from 1.
+    orders
+        The ids of the firm orders whose due time and priority the job carries.
     """
 
     id: str = Field(min_length=1)
     product: str | None = None
+    period: str | None = None
+    lot: int | None = Field(default=None, ge=1)
+    orders: tuple[str, ...] = ()
     quantity: NonNegativeFloat = 1.0
     release: TimePoint = 0
     due: TimePoint | None = None

@@ -16,12 +16,15 @@ from planner.model.energy import EnergyTariff
 from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
 from planner.model.jobs import Job
-from planner.model.settings import ObjectiveWeights, SolverSettings
+from planner.model.settings import ObjectiveWeights
 from planner.model.time import TimePoint, as_utc, to_minutes
 
 
 class Problem(Frozen):
-    """A scheduling problem: machines, jobs, setups, an optional tariff, objective and settings.
+    """A scheduling problem: machines, jobs, setups, an optional tariff and the objective.
+
+    How to search (time limit, workers, seed) is not part of the problem: pass
+    :class:`~planner.model.SolverSettings` to :func:`planner.solve` next to it.
 
     Build one directly, load one with :func:`planner.io.load_problem`, or read a benchmark
     instance with :func:`planner.io.read_jobshop` / :func:`planner.io.read_fjs`. Call
@@ -49,7 +52,6 @@ class Problem(Frozen):
     tariff: EnergyTariff | None = None
     peak_power_kw: float | None = Field(default=None, gt=0)
     objective: ObjectiveWeights = ObjectiveWeights()
-    solver: SolverSettings = SolverSettings()
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Problem:
@@ -136,6 +138,7 @@ class _Compiler:
             job_ids=tuple(j.id for j in p.jobs),
             job_products=tuple(j.product for j in p.jobs),
             job_quantities=tuple(j.quantity for j in p.jobs),
+            job_periods=tuple(j.period for j in p.jobs),
             job_release=tuple(self.minutes(j.release, "") or 0 for j in p.jobs),
             job_due=tuple(
                 None if j.due is None else to_minutes(j.due, p.horizon_start) for j in p.jobs
@@ -149,7 +152,6 @@ class _Compiler:
             op_predecessors=tuple(op["preds"] for op in ops),
             op_pinned=tuple(op["pinned"] for op in ops),
             objective=p.objective,
-            settings=p.solver,
             hourly_prices=prices,
             price_offset_min=offset,
             currency=p.tariff.currency if p.tariff else "USD",

@@ -36,8 +36,70 @@ class ObjectiveWeights(Frozen):
         return self
 
 
+class SearchTuning(Frozen):
+    """The scheduler's tuning constants, each defined here once.
+
+    Users rarely change them; they are settings so that a benchmark can vary one without
+    editing code. Each says what was measured to choose it ("set by hand" where nothing was).
+
+    Parameters
+    ----------
+    dispatch_share
+        Largest share of the time limit the dispatching rules may use for the first
+        schedule (they are fast; the share only matters at 100,000 operations).
+    tabu_share
+        Largest share of the remaining time the critical-path tabu search (classical job
+        shops) may use before the neighbourhood search takes over. Measured on Taillard and
+        the 10,000 to 100,000-operation job shops: it is stronger than the neighbourhood
+        search there, which then polishes.
+    tabu_hint_share
+        Largest share of the time the critical-path tabu search may use to find the full
+        model's hint on small job shops (the full model needs the rest to prove).
+    flexible_share
+        Largest share of the remaining time the flexible tabu search gets before the full
+        model (as its hint) or the neighbourhood search; it hands over earlier when its
+        restarts stop finding better plans. Measured at 20 s: the 1,000-operation factory
+        7,619 with 0.5 and 0.8, Brandimarte mk10 206 with 0.5 and 200-201 with 0.8.
+    hybrid_full_model_share
+        Share of the remaining time the ``hybrid`` strategy gives the full CP-SAT model (for
+        its bound and, on small problems, its proof) before the neighbourhood search.
+        Measured on Brandimarte: the neighbourhood search is stronger with machine choice,
+        the full model's bound is worth about this share.
+    full_model_max_size
+        ``auto`` uses the full model only when it has at most this many circuit arcs and
+        energy slot literals (beyond it, building alone takes seconds; set by hand).
+    lns_subproblem_time_s
+        Time limit of one neighbourhood sub-problem (set by hand; the search adapts the
+        neighbourhood size to what solves within it).
+    lns_grow, lns_shrink
+        Factor by which the neighbourhood grows after a sub-problem solved to optimality
+        fast, and shrinks after one that timed out (set by hand).
+    lns_explode_shrink
+        Factor by which the neighbourhood shrinks when the chosen operations drag in too many
+        others (set by hand).
+    lns_equal_reward
+        Reward, against 1 for an improvement, of a neighbourhood whose sub-problem was
+        accepted without improving (set by hand).
+    lns_min_score
+        Least score of a neighbourhood operator, so none is ever abandoned (set by hand).
+    """
+
+    dispatch_share: float = Field(default=0.1, ge=0, le=1)
+    tabu_share: float = Field(default=0.8, ge=0, le=1)
+    tabu_hint_share: float = Field(default=0.3, ge=0, le=1)
+    flexible_share: float = Field(default=0.8, ge=0, le=1)
+    hybrid_full_model_share: float = Field(default=0.3, ge=0, le=1)
+    full_model_max_size: int = Field(default=20_000, ge=0)
+    lns_subproblem_time_s: float = Field(default=0.2, gt=0, le=60)
+    lns_grow: float = Field(default=1.1, ge=1, le=10)
+    lns_shrink: float = Field(default=1.1, ge=1, le=10)
+    lns_explode_shrink: float = Field(default=1.2, ge=1, le=10)
+    lns_equal_reward: float = Field(default=0.2, ge=0, le=1)
+    lns_min_score: float = Field(default=0.05, gt=0, le=1)
+
+
 class SolverSettings(Frozen):
-    """Search settings.
+    """How the scheduler searches: passed to :func:`planner.solve` next to the problem.
 
     Parameters
     ----------
@@ -49,11 +111,12 @@ class SolverSettings(Frozen):
         Random seed; the same seed and ``workers=1`` give the same schedule.
     strategy
         ``"auto"`` picks the full CP-SAT model (``"cpsat"``) for small job shops, ``"hybrid"``
-        (the full model for 30% of the budget, then large-neighbourhood search) for small
+        (the full model for part of the budget, then large-neighbourhood search) for small
         problems with machine choice, and ``"lns"`` otherwise.
     energy_resolution_min
         Slot length, in minutes, at which the CP-SAT model prices energy (the checker always
-        prices every minute). See :mod:`planner.scheduling.energy` for the error bound.
+        prices every minute). See :mod:`planner.scheduling.cpsat.objective` for the error
+        bound.
     full_model_max_operations
         ``"auto"`` uses the full CP-SAT model up to this many operations.
     lns_max_iterations
@@ -66,6 +129,8 @@ class SolverSettings(Frozen):
         nothing better. With ``lns_max_iterations`` a run is then reproducible.
     log_search
         Print CP-SAT's search log.
+    tuning
+        The search's tuning constants (see :class:`SearchTuning`).
     """
 
     time_limit_s: float = Field(default=60.0, gt=0)
@@ -77,3 +142,32 @@ class SolverSettings(Frozen):
     lns_max_iterations: int | None = Field(default=None, ge=1)
     tabu_max_steps: int | None = Field(default=None, ge=0)
     log_search: bool = False
+    tuning: SearchTuning = SearchTuning()
+
+    def with_overrides(self, **values: object) -> SolverSettings:
+        """These settings with the given fields replaced (``None`` values are ignored),
+        validated again."""
+        update = {k: v for k, v in values.items() if v is not None}
+        if not update:
+            return self
+        return SolverSettings.model_validate({**self.model_dump(), **update})
+
+
+class LotSolverSettings(Frozen):
+    """How the lot-sizing MILP is solved: passed to
+    :func:`planner.lotsizing.solve_lots` next to the problem.
+
+    Parameters
+    ----------
+    time_limit_s
+        HiGHS time limit per solve, in seconds.
+    mip_gap
+        Relative MIP gap at which HiGHS stops; the plan is optimal within it.
+    backend
+        ``"highspy"`` builds the model from arrays (fast); ``"pyomo"`` builds the same model
+        in Pyomo (readable).
+    """
+
+    time_limit_s: float = Field(default=20.0, gt=0)
+    mip_gap: float = Field(default=1e-3, ge=0)
+    backend: Literal["highspy", "pyomo"] = "highspy"

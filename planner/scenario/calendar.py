@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from planner.lotsizing import PlanningPeriod
+from planner.model.periods import PlanningPeriod
 from planner.model.time import as_utc
 from planner.scenario.model import Calendar, Horizon
 

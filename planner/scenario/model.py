@@ -17,7 +17,7 @@ from pydantic import Field
 from planner.model.errors import InputIssue, index_ids
 from planner.model.factory import Frozen, Machine, SetupRule
 from planner.model.products import Product
-from planner.model.settings import ObjectiveWeights, SolverSettings
+from planner.model.settings import LotSolverSettings, ObjectiveWeights, SolverSettings
 
 
 class Shift(Frozen):
@@ -113,16 +113,13 @@ class Horizon(Frozen):
     periods: int = Field(default=7, ge=1, le=366)
 
 
-class LotSizingSettings(Frozen):
-    """Lot-sizing settings."""
+class LotSizingSettings(LotSolverSettings):
+    """Lot-sizing settings: the MILP's (time limit, gap, backend) and the planning rules."""
 
     shortage: Literal["backlog", "lost_sales", "none"] = "backlog"
     overtime_cost: float | None = Field(default=None, ge=0)
     safety_stock_penalty: float = Field(default=2.0, ge=0)
-    time_limit_s: float = Field(default=20.0, gt=0)
-    mip_gap: float = Field(default=1e-3, ge=0)
     feedback_rounds: int = Field(default=2, ge=1, le=10)
-    backend: Literal["highspy", "pyomo"] = "highspy"
     release_lead_periods: int = Field(default=1, ge=0)
     """A lot may start this many periods before its own period (its material is there)."""
     max_operation_minutes: int | None = Field(default=480, gt=0)

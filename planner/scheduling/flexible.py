@@ -287,12 +287,37 @@ def _timing(n: int, jobs: int) -> Arrays:
 @functools.cache
 def compile_flexible_kernels() -> None:
     """Compile the kernels (or load them from Numba's disk cache) before a solve's clock."""
-    from planner.io.synthetic import synthetic_problem
-
-    data = synthetic_problem(2, 2, 2, seed=0, energy=False, due_dates=True).build()
+    data = _warm_up_problem()
     search = FlexibleTabuSearch(data)
     initial = _any_schedule(data)
     search.improve(initial, lambda: 1.0, max_steps=2)
+
+
+def _warm_up_problem() -> ProblemData:
+    """Two jobs on two machines, with machine choice, changeovers and due dates: every
+    kernel the search has runs on it."""
+    from planner.model import Problem
+
+    options = [{"machine": "M1", "duration": 3}, {"machine": "M2", "duration": 4}]
+    jobs = [
+        {
+            "id": f"J{j}",
+            "due": 5,
+            "operations": [
+                {"id": f"o{k}", "machines": options, "setup_family": f"F{(j + k) % 2}"}
+                for k in range(2)
+            ],
+        }
+        for j in range(2)
+    ]
+    return Problem.from_dict(
+        {
+            "machines": [{"id": "M1"}, {"id": "M2"}],
+            "jobs": jobs,
+            "setups": [{"from_family": "F0", "to_family": "F1", "minutes": 2}],
+            "objective": {"makespan": 1, "weighted_tardiness": 1},
+        }
+    ).build()
 
 
 def _any_schedule(data: ProblemData) -> Schedule:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.model.data import IntArray, ProblemData
+from planner.model.settings import SolverSettings
 from planner.schedule import Schedule
 from planner.scheduling.cpsat import Placement, SchedulingModel
 from planner.scheduling.evaluate import Evaluator
@@ -38,6 +39,9 @@ from planner.scheduling.timeline import PowerProfile, earliest_fit
 
 MIN_SIZE, MAX_SIZE = 8, 2000
 MAX_ARCS = 20_000
+DETERMINISTIC_WALL_FACTOR = 25
+"""With an iteration limit, a sub-solve stops at its deterministic-time limit; its wall-clock
+limit is this many times longer, a guard that a loaded machine does not reach."""
 
 
 class _Graph:
@@ -101,21 +105,23 @@ class LargeNeighbourhoodSearch:
     def __init__(
         self,
         data: ProblemData,
+        settings: SolverSettings,
         tracker: Tracker,
         deadline: float,
         stop: Callable[[], bool] | None = None,
-        subproblem_time_s: float = 0.2,
         bound: float | None = None,
     ) -> None:
         self.data = data
+        self.settings = settings
+        self.tuning = settings.tuning
         self.bound = bound
         """A proved lower bound on the objective: the search stops when it reaches it."""
         self.tracker = tracker
         self.deadline = deadline
         self.stop = stop
-        self.rng = random.Random(data.settings.seed)
+        self.rng = random.Random(settings.seed)
         self.evaluator = Evaluator(data)
-        self.subproblem_time_s = subproblem_time_s
+        self.subproblem_time_s = settings.tuning.lns_subproblem_time_s
         self.operators = operators_for(data)
         self.scores = dict.fromkeys(self.operators, 1.0)
         self.size = float(min(data.num_operations, max(20, 2 * data.num_machines)))
@@ -155,8 +161,8 @@ class LargeNeighbourhoodSearch:
         graph = _Graph(data, current)
         tails, job_tails = compute_tails(data, current, graph)
         view = SearchView(data, current, tails)
-        limit = data.settings.lns_max_iterations
-        parallel = max(1, data.settings.workers)
+        limit = self.settings.lns_max_iterations
+        parallel = max(1, self.settings.workers)
         deterministic = limit is not None
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             while remaining() > 0.05 and (limit is None or self.iterations < limit):
@@ -180,7 +186,10 @@ class LargeNeighbourhoodSearch:
                 # save at this size (measured: 7x faster to optimality with setups/calendars)
                 extra: dict[str, object] = {"linearization_level": 0, "cp_model_probing_level": 0}
                 if deterministic:
+                    # the work limit decides, not the clock (a busy machine needs more
+                    # seconds for the same work); the clock only guards the deadline
                     extra["max_deterministic_time"] = self.subproblem_time_s
+                    budget = min(remaining(), DETERMINISTIC_WALL_FACTOR * self.subproblem_time_s)
                 futures = [
                     pool.submit(
                         task.model.solve, time_limit=budget, workers=1, seed=task.seed, extra=extra
@@ -192,7 +201,12 @@ class LargeNeighbourhoodSearch:
                     outcome = future.result()
                     self.sub_stats[outcome.status] = self.sub_stats.get(outcome.status, 0) + 1
                     exhausted = outcome.status == "OPTIMAL" or (
-                        outcome.solutions > 1 and outcome.last_improvement_s < 0.5 * budget
+                        outcome.solutions > 1
+                        and (
+                            outcome.last_improvement_work < 0.5 * self.subproblem_time_s
+                            if deterministic
+                            else outcome.last_improvement_s < 0.5 * budget
+                        )
                     )
                     self._adapt(exhausted)
                     if outcome.status == "OPTIMAL" and len(task.free) == data.num_operations:
@@ -201,7 +215,8 @@ class LargeNeighbourhoodSearch:
                     if candidate is None or candidate[0] > value + 1e-9:
                         self._reward(task.name, 0.0)
                         continue
-                    self._reward(task.name, 1.0 if candidate[0] < value - 1e-9 else 0.2)
+                    better = candidate[0] < value - 1e-9
+                    self._reward(task.name, 1.0 if better else self.tuning.lns_equal_reward)
                     if best is None or candidate[0] < best[0]:
                         best = (candidate[0], candidate[1], task.name)
                 if best is None:
@@ -245,11 +260,11 @@ class LargeNeighbourhoodSearch:
         if self._circuit_arcs(free) > MAX_ARCS:
             # sequence-dependent setups cost a circuit with k*k arcs per machine: keep the
             # model small enough to build and solve within its slice
-            self.size = max(MIN_SIZE, self.size / 1.2)
+            self.size = max(MIN_SIZE, self.size / self.tuning.lns_explode_shrink)
             return None
         after = self._reached(free, graph)
         sub = self._subproblem(s, free, after, graph, tails, job_tails)
-        model = SchedulingModel(data, sub)
+        model = SchedulingModel(data, sub, self.settings.energy_resolution_min)
         return _Task(name, free, after, model, self.rng.randrange(1 << 30))
 
     def _circuit_arcs(self, free: list[int]) -> int:
@@ -283,16 +298,17 @@ class LargeNeighbourhoodSearch:
         return self.operators[-1]
 
     def _reward(self, name: str, reward: float) -> None:
-        self.scores[name] = max(0.05, 0.9 * self.scores[name] + 0.1 * reward * 3)
+        score = 0.9 * self.scores[name] + 0.1 * reward * 3
+        self.scores[name] = max(self.tuning.lns_min_score, score)
 
     def _adapt(self, exhausted: bool) -> None:
         """Grow the neighbourhood when its sub-problem was exhausted (proved optimal, or it
         improved and then found nothing better in the second half of its slice), shrink it
         otherwise."""
         if exhausted:
-            self.size = min(MAX_SIZE, self.data.num_operations, self.size * 1.1)
+            self.size = min(MAX_SIZE, self.data.num_operations, self.size * self.tuning.lns_grow)
         else:
-            self.size = max(MIN_SIZE, self.size / 1.1)
+            self.size = max(MIN_SIZE, self.size / self.tuning.lns_shrink)
 
     # -- building the sub-problem -------------------------------------------------------------
 
@@ -417,7 +433,7 @@ class LargeNeighbourhoodSearch:
         if w.energy_cost == 0 and w.weighted_tardiness == 0 and w.setup_time == 0:
             return {}
         span = int(max(s.end[o] for o in free) - min(s.start[o] for o in free))
-        reach = min(max(2 * span, 480), 48 * self.data.settings.energy_resolution_min)
+        reach = min(max(2 * span, 480), 48 * self.settings.energy_resolution_min)
         return {o: int(s.start[o]) + reach for o in free}
 
     def _horizon(self, s: Schedule) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import resource
 import time
 from collections.abc import Callable
 
 from planner.check import CheckReport, check
-from planner.io.problem_file import resolve_tariff
-from planner.model import Problem, ProblemData
+from planner.model import Problem, ProblemData, SolverSettings
 from planner.model.errors import InvalidInputError
 from planner.schedule import Schedule
 from planner.scheduling.bounds import objective_lower_bound
@@ -29,20 +27,10 @@ from planner.scheduling.tabu_kernel import compile_kernels
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
-_TABU_SHARE = 0.8
-"""Largest share of the remaining time the tabu search may use before the LNS takes over."""
-_TABU_HINT_SHARE = 0.3
-"""Largest share of the time the tabu search may use to find the full model's hint."""
-_FLEX_SHARE = 0.8
-"""Largest share of the remaining time the flexible tabu search gets before the full model
-(as its hint) or the neighbourhood search; it hands over earlier when its restarts stop
-finding better plans. Measured at 20 s: the 1,000-operation factory 7,619 with 0.5 and 0.8
-(the neighbourhood search found nothing after it either way), Brandimarte mk10 206 with 0.5
-(before the batching moves and the tie-break) and 200-201 with 0.8."""
-
 
 def solve(
     problem: Problem | ProblemData,
+    settings: SolverSettings | None = None,
     *,
     time_limit: float | None = None,
     workers: int | None = None,
@@ -59,8 +47,11 @@ def solve(
     problem
         A :class:`~planner.model.Problem` (validated here) or an already built
         :class:`~planner.model.ProblemData`.
+    settings
+        How to search: time limit, workers, seed, strategy, bounded searches, tuning
+        (:class:`~planner.model.SolverSettings`; its defaults when omitted).
     time_limit, workers, seed, strategy
-        Override the problem's solver settings.
+        Override those fields of ``settings``.
     initial
         A schedule to start from (warm start); used when the checker accepts it.
     on_progress
@@ -88,21 +79,9 @@ def solve(
             kpis=None,
             issues=error.issues,
         )
-    overrides = {
-        k: v
-        for k, v in {
-            "time_limit_s": time_limit,
-            "workers": workers,
-            "seed": seed,
-            "strategy": strategy,
-        }.items()
-        if v is not None
-    }
-    if overrides:
-        settings = data.settings.model_copy(update=overrides)
-        data = dataclasses.replace(
-            data, settings=type(data.settings).model_validate(settings.model_dump())
-        )
+    settings = (settings or SolverSettings()).with_overrides(
+        time_limit_s=time_limit, workers=workers, seed=seed, strategy=strategy
+    )
     if tabu_applies(data):
         # the tabu search's compiled kernels: once per installation (then loaded from Numba's
         # disk cache), and not out of the budget
@@ -113,42 +92,43 @@ def solve(
         compiling = time.perf_counter()
         compile_flexible_kernels()
         started += time.perf_counter() - compiling
-    return _Run(data, started, on_progress, stop).run(initial)
+    return _Run(data, settings, started, on_progress, stop).run(initial)
 
 
 def _build(problem: Problem | ProblemData) -> ProblemData:
     if isinstance(problem, ProblemData):
         return problem
-    return resolve_tariff(problem).build()
+    return problem.build()
 
 
-def choose_strategy(data: ProblemData) -> str:
+def choose_strategy(data: ProblemData, settings: SolverSettings) -> str:
     """What ``auto`` resolves to.
 
     Up to ``full_model_max_operations`` operations (and a model of moderate size): the full
     CP-SAT model for the whole budget when every operation has a single machine (a job shop:
     there the full model beats neighbourhood search at this size, measured on Taillard), else
-    ``hybrid`` (the full model for 30% of the budget for its bound, then neighbourhood search,
+    ``hybrid`` (the full model for part of the budget for its bound, then neighbourhood search,
     which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``.
 
     On a classical job shop (see :func:`~planner.scheduling.tabu.tabu_applies`) a tabu search
     on the critical path runs first: for up to 30% of the budget as the full model's hint, or
-    for up to 80% of it before the neighbourhood search, stopping earlier when its restarts
+    for up to 80% of it before the neighbourhood search (the shares are
+    :class:`~planner.model.settings.SearchTuning` fields), stopping earlier when its restarts
     stop finding better schedules (measured on Taillard and the 10,000 to 100,000-operation
     instances: compiled, it reaches the best known makespan of most 50- and 100-job Taillard
     instances within a second, and it is stronger than the neighbourhood search on large ones).
     """
-    chosen = data.settings.strategy
+    chosen = settings.strategy
     if chosen != "auto":
         return chosen
-    small = data.num_operations <= data.settings.full_model_max_operations
-    if not small or full_model_size(data) > 20_000:
+    small = data.num_operations <= settings.full_model_max_operations
+    if not small or full_model_size(data, settings) > settings.tuning.full_model_max_size:
         return "lns"
     flexible = any(len(options) > 1 for options in data.op_options)
     return "hybrid" if flexible else "cpsat"
 
 
-def full_model_size(data: ProblemData) -> int:
+def full_model_size(data: ProblemData, settings: SolverSettings) -> int:
     """Rough size of the full CP-SAT model: circuit arcs on machines with setups, plus one
     literal per operation and start slot when energy is priced."""
     per_machine = [0] * data.num_machines
@@ -157,7 +137,7 @@ def full_model_size(data: ProblemData) -> int:
             per_machine[m] += 1
     size = sum(k * k if data.machine_has_setups[m] else k for m, k in enumerate(per_machine))
     if data.objective.energy_cost > 0 and data.has_energy:
-        size += data.num_operations * (data.horizon // data.settings.energy_resolution_min + 1)
+        size += data.num_operations * (data.horizon // settings.energy_resolution_min + 1)
     return size
 
 
@@ -165,13 +145,16 @@ class _Run:
     def __init__(
         self,
         data: ProblemData,
+        settings: SolverSettings,
         started: float,
         on_progress: ProgressCallback | None,
         stop: Callable[[], bool] | None,
     ) -> None:
         self.data = data
+        self.settings = settings
+        self.tuning = settings.tuning
         self.started = started
-        self.deadline = started + data.settings.time_limit_s
+        self.deadline = started + settings.time_limit_s
         self.tracker = Tracker(started, on_progress)
         self.stop = stop
         self.stats: dict[str, object] = {}
@@ -183,25 +166,25 @@ class _Run:
 
     def run(self, initial: Schedule | None) -> Result:
         data = self.data
-        strategy = choose_strategy(data)
+        strategy = choose_strategy(data, self.settings)
         bound = objective_lower_bound(data)
         incumbent, report = self._start(initial, bound)
         termination = Termination.TIME_LIMIT
         if strategy == "cpsat" and report is not None and report.feasible and tabu_applies(data):
             # a classical job shop: the tabu search finds a strong hint for the full model
-            incumbent, report = self._tabu(incumbent, report, _TABU_HINT_SHARE)
+            incumbent, report = self._tabu(incumbent, report, self.tuning.tabu_hint_share)
         feasible = report is not None and report.feasible
         if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
             assert report is not None
             incumbent, report = self._flexible(incumbent, report, bound)
         if strategy in ("cpsat", "hybrid"):
-            share = 1.0 if strategy == "cpsat" else 0.3
+            share = 1.0 if strategy == "cpsat" else self.tuning.hybrid_full_model_share
             termination, incumbent, report, bound = self._full_model(
                 incumbent, report, bound, share
             )
         if strategy in ("lns", "hybrid") and termination is Termination.TIME_LIMIT:
             # the search may stop at a bound only if the bound is on the exact objective
-            target = bound if _exact_objective(data) else None
+            target = bound if _exact_objective(data, self.settings) else None
             incumbent, report, proved = self._search(incumbent, report, target)
             if proved:
                 termination = Termination.OPTIMAL
@@ -219,7 +202,7 @@ class _Run:
         if tabu_applies(self.data):
             incumbent, report = self._tabu(incumbent, report)
         search = LargeNeighbourhoodSearch(
-            self.data, self.tracker, self.deadline, self.stop, bound=bound
+            self.data, self.settings, self.tracker, self.deadline, self.stop, bound=bound
         )
         improved = search.improve(incumbent, self.remaining)
         self.stats.update(search.stats())
@@ -230,13 +213,14 @@ class _Run:
         return incumbent, report, False
 
     def _tabu(
-        self, incumbent: Schedule, report: CheckReport, share: float = _TABU_SHARE
+        self, incumbent: Schedule, report: CheckReport, share: float | None = None
     ) -> tuple[Schedule, CheckReport]:
         """Tabu search on the critical path (classical job shops) for up to ``share`` of the
         time left; the full model or the neighbourhood search continues from its schedule."""
-        data = self.data
-        search = CriticalPathTabuSearch(data, seed=data.settings.seed)
-        steps = data.settings.tabu_max_steps
+        data, settings = self.data, self.settings
+        share = settings.tuning.tabu_share if share is None else share
+        search = CriticalPathTabuSearch(data, seed=settings.seed)
+        steps = settings.tabu_max_steps
         # bounded by steps, the search ignores its share of the time (but not the deadline)
         until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
         weight = data.objective.makespan
@@ -254,20 +238,19 @@ class _Run:
         self, incumbent: Schedule, report: CheckReport, bound: float | None
     ) -> tuple[Schedule, CheckReport]:
         """The flexible tabu search (machine choice, changeovers, calendars, due dates) for
-        :data:`_FLEX_SHARE` of the time left; the checker decides whether its plan is kept."""
-        data = self.data
-        search = FlexibleTabuSearch(data, seed=data.settings.seed, workers=data.settings.workers)
-        steps = data.settings.tabu_max_steps
-        until = (
-            math.inf if steps is not None else time.perf_counter() + _FLEX_SHARE * self.remaining()
-        )
+        ``flexible_share`` of the time left; the checker decides whether its plan is kept."""
+        data, settings = self.data, self.settings
+        search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
+        steps = settings.tabu_max_steps
+        share = settings.tuning.flexible_share
+        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
         improved = search.improve(
             incumbent,
             lambda: min(self.remaining(), until - time.perf_counter()),
             on_improvement=lambda value: self.tracker.improved(value, None, "flex"),
             max_steps=steps,
             stop=self.stop,
-            floor=bound if bound is not None and _exact_objective(data) else 0.0,
+            floor=bound if bound is not None and _exact_objective(data, self.settings) else 0.0,
         )
         self.stats.update(search.stats())
         return self._keep_if_no_worse("flex", improved, incumbent, report)
@@ -292,7 +275,8 @@ class _Run:
             report = check(data, initial)
             if report.feasible:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
-        schedule, rule = best_dispatch(data, budget_s=0.1 * data.settings.time_limit_s)
+        budget = self.tuning.dispatch_share * self.settings.time_limit_s
+        schedule, rule = best_dispatch(data, budget_s=budget)
         report = check(data, schedule)
         if report.feasible:
             candidates.append((report.kpis.objective, schedule, report, f"dispatch:{rule}"))
@@ -309,13 +293,15 @@ class _Run:
     ) -> tuple[Termination, Schedule, CheckReport | None, float | None]:
         data = self.data
         hint = incumbent if report is not None else None
-        model = SchedulingModel(data, SubProblem.full(data, hint))
+        model = SchedulingModel(
+            data, SubProblem.full(data, hint), self.settings.energy_resolution_min
+        )
         self.stats["build_s"] = round(model.build_s, 3)
         outcome = model.solve(
             time_limit=self.remaining() * share,
-            workers=data.settings.workers,
-            seed=data.settings.seed,
-            log=data.settings.log_search,
+            workers=self.settings.workers,
+            seed=self.settings.seed,
+            log=self.settings.log_search,
             on_solution=lambda value, b: self.tracker.improved(value, b, "cpsat"),
             stop=self.stop,
         )
@@ -355,7 +341,7 @@ class _Run:
         if solved:
             assert report is not None
             objective = report.kpis.objective
-            exact_energy = _exact_objective(data)
+            exact_energy = _exact_objective(data, self.settings)
             proved = termination is Termination.OPTIMAL or (
                 bound is not None and objective <= bound + 1e-9
             )
@@ -382,10 +368,10 @@ class _Run:
         )
 
 
-def _exact_objective(data: ProblemData) -> bool:
+def _exact_objective(data: ProblemData, settings: SolverSettings) -> bool:
     """Whether CP-SAT's objective is the exact one (energy priced at minute resolution, or
     not priced at all), so that its bounds are bounds on the checker's objective."""
-    return data.settings.energy_resolution_min == 1 or not (
+    return settings.energy_resolution_min == 1 or not (
         data.objective.energy_cost > 0 and data.has_energy
     )
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from forecasting.data import validate_history
+from forecasting.errors import InvalidInputError
 from forecasting.models import SeasonalNaive
-from planner.model import InvalidInputError
 
 
 def frame(**columns: object) -> pd.DataFrame:

@@ -94,7 +94,7 @@ def test_neural_learns_a_seasonal_pattern() -> None:
 
 
 def test_neural_horizon_beyond_training_is_an_error() -> None:
-    from planner.model import InvalidInputError
+    from forecasting.errors import InvalidInputError
 
     model = tiny_neural().fit(seasonal_panel())
     with pytest.raises(InvalidInputError, match="refit with horizon=9"):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.errors import InvalidInputError
 from forecasting.throughput import ThroughputModel
-from planner.model import InvalidInputError
 
 
 def test_rates_quantiles_drift_and_fallback() -> None:

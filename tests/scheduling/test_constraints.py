@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from planner.model import Problem
+from planner.model import Problem, SolverSettings
 from planner.scheduling import Result, solve
-from tests.conftest import assert_checked, job, machine, op, problem
+from tests.conftest import QUICK, assert_checked, job, machine, op, problem
 
 
-def solved(p: Problem, **kw: Any) -> Result:
-    result = solve(p, **kw)
+def solved(p: Problem, settings: SolverSettings = QUICK, **kw: Any) -> Result:
+    result = solve(p, settings, **kw)
     assert_checked(result, p.build())
     return result
 
@@ -113,9 +113,8 @@ def test_energy_moves_the_job_into_cheap_hours() -> None:
         jobs=[job("J1", op("o", ("M1", 60)))],
         tariff={"hourly_prices": [100.0, 100.0, 10.0, 10.0, 50.0]},
         objective={"makespan": 0.001, "energy_cost": 1},
-        solver={"time_limit_s": 10, "workers": 1, "energy_resolution_min": 1},
     )
-    result = solved(p)
+    result = solved(p, QUICK.with_overrides(energy_resolution_min=1))
     assert starts(result) == {"J1/o": 120}
     assert result.kpis is not None
     assert result.kpis.energy_cost == 10.0  # 1 MW for one hour at 10 per MWh
@@ -132,13 +131,12 @@ def test_coarse_energy_resolution_is_within_its_stated_error() -> None:
         jobs=[job("J1", op("o", ("M1", 50)), release=7)],
         tariff={"hourly_prices": [100.0, 100.0, 10.0, 10.0, 50.0]},
         objective={"makespan": 0, "energy_cost": 1},
-        solver={"time_limit_s": 10, "workers": 1, "energy_resolution_min": 15},
     )
     data = p.build()
-    result = solved(p)
+    result = solved(p, QUICK.with_overrides(energy_resolution_min=15))
     assert result.kpis is not None
     exact_best = 1000 / 1000 * 50 / 60 * 10.0
-    assert result.kpis.energy_cost <= exact_best + 2 * energy_bound_per_operation(data, 0)
+    assert result.kpis.energy_cost <= exact_best + 2 * energy_bound_per_operation(data, 0, 15)
     assert result.status == "feasible"  # optimal for the model, not proved for the exact cost
 
 
@@ -178,7 +176,7 @@ def test_infeasible_horizon_is_reported_without_a_schedule() -> None:
         jobs=[job("J1", op("o", ("M1", 5))), job("J2", op("o", ("M1", 5)))],
         horizon_minutes=8,
     )
-    result = solve(p)
+    result = solve(p, QUICK)
     assert result.status == "infeasible"
     assert result.schedule is None
     assert not result.feasible
@@ -186,6 +184,6 @@ def test_infeasible_horizon_is_reported_without_a_schedule() -> None:
 
 def test_invalid_problem_gives_a_result_with_every_issue() -> None:
     p = problem(machines=[machine("M1")], jobs=[job("J1", op("o", ("M9", 5)), op("p", ("M8", 1)))])
-    result = solve(p)
+    result = solve(p, QUICK)
     assert result.status == "invalid"
     assert len(result.issues) == 2

@@ -10,6 +10,7 @@ import pytest
 from planner.check import check
 from planner.io import read_instance
 from planner.io.synthetic import synthetic_problem
+from planner.model import SolverSettings
 from planner.scheduling import solve
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.lns import LargeNeighbourhoodSearch
@@ -26,7 +27,7 @@ def test_search_never_returns_worse_than_its_start(seed: int) -> None:
     events = []
     tracker = Tracker(time.perf_counter(), events.append)
     deadline = time.perf_counter() + 6
-    search = LargeNeighbourhoodSearch(data, tracker, deadline)
+    search = LargeNeighbourhoodSearch(data, SolverSettings(seed=seed), tracker, deadline)
     result = search.improve(start, lambda: deadline - time.perf_counter())
     after = check(data, result)
     assert after.feasible, after.summary()

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from planner.check import check
-from planner.model import Problem, ProblemData
+from planner.model import Problem, ProblemData, SolverSettings
 from planner.schedule import Schedule
 from planner.scheduling import solve
 
@@ -82,20 +83,20 @@ def small_problems(draw: st.DrawFn) -> Problem:
                 "energy_cost": draw(st.sampled_from([0, 1])),
                 "setup_time": draw(st.sampled_from([0, 1])),
             },
-            "solver": {
-                "time_limit_s": 5,
-                "workers": 1,
-                "energy_resolution_min": draw(st.sampled_from([1, 15])),
-            },
         }
     )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_problems(), st.sampled_from(["cpsat", "lns"]))
-def test_checker_accepts_what_the_solver_returns(problem: Problem, strategy: str) -> None:
+@given(small_problems(), st.sampled_from(["cpsat", "lns"]), st.sampled_from([1, 15]))
+def test_checker_accepts_what_the_solver_returns(
+    problem: Problem, strategy: str, resolution: int
+) -> None:
     data = problem.build()
-    result = solve(data, strategy=strategy, time_limit=3)
+    settings = SolverSettings(
+        time_limit_s=3, workers=1, strategy=strategy, energy_resolution_min=resolution
+    )
+    result = solve(data, settings)
     assert result.status != "invalid"
     if result.status == "infeasible":
         return
@@ -166,7 +167,7 @@ def _corrupt(
 )
 def test_checker_rejects_corrupted_schedules(problem: Problem, kind: str, seed: int) -> None:
     data = problem.build()
-    result = solve(data, strategy="cpsat", time_limit=3)
+    result = solve(data, SolverSettings(time_limit_s=3, workers=1, strategy="cpsat"))
     assume(result.feasible and result.assignment is not None)
     assert result.assignment is not None
     bad = _corrupt(data, result.assignment, kind, np.random.default_rng(seed))
@@ -177,3 +178,26 @@ def test_checker_rejects_corrupted_schedules(problem: Problem, kind: str, seed: 
     kinds = {v.kind for v in report.violations}
     expected: dict[str, Any] = {"overlap": {"overlap", "setup"}, "precedence": {"precedence"}}
     assert kinds & expected.get(kind, {kind}), (kind, report.summary())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.integers(0, 10_000))
+def test_the_searches_objective_is_the_checkers_on_random_schedules(
+    problem: Problem, seed: int
+) -> None:
+    """The vectorised objective the searches rank candidates by equals the checker's, on
+    schedules built in a random order on random eligible machines."""
+    from planner.scheduling.construct import dispatch_in_order
+    from planner.scheduling.evaluate import Evaluator
+
+    data = problem.build()
+    rng = np.random.default_rng(seed)
+    order = [int(o) for o in rng.permutation(data.num_operations)]
+    hints = [int(rng.choice([m for m, _ in options])) for options in data.op_options]
+    schedule = dispatch_in_order(data, order, hints)
+    assume(schedule is not None)
+    assert schedule is not None
+    report = check(data, schedule)
+    assume(report.feasible)
+    # the checker reports KPIs to six decimals
+    assert Evaluator(data).objective(schedule) == pytest.approx(report.kpis.objective, abs=2e-6)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.io import read_instance
+from planner.model import SolverSettings
 from planner.scheduling import solve
 
 
@@ -21,14 +22,15 @@ def test_full_model_same_seed_one_worker_same_schedule(instances: Path) -> None:
 
 def test_lns_with_iteration_limit_is_reproducible(instances: Path) -> None:
     base = read_instance(instances / "jobshop/lawrence/la16.txt", "jsp")
-    problem = base.model_copy(
-        update={
-            "solver": base.solver.model_copy(
-                update={"lns_max_iterations": 12, "tabu_max_steps": 400}
-            )
-        }
+    settings = SolverSettings(
+        time_limit_s=120,
+        workers=2,
+        seed=3,
+        strategy="lns",
+        lns_max_iterations=12,
+        tabu_max_steps=400,
     )
-    runs = [solve(problem, time_limit=120, workers=2, seed=3, strategy="lns") for _ in range(2)]
+    runs = [solve(base, settings) for _ in range(2)]
     a, b = (r.assignment for r in runs)
     assert a is not None and b is not None
     assert runs[0].stats["lns_iterations"] == 12

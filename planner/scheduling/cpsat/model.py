@@ -41,18 +41,21 @@ class ModelOutcome:
     """When, into the run, the last solution was found."""
     solutions: int = 0
     """How many improving solutions the run found (the hint usually is the first)."""
+    last_improvement_work: float = 0.0
+    """When the last solution was found, in CP-SAT's deterministic time (the same on every
+    machine and load)."""
 
 
 class SchedulingModel:
     """CP-SAT model of a sub-problem (the whole problem when every operation is free)."""
 
-    def __init__(self, data: ProblemData, sub: SubProblem) -> None:
+    def __init__(self, data: ProblemData, sub: SubProblem, energy_resolution_min: int) -> None:
         started = time.perf_counter()
         self.data, self.sub = data, sub
         self.model = cp_model.CpModel()
         self.vars: Variables = create_variables(self.model, data, sub)
         Constraints(self.model, data, sub, self.vars).add_all()
-        self.objective = Objective(self.model, data, sub, self.vars)
+        self.objective = Objective(self.model, data, sub, self.vars, energy_resolution_min)
         self.objective.add()
         if sub.hint is not None:
             self._add_hint()
@@ -144,7 +147,14 @@ class SchedulingModel:
         if status in ("OPTIMAL", "FEASIBLE"):
             placement = Placement(self._read(solver), solver.objective_value / scale, bound)
         return ModelOutcome(
-            status, placement, bound, wall, self.build_s, callback.last_s, callback.count
+            status,
+            placement,
+            bound,
+            wall,
+            self.build_s,
+            callback.last_s,
+            callback.count,
+            callback.last_work,
         )
 
     def _read(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int, int, int]]:
@@ -171,10 +181,12 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.scale, self.hook, self.stop = scale, hook, stop
         self.last_s = 0.0
+        self.last_work = 0.0
         self.count = 0
 
     def on_solution_callback(self) -> None:
         self.last_s = self.wall_time
+        self.last_work = self.deterministic_time
         self.count += 1
         if self.hook is not None:
             self.hook(self.objective_value / self.scale, self.best_objective_bound / self.scale)

@@ -51,11 +51,12 @@ def objective_scale(data: ProblemData) -> int:
     return _SCALES[-1]
 
 
-def energy_bound_per_operation(data: ProblemData, machine: int) -> float:
-    """Largest difference between the model's and the exact energy cost of one operation."""
+def energy_bound_per_operation(data: ProblemData, machine: int, resolution: int) -> float:
+    """Largest difference between the model's and the exact energy cost of one operation
+    when energy is priced at ``resolution`` minutes."""
     if data.hourly_prices is None:
         return 0.0
-    r = data.settings.energy_resolution_min
+    r = resolution
     if r == 1:
         return 0.0
     top = float(np.abs(data.hourly_prices).max())
@@ -66,9 +67,16 @@ class Objective:
     """Builds the weighted objective over the free operations of a sub-problem."""
 
     def __init__(
-        self, model: cp_model.CpModel, data: ProblemData, sub: SubProblem, v: Variables
+        self,
+        model: cp_model.CpModel,
+        data: ProblemData,
+        sub: SubProblem,
+        v: Variables,
+        resolution: int,
     ) -> None:
         self.model, self.data, self.sub, self.v = model, data, sub, v
+        self.resolution = resolution
+        """Slot length, in minutes, at which energy is priced."""
         self.scale = objective_scale(data)
         self.terms: list[tuple[int, cp_model.IntVar]] = []
         self.constant = 0
@@ -149,7 +157,7 @@ class Objective:
         cost is linear in these literals (for each eligible machine, enforced by its presence).
         """
         data, v = self.data, self.v
-        r = data.settings.energy_resolution_min
+        r = self.resolution
         cumulative = data.cumulative_price(1)
         last = len(cumulative) - 1
         offset = 0 if r == 1 else r // 2
@@ -209,7 +217,7 @@ class Objective:
         self, starts: dict[int, int], machines: dict[int, int], ends: dict[int, int]
     ) -> None:
         """Hint every objective variable from a placement, so the hint is complete."""
-        r = self.data.settings.energy_resolution_min
+        r = self.resolution
         for o, (first, literals) in self.slots.items():
             k = starts[o] // r - first
             for i, lit in enumerate(literals):

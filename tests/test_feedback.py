@@ -1,4 +1,5 @@
-"""Lots become jobs for the scheduler, and the schedule's achieved capacity feeds back."""
+"""Lots become jobs for the scheduler (with their identity), and the schedule's achieved
+capacity feeds back into lot sizing."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ import pytest
 from planner.check import check
 from planner.lotsizing import (
     Demand,
+    LotPlan,
+    LotSizingProblem,
     PlanningPeriod,
     group_capacity,
     lot_problem,
-    lots_to_jobs,
-    plan_with_feedback,
     solve_lots,
 )
-from planner.model import Machine, Problem, SolverSettings
+from planner.model import Job, LotSolverSettings, Machine, Problem, SolverSettings
 from planner.model.products import Product, RoutingStep, StepMachine
-from planner.scheduling import solve
+from planner.scheduling import Result, solve
+from planner.stages.budget import Budget
+from planner.stages.feedback import FeedbackOutcome, plan_with_feedback
+from planner.stages.inputs import OrderDue
+from planner.stages.jobs import lots_to_jobs
 
 MACHINES = [
     Machine(id="CUT", group="cutting", unavailable=()),
@@ -63,19 +68,56 @@ def test_lots_become_jobs_with_scaled_durations() -> None:
     assert cut.machines[0].duration == 10 + 200
     assert weld.machines[0].duration == 200
     assert weld.setup_family == "F"
+    assert (job.product, job.period, job.lot, job.orders) == ("frame", "D1", None, ())
 
 
-def _schedule(jobs: list) -> object:  # type: ignore[type-arg]
+def test_jobs_know_their_sub_lot_and_the_orders_they_carry() -> None:
+    problem = lot_problem(
+        PRODUCTS, MACHINES, PERIODS, [Demand(product="frame", period="D2", quantity=200)]
+    )
+    plan = solve_lots(problem)
+    due = {("frame", "D2"): OrderDue(due=1000, priority=5.0, orders=("SO-1", "SO-2"))}
+    jobs = lots_to_jobs(
+        plan, PRODUCTS, PERIODS, release_lead=480, max_operation_minutes=150, order_due=due
+    )
+    assert [j.id for j in jobs] == ["frame@D2#1", "frame@D2#2", "frame@D2#3"]
+    assert [j.lot for j in jobs] == [1, 2, 3]
+    assert {(j.period, j.due, j.weight, j.orders) for j in jobs} == {
+        ("D2", 1000, 5.0, ("SO-1", "SO-2"))
+    }
+    assert sum(j.quantity for j in jobs) == pytest.approx(200)
+    # the period survives into the compiled problem, for reports and explanations
+    data = Problem(machines=tuple(MACHINES), jobs=tuple(jobs)).build()
+    assert data.job_periods == ("D2", "D2", "D2")
+
+
+def _schedule(jobs: list[Job], limit: float) -> Result:
     problem = Problem(
         machines=tuple(MACHINES),
         jobs=tuple(jobs),
         objective={"makespan": 0, "weighted_tardiness": 1},  # type: ignore[arg-type]
-        solver=SolverSettings(time_limit_s=5, workers=1),
     )
-    result = solve(problem)
+    result = solve(problem, SolverSettings(time_limit_s=limit, workers=1))
     assert result.feasible
     assert check(problem.build(), result.schedule).feasible  # type: ignore[arg-type]
     return result
+
+
+def _feedback(problem: LotSizingProblem, rounds: int) -> FeedbackOutcome:
+    def to_jobs(plan: LotPlan) -> list[Job]:
+        return lots_to_jobs(plan, PRODUCTS, PERIODS)
+
+    return plan_with_feedback(
+        problem,
+        to_jobs,
+        _schedule,
+        MACHINES,
+        PERIODS,
+        rounds=rounds,
+        settings=LotSolverSettings(time_limit_s=10),
+        budget=Budget(),
+        sequencing_s=5.0 * rounds,
+    )
 
 
 def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
@@ -86,7 +128,7 @@ def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
         for d, q in ((1, 200), (2, 220), (3, 220))
     ]
     problem = lot_problem(PRODUCTS, MACHINES, PERIODS, demand)
-    outcome = plan_with_feedback(problem, PRODUCTS, MACHINES, PERIODS, _schedule, rounds=4)  # type: ignore[arg-type]
+    outcome = _feedback(problem, rounds=4)
     first, last = outcome.rounds[0], outcome.final
     assert first.overflow.sum() > 0, "the aggregate plan overloads the days"
     assert len(outcome.rounds) >= 2
@@ -102,6 +144,6 @@ def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
 def test_feedback_stops_at_once_when_the_schedule_fits() -> None:
     demand = [Demand(product="frame", period="D2", quantity=50)]
     problem = lot_problem(PRODUCTS, MACHINES, PERIODS, demand)
-    outcome = plan_with_feedback(problem, PRODUCTS, MACHINES, PERIODS, _schedule, rounds=3)  # type: ignore[arg-type]
+    outcome = _feedback(problem, rounds=3)
     assert len(outcome.rounds) == 1 and outcome.converged
     assert pytest.approx(outcome.final.overflow.sum()) == 0

@@ -1,0 +1,116 @@
+"""Stage 4: from lots to jobs for the scheduler. A job knows its product, period, sub-lot and
+the firm orders whose due times it carries; nothing parses that back out of its id."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from planner.lotsizing import LotPlan
+from planner.model import Job, MachineOption, Operation
+from planner.model.periods import PlanningPeriod
+from planner.model.products import Product
+from planner.stages.inputs import OrderDue
+
+MIN_QUANTITY = 1e-6
+"""Lots of at most this many units are not made."""
+
+
+def lots_to_jobs(
+    plan: LotPlan,
+    products: Sequence[Product],
+    periods: Sequence[PlanningPeriod],
+    *,
+    release_lead: int = 0,
+    max_operation_minutes: int | None = None,
+    order_due: Mapping[tuple[str, str], OrderDue] | None = None,
+) -> list[Job]:
+    """Jobs (batches) for the scheduler from a lot plan.
+
+    Each lot becomes a job ``{product}@{period}``, due at the period's end and released at its
+    start minus ``release_lead`` minutes (material is there one lead time ahead, so multi-step
+    routings can finish in time). A step takes ``ceil(fixed + minutes_per_unit * quantity)`` on
+    each eligible machine. With ``max_operation_minutes``, a lot whose longest step would run
+    longer on its fastest machine is split into equal sub-lots ``{product}@{period}#k`` (transfer
+    batches), so that a big lot can use several machines of a group. A lot that carries firm
+    orders (``order_due``, per product and period) is due when the earliest of them is, with
+    their highest priority, and names them.
+    """
+    if plan.lots is None:
+        return []
+    by_id = {p.id: p for p in products}
+    by_period = {p.id: p for p in periods}
+    jobs = []
+    lots = plan.lots
+    for product_id, period_id, quantity in zip(
+        lots["product"].astype(str),
+        lots["period"].astype(str),
+        lots["quantity"].to_numpy(float),
+        strict=True,
+    ):
+        if quantity <= MIN_QUANTITY:
+            continue
+        product, period = by_id[product_id], by_period[period_id]
+        parts = _parts(product, quantity, max_operation_minutes)
+        orders = (order_due or {}).get((product.id, period.id))
+        for k in range(parts):
+            share = quantity / parts
+            job = Job(
+                id=f"{product.id}@{period.id}" + (f"#{k + 1}" if parts > 1 else ""),
+                product=product.id,
+                period=period.id,
+                lot=k + 1 if parts > 1 else None,
+                quantity=round(share, 6),
+                release=max(0, period.start - release_lead),
+                due=period.end,
+                weight=product.priority,
+                operations=tuple(_operations(product, share)),
+            )
+            jobs.append(job if orders is None else carrying(job, orders))
+    return jobs
+
+
+def carrying(job: Job, orders: OrderDue) -> Job:
+    """``job`` due when the earliest of ``orders`` is (never before it may start), with their
+    highest priority, naming them."""
+    release = int(job.release) if isinstance(job.release, int | float) else 0
+    own_due = int(job.due) if isinstance(job.due, int | float) else orders.due
+    return job.model_copy(
+        update={
+            "due": min(own_due, max(orders.due, release)),
+            "weight": max(job.weight, orders.priority),
+            "orders": orders.orders,
+        }
+    )
+
+
+def _parts(product: Product, quantity: float, max_operation_minutes: int | None) -> int:
+    """Sub-lots needed so that no step runs longer than ``max_operation_minutes`` on its
+    fastest machine."""
+    if not max_operation_minutes:
+        return 1
+    longest = max(
+        min(o.fixed_minutes + o.minutes_per_unit * quantity for o in step.machines)
+        for step in product.routing
+    )
+    return max(1, math.ceil(longest / max_operation_minutes))
+
+
+def _operations(product: Product, quantity: float) -> list[Operation]:
+    return [
+        Operation(
+            id=step.id,
+            machines=tuple(
+                MachineOption(
+                    machine=o.machine,
+                    duration=max(
+                        1, math.ceil(o.fixed_minutes + o.minutes_per_unit * quantity - 1e-9)
+                    ),
+                )
+                for o in step.machines
+            ),
+            predecessors=step.predecessors,
+            setup_family=step.setup_family or product.family,
+        )
+        for step in product.routing
+    ]
