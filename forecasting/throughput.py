@@ -47,8 +47,18 @@ def validate_log(log: pd.DataFrame) -> pd.DataFrame:
         issues.append(InputIssue("log.timestamp", f"unreadable timestamp at row {row}"))
     if (out["quantity"] <= 0).any():
         issues.append(InputIssue("log.quantity", "quantities must be positive"))
-    if (out["minutes"] < 0).any():
-        issues.append(InputIssue("log.minutes", "minutes must not be negative"))
+    if (out["minutes"] <= 0).any():
+        rows = out.index[out["minutes"] <= 0].tolist()
+        issues.append(
+            InputIssue(
+                "log.minutes",
+                f"{len(rows)} run(s) without positive minutes, first at row {rows[0]}: a run "
+                "takes time; fix or remove them",
+            )
+        )
+    finite = out[["quantity", "minutes"]].abs() < 2**31
+    if not finite.all().all():
+        issues.append(InputIssue("log", "infinite or out-of-range quantities or minutes"))
     if issues:
         raise InvalidInputError(issues, "production log")
     out["machine"] = out["machine"].astype(str)

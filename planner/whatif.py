@@ -14,6 +14,7 @@ Relative paths in a change resolve against the base scenario's folder.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,11 +83,18 @@ def _edit(raw: dict[str, Any], edit: Mapping[str, Any]) -> dict[str, Any]:
         }
         raw["factory"]["calendar"].setdefault("maintenance", []).append(window)
     elif kind == "demand":
-        factor = 1 + float(edit["percent"]) / 100
-        if factor <= 0:
-            raise ValueError("percent must be above -100")
+        percent = float(edit["percent"])
+        if not math.isfinite(percent) or percent <= -100 or percent > 10_000:
+            raise ValueError(
+                f"percent must be a number above -100 and at most 10000, got {percent}"
+            )
+        factor = 1 + percent / 100
         demand = raw.setdefault("demand", {})
-        products = edit.get("products") or [p["id"] for p in raw["products"]]
+        known = [p["id"] for p in raw["products"]]
+        products = edit.get("products") or known
+        unknown = sorted(set(products) - set(known))
+        if unknown:
+            raise ValueError(f"unknown product(s) {unknown}; choose from {known}")
         scale = dict(demand.get("product_scale") or {})
         for pid in products:
             scale[pid] = scale.get(pid, 1.0) * factor

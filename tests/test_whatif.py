@@ -116,3 +116,30 @@ def test_whatif_cli_bad_request(
     monkeypatch.setattr("sys.stdin", io.StringIO("{not json"))
     assert main(["whatif", "--json"]) == 2
     assert "malformed JSON" in json.loads(capsys.readouterr().out)[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"edit": "demand", "percent": float("nan")}, "percent must be a number"),
+        ({"edit": "demand", "percent": -100}, "above -100"),
+        ({"edit": "demand", "percent": 20, "products": ["NOPE"]}, "unknown product"),
+    ],
+)
+def test_a_demand_edit_that_cannot_apply_is_an_error_not_a_no_op(
+    edit: dict[str, object], message: str
+) -> None:
+    raw = planner.load_scenario(SMALL).raw()
+    with pytest.raises(InvalidInputError, match=message) as info:
+        apply_change(raw, [edit])
+    assert info.value.issues[0].path == "change[0]"
+
+
+@pytest.mark.parametrize("limit", [0, -1, "nan", 1e300])
+def test_a_request_time_limit_that_cannot_be_used_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, limit: object
+) -> None:
+    request = {"base": str(SMALL), "change": {}, "time_limit": limit}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(request)))
+    assert main(["whatif", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)[0]["path"] == "time_limit"

@@ -175,7 +175,11 @@ def _whatif(args: argparse.Namespace) -> int:
                     [InputIssue("stdin", 'the request needs "base" and "change"')]
                 )
             base, change = request["base"], request["change"]
-            time_limit = request.get("time_limit", time_limit)
+            if "time_limit" in request:
+                try:
+                    time_limit = seconds(str(request["time_limit"]))
+                except argparse.ArgumentTypeError as error:
+                    raise InvalidInputError([InputIssue("time_limit", str(error))]) from None
         else:
             if args.change is None:
                 raise InvalidInputError([InputIssue("--change", "give the change file")])

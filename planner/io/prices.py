@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.factory import MAX_MAGNITUDE
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ def load_hourly_prices(
         issues.append(
             InputIssue(f"{where}:{price_column}", f"non-numeric prices in rows {bad_values[:5]}")
         )
+    huge = frame.index[~np.isfinite(values) | (values.abs() > MAX_MAGNITUDE)].tolist()
+    huge = [row for row in huge if row not in bad_values]
+    if huge:
+        issues.append(
+            InputIssue(
+                f"{where}:{price_column}",
+                f"infinite or out-of-range prices (beyond ±{MAX_MAGNITUDE:,}) in rows {huge[:5]}",
+            )
+        )
+    if frame.empty:
+        issues.append(InputIssue(where, "no prices: the file has a header but no rows"))
     if issues:
         raise InvalidInputError(issues, "tariff")
     index = pd.DatetimeIndex(times)

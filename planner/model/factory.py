@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from planner.model.time import TimePoint
 
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
-class Frozen(BaseModel):
-    """Base of every boundary model: immutable, and unknown fields are an error (typos surface)."""
+MAX_MAGNITUDE = 2**31 - 1
+"""No number in the input may be larger than this in size (minutes, units, costs, prices,
+weights, seeds; the largest 32-bit integer): beyond it a value is a typo or an overflow, and
+the solvers would fail on it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Frozen(BaseModel):
+    """Base of every boundary model: immutable, unknown fields are an error (typos surface),
+    numbers are finite and at most :data:`MAX_MAGNITUDE` in size, and ``true``/``false`` is
+    not read as a number."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = str(cls.model_fields[info.field_name].annotation)
+            if "bool" not in annotation and ("int" in annotation or "float" in annotation):
+                raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _numbers_in_range(cls, value: Any) -> Any:
+        _check_magnitude(value)
+        return value
+
+
+def _check_magnitude(value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError(
+                f"{value:g} is out of range: numbers must lie within ±{MAX_MAGNITUDE:,}"
+            )
+    elif isinstance(value, tuple | list):
+        for item in value:
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                _check_magnitude(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                _check_magnitude(item)
 
 
 class Unavailability(Frozen):
@@ -49,7 +90,7 @@ class Machine(Frozen):
     """
 
     id: str = Field(min_length=1)
-    group: str = "default"
+    group: str = Field(default="default", min_length=1)
     power_kw: NonNegativeFloat = 0.0
     idle_power_kw: NonNegativeFloat = 0.0
     unavailable: tuple[Unavailability, ...] = ()

@@ -135,7 +135,7 @@ class SolverSettings(Frozen):
 
     time_limit_s: float = Field(default=60.0, gt=0)
     workers: int = Field(default=2, ge=1, le=64)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     strategy: Literal["auto", "cpsat", "lns", "hybrid"] = "auto"
     energy_resolution_min: int = Field(default=30, ge=1, le=1440)
     full_model_max_operations: int = Field(default=400, ge=0)

@@ -12,7 +12,7 @@ from datetime import datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from planner.model.errors import InputIssue, index_ids
 from planner.model.factory import Frozen, Machine, SetupRule
@@ -29,11 +29,12 @@ class Shift(Frozen):
 
 
 class Maintenance(Frozen):
-    """A machine out of service from ``start`` to ``end``."""
+    """A machine out of service from ``start`` to ``end`` (with a UTC offset, e.g.
+    ``2024-03-06T06:00:00+01:00``: a time without one is ambiguous and rejected)."""
 
     machine: str
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     reason: str = "maintenance"
 
 
@@ -60,12 +61,12 @@ class Factory(Frozen):
 
 
 class Order(Frozen):
-    """A firm customer order."""
+    """A firm customer order; ``due`` carries a UTC offset (``2024-03-05T22:00:00+01:00``)."""
 
     id: str
     product: str
     quantity: float = Field(gt=0)
-    due: datetime
+    due: AwareDatetime
     priority: float = Field(default=1.0, ge=0)
 
 
@@ -75,7 +76,7 @@ class ForecastSettings(Frozen):
     model: str = "neural"
     season: int = Field(default=12, ge=1)
     quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     ensemble: int = Field(default=3, ge=1)
     time_budget_s: float | None = Field(default=60.0, gt=0)
 
