@@ -11,6 +11,7 @@ import pandas as pd
 
 from planner.frames import missing_as_none
 from planner.model.data import ProblemData
+from planner.plan_file import PLAN_SCHEMA_VERSION
 from planner.scheduling.result import Result
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ class Plan:
     forecast
         Demand and safety stock per product and period (the raw forecast in
         ``forecast_raw``).
+    orders
+        One row per firm order: when it is complete, how late, how much is pegged to stock
+        and jobs and how much is short, and which lots and jobs serve it (see
+        :mod:`planner.stages.pegging`). ``schedule``'s ``orders`` column names the orders each
+        operation serves.
     kpis
         Schedule KPIs from the independent checker, lot-sizing costs, service and stability.
     result
@@ -65,6 +71,7 @@ class Plan:
     schedule: pd.DataFrame
     lots: pd.DataFrame
     forecast: pd.DataFrame
+    orders: pd.DataFrame
     kpis: dict[str, Any]
     result: Result
     data: ProblemData
@@ -88,8 +95,40 @@ class Plan:
         waited for, and whether its period's capacity was overloaded."""
         return list(self.explanations)
 
+    def explain_orders(self) -> list[dict[str, Any]]:
+        """Why each firm order is late or short, latest first: its lateness, the quantity no
+        lot covers, and the explanations of the late jobs that serve it (see
+        :meth:`explain`)."""
+        by_job = {str(e["job"]): e for e in self.explanations}
+        out = []
+        for row in self.orders.to_dict(orient="records"):
+            late = bool(pd.notna(row["lateness_min"]) and row["lateness_min"] > 0)
+            short = row["short_quantity"] > 1e-9
+            if not (late or short):
+                continue
+            jobs = [j for j in str(row["jobs"]).split(";") if j]
+            reasons = []
+            if short:
+                reasons.append(
+                    f"{row['short_quantity']:g} of {row['quantity']:g} units are not planned "
+                    "before the horizon ends (lot sizing backlogs them: capacity or batch rules)"
+                )
+            out.append(
+                {
+                    "order": row["order"],
+                    "product": row["product"],
+                    "lateness_min": row["lateness_min"] if late else None,
+                    "short_quantity": row["short_quantity"],
+                    "reasons": reasons,
+                    "late_jobs": [by_job[j] for j in jobs if j in by_job],
+                }
+            )
+        out.sort(key=lambda e: -(e["lateness_min"] or 0))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema_version": PLAN_SCHEMA_VERSION,
             "scenario": self.scenario,
             "horizon_start": self.horizon_start,
             "status": self.result.status,
@@ -98,14 +137,17 @@ class Plan:
             "timings_s": self.timings,
             "feedback_rounds": list(self.rounds),
             "explanations": list(self.explanations),
+            "order_explanations": self.explain_orders(),
             "lots": _records(self.lots),
             "schedule": _records(self.schedule),
             "forecast": _records(self.forecast),
+            "orders": _records(self.orders),
             "capacity": _records(self.capacity),
             "throughput": _records(self.throughput),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """``plan.json``: the format :mod:`planner.report.plan_file` defines (and checks)."""
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
 

@@ -76,7 +76,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_batch)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario files (or, with 'plan', of plan.json)"
+    )
+    p.add_argument("kind", nargs="?", choices=("scenario", "plan"), default="scenario")
     p.add_argument("--out", type=Path)
     p.set_defaults(handler=_schema)
 
@@ -238,9 +241,11 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from planner.plan_file import plan_schema
     from planner.scenario import scenario_schema
 
-    text = json.dumps(scenario_schema(), indent=2)
+    schema = plan_schema() if args.kind == "plan" else scenario_schema()
+    text = json.dumps(schema, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
     else:

@@ -3,6 +3,7 @@ and unavailability (maintenance, off-shift time) shown."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -13,8 +14,15 @@ from planner.model.data import ProblemData
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D"]
 
 
-def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedule") -> go.Figure:
-    """A plotly figure; times are datetimes when the problem has a horizon start."""
+def gantt_figure(
+    schedule: pd.DataFrame,
+    data: ProblemData,
+    title: str = "Schedule",
+    late_orders: Collection[str] = (),
+) -> go.Figure:
+    """A plotly figure; times are datetimes when the problem has a horizon start. With an
+    ``orders`` column, each bar's hover names the orders it serves, and bars that serve one of
+    ``late_orders`` get a red outline (the operations a planner should look at first)."""
     base = pd.Timestamp(data.horizon_start) if data.horizon_start else None
 
     def at(minutes: Any) -> Any:
@@ -56,9 +64,17 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
                 hovertext=[f"changeover {int(v)} min" for v in setups["setup_before"]],
             )
         )
+    served = (
+        schedule["orders"].fillna("").astype(str)
+        if "orders" in schedule
+        else pd.Series("", index=schedule.index)
+    )
+    late = set(late_orders)
+    at_risk = served.map(lambda ids: bool(late & set(ids.split(";"))) if ids else False)
     families = sorted(schedule["family"].dropna().unique())
     for k, family in enumerate(families):
         rows = schedule[schedule["family"] == family]
+        risky = at_risk[rows.index]
         fig.add_trace(
             _bars(
                 rows,
@@ -67,16 +83,22 @@ def gantt_figure(schedule: pd.DataFrame, data: ProblemData, title: str = "Schedu
                 name=str(family),
                 marker={
                     "color": PALETTE[k % len(PALETTE)],
-                    "line": {"color": "white", "width": 0.5},
+                    "line": {
+                        "color": ["#D62728" if r else "white" for r in risky],
+                        "width": [2.5 if r else 0.5 for r in risky],
+                    },
                 },
                 hovertext=[
                     f"{j} / {o}<br>{p}<br>{int(s)}-{int(e)} min"
-                    for j, o, p, s, e in zip(
+                    + (f"<br>orders {ids}" + (" (late)" if r else "") if ids else "")
+                    for j, o, p, s, e, ids, r in zip(
                         rows["job"],
                         rows["operation"],
                         rows["product"],
                         rows["start"],
                         rows["end"],
+                        served[rows.index],
+                        risky,
                         strict=True,
                     )
                 ],

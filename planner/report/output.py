@@ -74,6 +74,7 @@ def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
         "schedule.csv": plan.schedule.to_csv(index=False),
         "lots.csv": plan.lots.to_csv(index=False),
         "forecast.csv": plan.forecast.to_csv(index=False),
+        "orders.csv": plan.orders.to_csv(index=False),
         "kpis.json": json.dumps(plan.kpis, indent=2, default=str),
     }
     if not plan.throughput.empty:
@@ -83,12 +84,20 @@ def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
         from planner.report.gantt import gantt_figure
 
         files["gantt.html"] = gantt_figure(
-            plan.schedule, plan.data, f"{plan.scenario}: schedule"
+            plan.schedule, plan.data, f"{plan.scenario}: schedule", late_orders=late_orders(plan)
         ).to_html(include_plotlyjs=True)
         files["energy.html"] = energy_figure(
             plan.schedule, plan.data, f"{plan.scenario}: load and price"
         ).to_html(include_plotlyjs=True)
     return files
+
+
+def late_orders(plan: Plan) -> list[str]:
+    """The ids of the plan's orders that complete after they are due."""
+    orders = plan.orders
+    if orders.empty:
+        return []
+    return [str(o) for o in orders.loc[orders["lateness_min"].fillna(0) > 0, "order"]]
 
 
 def write_atomic(

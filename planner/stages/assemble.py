@@ -16,6 +16,7 @@ from planner.model.errors import InputIssue, NoFeasiblePlanError
 from planner.plans import Plan
 from planner.scheduling import Result
 from planner.stages.inputs import PlanningInputs
+from planner.stages.pegging import orders_per_job, peg_orders
 from planner.stages.reschedule import stability_kpis
 
 
@@ -52,9 +53,12 @@ def assemble(
     group_of = {m.id: m.group for m in inputs.machines}
     schedule["group"] = schedule["machine"].map(group_of)
     schedule["period"] = schedule["job"].map(dict(zip(data.job_ids, data.job_periods, strict=True)))
+    s = inputs.scenario
+    orders = peg_orders(s.demand.orders, inputs.products, data, schedule, inputs.start)
+    schedule["orders"] = schedule["job"].map(orders_per_job(orders)).fillna("")
     lots = outcome.lot_plan.lots if outcome.lot_plan is not None else None
     capacity = outcome.lot_plan.capacity if outcome.lot_plan is not None else None
-    kpis = _kpis(inputs, outcome, schedule)
+    kpis = _kpis(inputs, outcome, schedule, orders)
     if previous is not None:
         kpis["stability"] = stability_kpis(previous, schedule)
     kpis["runtime_s"] = timings
@@ -64,6 +68,7 @@ def assemble(
         schedule=schedule,
         lots=lots if lots is not None else pd.DataFrame(),
         forecast=demand.per_period,
+        orders=orders,
         kpis=kpis,
         result=result,
         data=data,
@@ -95,7 +100,9 @@ def _no_schedule(result: Result) -> InputIssue:
     return InputIssue("sequencing", why + checker)
 
 
-def _kpis(inputs: PlanningInputs, outcome: Outcome, schedule: pd.DataFrame) -> dict[str, Any]:
+def _kpis(
+    inputs: PlanningInputs, outcome: Outcome, schedule: pd.DataFrame, orders: pd.DataFrame
+) -> dict[str, Any]:
     result = outcome.result
     data = result.data
     assert data is not None and result.kpis is not None
@@ -115,7 +122,9 @@ def _kpis(inputs: PlanningInputs, outcome: Outcome, schedule: pd.DataFrame) -> d
         "jobs": len(ends),
         "operations": len(schedule),
         "on_time_jobs_pct": round(100 * sum(on_time) / max(1, len(on_time)), 2),
-        "orders": len(inputs.scenario.demand.orders),
+        "orders": len(orders),
+        "orders_on_time": int((orders["lateness_min"].fillna(1) <= 0).sum()),
+        "orders_short": int((orders["short_quantity"] > 1e-9).sum()),
     }
     lot_plan = outcome.lot_plan
     if lot_plan is not None and lot_plan.lots is not None:
