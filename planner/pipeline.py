@@ -17,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from planner.demand import PeriodDemand, period_demand
 from planner.io.scenario_files import read_scenario_files
-from planner.lotsizing import LotPlan, lot_problem
+from planner.lotsizing import lot_problem
 from planner.model import Job, SolverSettings
 from planner.model.errors import InputIssue, InvalidInputError, NoFeasiblePlanError
 from planner.model.time import as_utc
@@ -33,6 +35,8 @@ from planner.stages.budget import Budget
 from planner.stages.feedback import plan_with_feedback
 from planner.stages.inputs import PlanningInputs, planning_inputs
 from planner.stages.jobs import lots_to_jobs
+from planner.stages.previous import PreviousPlan
+from planner.stages.previous import previous_plan as previous_plan_of
 from planner.stages.reschedule import pin_started, warm_start_schedule
 from planner.stages.sequence import sequence
 
@@ -44,7 +48,7 @@ def plan(
     scenario: ScenarioLike,
     *,
     time_limit: float | None = None,
-    previous_plan: Plan | None = None,
+    previous_plan: Plan | PreviousPlan | str | Path | None = None,
     frozen_until: datetime | int | None = None,
     seed: int | None = None,
     workers: int | None = None,
@@ -61,8 +65,9 @@ def plan(
         :class:`~planner.stages.budget.Budget`; the split is in ``timings``). Without it each
         stage gets the limit the scenario sets for it.
     previous_plan
-        A plan to warm-start from; moved operations are counted in the ``stability`` KPIs,
-        and its forecast is reused when its inputs are unchanged.
+        A plan to warm-start from (a :class:`~planner.plans.Plan`, or the path of a saved
+        ``plan.json``); moved operations are counted in the ``stability`` KPIs, and its
+        forecast is reused when its inputs are unchanged (in memory only).
     frozen_until
         With ``previous_plan``: operations that started before this moment (a datetime, or
         minutes from the horizon start) stay where they were, and the previous lots are kept
@@ -80,20 +85,28 @@ def plan(
     """
     budget = Budget(time_limit)
     mark = budget.started
+    if frozen_until is not None and previous_plan is None:
+        raise InvalidInputError(
+            [
+                InputIssue(
+                    "frozen_until",
+                    "needs a previous plan to keep (previous_plan, or --previous OLD/plan.json)",
+                )
+            ]
+        )
+    previous = previous_plan_of(previous_plan)
     loaded = load_scenario(scenario)
     inputs = planning_inputs(loaded.scenario, read_scenario_files(loaded))
     mark = budget.record("setup", mark)
-    demand = forecast(inputs, budget, previous_plan)
+    demand = forecast(inputs, budget, previous)
     budget.record("forecast", mark)
     settings = inputs.scenario.solver.with_overrides(seed=seed, workers=workers)
-    if previous_plan is not None and frozen_until is not None:
-        return reschedule(
-            inputs, demand, previous_plan, frozen_until, settings, budget, on_progress
-        )
-    return replan(inputs, demand, settings, budget, previous_plan, on_progress)
+    if previous is not None and frozen_until is not None:
+        return reschedule(inputs, demand, previous, frozen_until, settings, budget, on_progress)
+    return replan(inputs, demand, settings, budget, previous, on_progress)
 
 
-def forecast(inputs: PlanningInputs, budget: Budget, previous: Plan | None) -> PeriodDemand:
+def forecast(inputs: PlanningInputs, budget: Budget, previous: PreviousPlan | None) -> PeriodDemand:
     """Demand and safety stock per product and period, from the history and firm orders
     (reusing ``previous``'s forecast when its inputs are unchanged)."""
     s = inputs.scenario
@@ -118,7 +131,7 @@ def replan(
     demand: PeriodDemand,
     settings: SolverSettings,
     budget: Budget,
-    previous: Plan | None = None,
+    previous: PreviousPlan | None = None,
     on_progress: Progress | None = None,
 ) -> Plan:
     """Size lots and sequence them, re-sizing with the capacity the schedule achieved
@@ -137,7 +150,7 @@ def replan(
     )
     outcome = plan_with_feedback(
         problem,
-        lambda lots: _jobs(inputs, lots),
+        lambda lots: _jobs(inputs, lots.lots),
         _sequencer(inputs, settings, previous, on_progress),
         inputs.machines,
         inputs.periods,
@@ -160,7 +173,7 @@ def replan(
 def reschedule(
     inputs: PlanningInputs,
     demand: PeriodDemand,
-    previous: Plan,
+    previous: PreviousPlan,
     frozen_until: datetime | int,
     settings: SolverSettings,
     budget: Budget,
@@ -173,20 +186,20 @@ def reschedule(
         if isinstance(frozen_until, datetime)
         else int(frozen_until)
     )
-    if previous.lot_plan is None:
+    if previous.lots.empty:
         raise InvalidInputError(
-            [InputIssue("previous_plan", "it has no lot plan to keep; plan without frozen_until")]
+            [InputIssue(previous.source, "it has no lots to keep; plan without frozen_until")]
         )
-    jobs = pin_started(_jobs(inputs, previous.lot_plan), previous.schedule, frozen)
+    jobs = pin_started(_jobs(inputs, previous.lots), previous.schedule, frozen)
     mark = time.perf_counter()
     limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
     result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
     budget.record("sequencing", mark)
-    outcome = Outcome(result, previous.lot_plan, previous.lot_capacity)
+    outcome = Outcome(result, previous.lot_plan, previous.lot_capacity, lots=previous.lots)
     return assemble(inputs, demand, outcome, budget.report(), previous.schedule)
 
 
-def _jobs(inputs: PlanningInputs, lots: LotPlan) -> list[Job]:
+def _jobs(inputs: PlanningInputs, lots: pd.DataFrame | None) -> list[Job]:
     s = inputs.scenario
     return lots_to_jobs(
         lots,
@@ -201,7 +214,7 @@ def _jobs(inputs: PlanningInputs, lots: LotPlan) -> list[Job]:
 def _sequencer(
     inputs: PlanningInputs,
     settings: SolverSettings,
-    previous: Plan | None,
+    previous: PreviousPlan | None,
     on_progress: Progress | None,
 ) -> Callable[[list[Job], float], Result]:
     """Sequences jobs within a time limit, warm-started from ``previous``'s schedule."""

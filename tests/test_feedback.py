@@ -59,7 +59,7 @@ def test_lots_become_jobs_with_scaled_durations() -> None:
         PRODUCTS, MACHINES, PERIODS, [Demand(product="frame", period="D1", quantity=100)]
     )
     plan = solve_lots(problem)
-    jobs = lots_to_jobs(plan, PRODUCTS, PERIODS)
+    jobs = lots_to_jobs(plan.lots, PRODUCTS, PERIODS)
     assert len(jobs) == 1
     job = jobs[0]
     assert job.quantity == 100
@@ -78,7 +78,7 @@ def test_jobs_know_their_sub_lot_and_the_orders_they_carry() -> None:
     plan = solve_lots(problem)
     due = {("frame", "D2"): OrderDue(due=1000, priority=5.0, orders=("SO-1", "SO-2"))}
     jobs = lots_to_jobs(
-        plan, PRODUCTS, PERIODS, release_lead=480, max_operation_minutes=150, order_due=due
+        plan.lots, PRODUCTS, PERIODS, release_lead=480, max_operation_minutes=150, order_due=due
     )
     assert [j.id for j in jobs] == ["frame@D2#1", "frame@D2#2", "frame@D2#3"]
     assert [j.lot for j in jobs] == [1, 2, 3]
@@ -105,7 +105,7 @@ def _schedule(jobs: list[Job], limit: float) -> Result:
 
 def _feedback(problem: LotSizingProblem, rounds: int) -> FeedbackOutcome:
     def to_jobs(plan: LotPlan) -> list[Job]:
-        return lots_to_jobs(plan, PRODUCTS, PERIODS)
+        return lots_to_jobs(plan.lots, PRODUCTS, PERIODS)
 
     return plan_with_feedback(
         problem,

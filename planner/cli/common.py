@@ -8,6 +8,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from forecasting.errors import InvalidInputError as ForecastInputError
@@ -179,4 +180,22 @@ def steps(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 1 <= value <= 10_000:
         raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 10000")
+    return value
+
+
+def moment(text: str) -> datetime | int:
+    """An argparse type: an ISO 8601 moment with a UTC offset, or whole minutes from the
+    horizon start."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither minutes nor an ISO 8601 moment (2024-03-05T10:00:00+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one (+01:00, Z)")
     return value

@@ -9,7 +9,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from planner.cli.common import EXIT_FAILED, EXIT_OK, count, guarded, print_json, seconds, seed
+from planner.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    count,
+    guarded,
+    moment,
+    print_json,
+    seconds,
+    seed,
+)
 from planner.model.errors import InputIssue, InvalidInputError
 
 SCENARIOS = Path(str(resources.files("planner").joinpath("scenarios")))
@@ -44,6 +53,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--seed", type=seed)
     p.add_argument("--workers", type=count)
+    p.add_argument(
+        "--previous",
+        type=Path,
+        help="a saved plan.json to start from: its schedule warm-starts this one and moves are "
+        "counted in the stability KPIs",
+    )
+    p.add_argument(
+        "--frozen-until",
+        type=moment,
+        help="with --previous: keep its lots, and its operations that started before this "
+        "moment (ISO 8601 with a UTC offset, or minutes from the horizon start) where they are",
+    )
     p.add_argument("--no-charts", action="store_true", help="skip gantt.html and energy.html")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     p.set_defaults(handler=_run)
@@ -101,7 +122,14 @@ def _run(args: argparse.Namespace) -> int:
             )
         if args.out is not None:
             check_target(args.out, None, args.force)  # before the work: a foreign folder
-        result = plan(scenario, time_limit=args.time_limit, seed=args.seed, workers=args.workers)
+        result = plan(
+            scenario,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            workers=args.workers,
+            previous_plan=args.previous,
+            frozen_until=args.frozen_until,
+        )
         out = args.out or Path("out") / folder_name(result.scenario)
         check_target(out, result.scenario, args.force)
         write_atomic(

@@ -28,6 +28,8 @@ class Outcome:
     lot_plan: LotPlan | None
     lot_capacity: np.ndarray | None
     rounds: tuple[dict[str, Any], ...] = ()
+    lots: pd.DataFrame | None = None
+    """The lots, when they are kept from a previous plan without its lot-sizing outcome."""
 
 
 def assemble(
@@ -56,7 +58,7 @@ def assemble(
     s = inputs.scenario
     orders = peg_orders(s.demand.orders, inputs.products, data, schedule, inputs.start)
     schedule["orders"] = schedule["job"].map(orders_per_job(orders)).fillna("")
-    lots = outcome.lot_plan.lots if outcome.lot_plan is not None else None
+    lots = outcome.lot_plan.lots if outcome.lot_plan is not None else outcome.lots
     capacity = outcome.lot_plan.capacity if outcome.lot_plan is not None else None
     kpis = _kpis(inputs, outcome, schedule, orders)
     if previous is not None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from planner.lotsizing import LotPlan
+import pandas as pd
+
 from planner.model import Job, MachineOption, Operation
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
@@ -17,7 +18,7 @@ MIN_QUANTITY = 1e-6
 
 
 def lots_to_jobs(
-    plan: LotPlan,
+    lots: pd.DataFrame | None,
     products: Sequence[Product],
     periods: Sequence[PlanningPeriod],
     *,
@@ -25,7 +26,8 @@ def lots_to_jobs(
     max_operation_minutes: int | None = None,
     order_due: Mapping[tuple[str, str], OrderDue] | None = None,
 ) -> list[Job]:
-    """Jobs (batches) for the scheduler from a lot plan.
+    """Jobs (batches) for the scheduler from a lot plan's lots (``product, period,
+    quantity``).
 
     Each lot becomes a job ``{product}@{period}``, due at the period's end and released at its
     start minus ``release_lead`` minutes (material is there one lead time ahead, so multi-step
@@ -36,12 +38,11 @@ def lots_to_jobs(
     orders (``order_due``, per product and period) is due when the earliest of them is, with
     their highest priority, and names them.
     """
-    if plan.lots is None:
+    if lots is None or lots.empty:
         return []
     by_id = {p.id: p for p in products}
     by_period = {p.id: p for p in periods}
     jobs = []
-    lots = plan.lots
     for product_id, period_id, quantity in zip(
         lots["product"].astype(str),
         lots["period"].astype(str),

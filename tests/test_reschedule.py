@@ -1,0 +1,93 @@
+"""Rescheduling from a saved plan: after a restart, from the CLI or the API, started
+operations stay where they were and the lots are kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import planner
+from planner.check import check
+from planner.cli import main
+
+SMALL = Path(__file__).parent / "data" / "small" / "scenario.yaml"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[planner.Plan, Path]:
+    plan = planner.plan(SMALL)
+    path = tmp_path_factory.mktemp("old") / "plan.json"
+    path.write_text(plan.to_json())
+    return plan, path
+
+
+def _frozen(plan: planner.Plan) -> int:
+    return int(plan.schedule["start"].median())
+
+
+def test_rescheduling_from_a_saved_plan_keeps_what_started(
+    saved: tuple[planner.Plan, Path],
+) -> None:
+    old, path = saved
+    frozen = _frozen(old)
+    new = planner.plan(SMALL, previous_plan=path, frozen_until=frozen)
+    assert new.feasible and check(new.data, new.result.assignment).feasible  # type: ignore[arg-type]
+    keys = ["job", "operation"]
+    started = old.schedule[old.schedule["start"] < frozen].set_index(keys)
+    now = new.schedule.set_index(keys).loc[started.index]
+    assert len(started) > 0
+    assert (now["machine"] == started["machine"]).all()
+    assert (now["start"] == started["start"]).all()
+    # the lots are the saved plan's, and every operation is compared for stability
+    lots = ["product", "period", "quantity"]
+    pd.testing.assert_frame_equal(
+        new.lots[lots].reset_index(drop=True), old.lots[lots].reset_index(drop=True)
+    )
+    assert new.kpis["stability"]["compared_operations"] == len(old.schedule)
+
+
+def test_the_cli_reschedules_from_a_saved_plan(
+    saved: tuple[planner.Plan, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, path = saved
+    start = pd.Timestamp(old.horizon_start)
+    frozen = (start + pd.Timedelta(minutes=_frozen(old))).isoformat()
+    out = tmp_path / "new"
+    args = ["run", str(SMALL), "--previous", str(path), "--frozen-until", frozen]
+    code = main([*args, "--out", str(out), "--json", "--no-charts"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["kpis"]["stability"]["compared_operations"] == len(old.schedule)
+    assert (out / "plan.json").is_file() and (out / "orders.csv").is_file()
+
+
+def test_frozen_until_without_a_previous_plan_is_an_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["run", str(SMALL), "--frozen-until", "600", "--json", "--no-charts"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)[0]["path"] == "frozen_until"
+
+
+@pytest.mark.parametrize("moment", ["2024-03-05T10:00:00", "tomorrow"])
+def test_a_frozen_moment_needs_an_offset(
+    moment: str, capsys: pytest.CaptureFixture[str], saved: tuple[planner.Plan, Path]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(SMALL), "--previous", str(saved[1]), "--frozen-until", moment])
+    assert info.value.code == 2
+    assert "--frozen-until" in capsys.readouterr().err
+
+
+def test_a_previous_plan_that_is_not_a_plan_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "plan.json"
+    bad.write_text(json.dumps({"schema_version": 1, "schedule": "nope"}))
+    code = main(["run", str(SMALL), "--previous", str(bad), "--json", "--no-charts"])
+    assert code == 2
+    paths = {issue["path"] for issue in json.loads(capsys.readouterr().out)}
+    assert "schedule" in paths
