@@ -9,9 +9,12 @@ whose status is ``ok`` and never replaces a complete result with a failed or par
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +173,10 @@ def run_batch(
     return summary
 
 
+WORKER_DEATH_TIMEOUT = "20s"
+"""A local worker process whose scheduler is gone (the batch was killed) closes after this."""
+
+
 def _run_dask(
     todo: list[tuple[str, str]],
     workers: int,
@@ -178,36 +185,70 @@ def _run_dask(
     charts: bool,
     finish: Callable[[str, dict[str, Any]], None],
 ) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
-    cluster = None
     if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
+        with Client(scheduler) as client:
+            _collect(client, todo, time_limit, charts, finish)
+        return
+    # the cluster and its worker processes end with the block, also on SIGTERM (turned into
+    # an exception so the block unwinds); workers that lose their scheduler to a SIGKILL
+    # close themselves after WORKER_DEATH_TIMEOUT
+    with (
+        _terminate_as_exit(),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            death_timeout=WORKER_DEATH_TIMEOUT,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        _collect(client, todo, time_limit, charts, finish)
+
+
+def _collect(
+    client: Any,
+    todo: list[tuple[str, str]],
+    time_limit: float | None,
+    charts: bool,
+    finish: Callable[[str, dict[str, Any]], None],
+) -> None:
+    from dask.distributed import as_completed
+
+    futures = {
+        client.submit(run_one, path, time_limit, charts, pure=False): name for name, path in todo
+    }
+    for future in as_completed(futures):
+        name = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as error:  # a worker died: record it
+            outcome = {
+                "row": {
+                    "path": dict(todo)[name],
+                    "status": "failed",
+                    "error": f"worker failed: {error}",
+                },
+                "files": {},
+            }
+        finish(name, outcome)
+
+
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``SystemExit(143)`` (so clean-up code runs) instead
+    of ending the process on the spot; the previous handler comes back after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
     try:
-        futures = {
-            client.submit(run_one, path, time_limit, charts, pure=False): name
-            for name, path in todo
-        }
-        for future in as_completed(futures):
-            name = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as error:  # a worker died: record it
-                outcome = {
-                    "row": {
-                        "path": dict(todo)[name],
-                        "status": "failed",
-                        "error": f"worker failed: {error}",
-                    },
-                    "files": {},
-                }
-            finish(name, outcome)
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        signal.signal(signal.SIGTERM, previous)

@@ -121,12 +121,32 @@ def _forecast(
         frame = validate_history(history, min_length=3)
     except ForecastInputError as error:
         raise under_field(error, "demand.history_csv") from None
+    issues = []
     unknown = sorted(set(frame["unique_id"]) - {p.id for p in products})
     if unknown:
-        raise InvalidInputError(
-            [InputIssue("demand.history_csv", f"series for unknown products {unknown[:5]}")],
-            "scenario",
+        issues.append(
+            InputIssue("demand.history_csv", f"series for unknown products {unknown[:5]}")
         )
+    negative = frame.index[frame["y"] < 0].tolist()
+    if negative:
+        issues.append(
+            InputIssue(
+                "demand.history_csv (y)",
+                f"{len(negative)} negative demand value(s), first at row {negative[0]}; "
+                "demand is at least 0 (record returns separately)",
+            )
+        )
+    origin_naive = pd.Timestamp(origin).tz_convert(None)
+    if frame["ds"].max() > origin_naive:
+        issues.append(
+            InputIssue(
+                "demand.history_csv (ds)",
+                f"the history runs to {frame['ds'].max().date()}, after the plan starts "
+                f"({origin_naive.date()}); it must end before the horizon",
+            )
+        )
+    if issues:
+        raise InvalidInputError(issues, "scenario")
     freq = infer_frequency(frame)
     end_time = pd.Timestamp(origin) + pd.Timedelta(minutes=periods[-1].end)
     steps = pd.date_range(

@@ -161,6 +161,12 @@ def replan(
         start_capacity=None if previous is None else previous.lot_capacity,
     )
     final = outcome.final
+    if final.result is None and final.plan.feasible:
+        why = (
+            "lot sizing plans nothing to make: no demand, or every unit is cheaper to backlog "
+            "or lose than to make (check demand, backlog_cost and the shortage rule)"
+        )
+        raise NoFeasiblePlanError([InputIssue("lot_sizing", why)])
     if final.result is None:
         reasons = "; ".join(final.plan.explanation or ("infeasible",))
         raise NoFeasiblePlanError([InputIssue("lot_sizing", f"no lot plan: {reasons}")])

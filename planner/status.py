@@ -12,6 +12,8 @@ class Termination(StrEnum):
     """It proved the returned plan optimal (within the requested gap)."""
     TIME_LIMIT = "time_limit"
     """It ran out of time (a plan may still have been found)."""
+    ITERATION_LIMIT = "iteration_limit"
+    """It made the steps it was allowed (``lns_max_iterations``) before the time ran out."""
     INFEASIBLE = "infeasible"
     """It proved that no plan satisfies the constraints."""
     INVALID_INPUT = "invalid_input"

@@ -81,3 +81,41 @@ def test_batch_on_a_dask_local_cluster(tmp_path: Path) -> None:
     summary = run_batch(paths, tmp_path / "out", workers=2, time_limit=2, charts=False)
     assert list(summary["status"]) == ["ok", "failed"]
     assert (tmp_path / "out" / "good" / "kpis.json").is_file()
+
+
+def _session_processes(session: int) -> list[int]:
+    """Live processes of a session (Linux: /proc/<pid>/stat field 6)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("kill", ["SIGTERM", "SIGKILL"])
+def test_a_killed_batch_leaves_no_worker_processes(tmp_path: Path, kill: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    paths = scenarios(tmp_path)
+    command = [sys.executable, "-m", "planner.cli", "batch", *map(str, paths), "--out"]
+    command += [str(tmp_path / "out"), "--workers", "2", "--time-limit", "60", "--no-charts"]
+    batch = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(_session_processes(batch.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)  # the batch and its worker processes are up
+    assert len(_session_processes(batch.pid)) >= 3
+    time.sleep(3)
+    batch.send_signal(getattr(signal, kill))
+    batch.wait(timeout=60)
+    deadline = time.monotonic() + 60  # after a SIGKILL the workers notice their scheduler is gone
+    while _session_processes(batch.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _session_processes(batch.pid) == []

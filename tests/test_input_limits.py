@@ -149,3 +149,61 @@ def test_a_machine_group_needs_a_name() -> None:
             {"machines": [machine("M", group="")], "jobs": [job("J", op("o", ("M", 5)))]}
         )
     assert info.value.issues[0].path == "machines[0].group"
+
+
+def test_free_holding_is_valid_input() -> None:
+    raw = planner.load_scenario(SMALL).raw()
+    for product in raw["products"]:
+        product["holding_cost"] = 0
+    assert planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent)).feasible
+
+
+def test_free_backlog_plans_nothing_and_says_so() -> None:
+    from planner.model.errors import NoFeasiblePlanError
+
+    raw = planner.load_scenario(SMALL).raw()
+    for product in raw["products"]:
+        product["backlog_cost"] = 0
+    with pytest.raises(NoFeasiblePlanError) as info:
+        planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent))
+    assert info.value.reasons[0].path == "lot_sizing"
+    assert "nothing to make" in info.value.reasons[0].message
+
+
+def test_calendar_and_order_rules_name_the_field() -> None:
+    raw = planner.load_scenario(SMALL).raw()
+    raw["factory"]["calendar"]["shifts"][0] = {"start": "06:00", "end": "06:00"}
+    raw["factory"]["calendar"]["working_days"] = [0, 0, 1, 1]
+    raw["demand"]["orders"].append(dict(raw["demand"]["orders"][0]))  # same id again
+    with pytest.raises(InvalidInputError) as info:
+        planner.load_scenario(raw, base_dir=SMALL.parent)
+    paths = {issue.path for issue in info.value.issues}
+    assert {
+        "factory.calendar.shifts[0]",
+        "factory.calendar.working_days[1]",
+        "factory.calendar.working_days[3]",
+        "demand.orders[1].id",
+    } <= paths
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [("negative", "demand.history_csv (y)"), ("future", "demand.history_csv (ds)")],
+)
+def test_a_history_that_cannot_be_demand_is_rejected(
+    tmp_path: Path, change: str, path: str
+) -> None:
+    import pandas as pd
+
+    loaded = planner.load_scenario(SMALL)
+    history = pd.read_csv(SMALL.parent / "history.csv")
+    if change == "negative":
+        history.loc[3, "y"] = -5
+    else:
+        history.loc[len(history) - 1, "ds"] = "2060-01-01"
+    history.to_csv(tmp_path / "history.csv", index=False)
+    raw = loaded.raw()
+    raw["demand"]["history_csv"] = str(tmp_path / "history.csv")
+    with pytest.raises(InvalidInputError) as info:
+        planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent))
+    assert path in {issue.path for issue in info.value.issues}

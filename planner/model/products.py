@@ -67,6 +67,10 @@ class BatchRules(Frozen):
         return self
 
 
+MAX_SERVICE_LEVEL = 0.99
+"""Highest service level derived from costs (the forecast quantile it asks for)."""
+
+
 class Product(BatchRules):
     """A product: its routing and setup family, with its costs and batch rules
     (:class:`BatchRules`).
@@ -89,8 +93,11 @@ class Product(BatchRules):
     service_level: float | None = Field(default=None, gt=0, lt=1)
 
     def target_service_level(self) -> float:
-        """The newsvendor critical ratio ``b / (b + h)`` unless a level is given."""
+        """The newsvendor critical ratio ``b / (b + h)`` unless a level is given, kept within
+        ``[0.5, 0.99]``: free holding (``h = 0``) asks for the 99% quantile, not an unbounded
+        one, and free backlog (``b = 0``) for the median, that is no safety stock."""
         if self.service_level is not None:
             return self.service_level
         total = self.backlog_cost + self.holding_cost
-        return self.backlog_cost / total if total > 0 else 0.5
+        ratio = self.backlog_cost / total if total > 0 else 0.5
+        return min(MAX_SERVICE_LEVEL, max(0.5, ratio))

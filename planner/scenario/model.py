@@ -181,6 +181,22 @@ def check_references(scenario: Scenario) -> list[InputIssue]:
             issues.append(
                 InputIssue(f"demand.orders[{k}].product", f"unknown product {order.product!r}")
             )
+    issues.extend(index_ids((o.id for o in scenario.demand.orders), "demand.orders", "order")[1])
+    for k, shift in enumerate(scenario.factory.calendar.shifts):
+        if shift.start == shift.end:
+            issues.append(
+                InputIssue(
+                    f"factory.calendar.shifts[{k}]",
+                    "a shift needs a length: start and end are equal (22:00-06:00 spans "
+                    "midnight; for round the clock give two shifts, 06:00-18:00 and 18:00-06:00)",
+                )
+            )
+    days = scenario.factory.calendar.working_days
+    for k, day in enumerate(days):
+        if day in days[:k]:
+            issues.append(
+                InputIssue(f"factory.calendar.working_days[{k}]", f"day {day} is listed twice")
+            )
     for k, window in enumerate(scenario.factory.calendar.maintenance):
         path = f"factory.calendar.maintenance[{k}]"
         if window.machine not in machines:

@@ -190,7 +190,15 @@ class _Run:
                 termination = Termination.OPTIMAL
             elif self.stop is not None and self.stop():
                 termination = Termination.INTERRUPTED
+            elif self._iterations_spent():
+                termination = Termination.ITERATION_LIMIT
         return self._result(termination, strategy, incumbent, report, bound)
+
+    def _iterations_spent(self) -> bool:
+        """Whether the neighbourhood search stopped at ``lns_max_iterations`` (not the clock)."""
+        limit = self.settings.lns_max_iterations
+        done = self.stats.get("lns_iterations")
+        return limit is not None and isinstance(done, int) and done >= limit
 
     def _search(
         self, incumbent: Schedule, report: CheckReport | None, bound: float | None
@@ -345,7 +353,7 @@ class _Run:
             proved = termination is Termination.OPTIMAL or (
                 bound is not None and objective <= bound + 1e-9
             )
-            if proved and termination is Termination.TIME_LIMIT:
+            if proved and termination in (Termination.TIME_LIMIT, Termination.ITERATION_LIMIT):
                 termination = Termination.OPTIMAL
             status = SolutionStatus.OPTIMAL if proved and exact_energy else SolutionStatus.FEASIBLE
         elif termination is Termination.TIME_LIMIT and report is not None:

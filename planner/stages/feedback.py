@@ -112,7 +112,7 @@ def plan_with_feedback(
         plan = solve_lots(data.with_capacity(capacity), settings, time_limit=limit)
         jobs = to_jobs(plan) if plan.feasible else []
         mark = budget.record("lot_sizing", mark)
-        if not plan.feasible:
+        if not plan.feasible or not jobs:  # no lot plan, or nothing to make
             outcome.rounds.append(FeedbackRound(plan, (), None, np.zeros_like(capacity), capacity))
             break
         result = schedule(jobs, budget.sequencing_s(sequencing_s, rounds, rounds - k))
