@@ -18,15 +18,29 @@ def read_structured(path: str | Path) -> Any:
     """Parse a JSON or YAML file, turning every failure into an :class:`InvalidInputError`."""
     file = Path(path)
     try:
-        text = file.read_text()
+        text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise InvalidInputError(
             [InputIssue(str(file), f"cannot read the file: {error.strerror or error}")], "file"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            [
+                InputIssue(
+                    str(file),
+                    f"not UTF-8 text (byte {error.start}); save the file as UTF-8",
+                )
+            ],
+            "file",
         ) from None
     try:
         if file.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
+    except RecursionError:
+        raise InvalidInputError(
+            [InputIssue(str(file), "nested too deeply to be a scenario or problem file")], "file"
+        ) from None
     except json.JSONDecodeError as error:
         raise InvalidInputError(
             [

@@ -20,8 +20,16 @@ from planner.model.products import BatchRules
 
 FloatArray = npt.NDArray[np.float64]
 
+DERIVED_MAGNITUDE = 1e15
+"""Lot sizing works on loads the planner sums from the inputs; HiGHS takes numbers up to
+1e20 as finite, so these may be far larger than an input."""
 
-class GroupLoad(Frozen):
+
+class _Derived(Frozen):
+    max_magnitude = DERIVED_MAGNITUDE
+
+
+class GroupLoad(_Derived):
     """What one unit of a product needs from a machine group: processing minutes per unit,
     and the setup minutes one batch takes on that group."""
 
@@ -45,7 +53,7 @@ class LotProduct(BatchRules):
     loads: tuple[GroupLoad, ...] = Field(min_length=1)
 
 
-class Period(Frozen):
+class Period(_Derived):
     """A planning period (a shift, day or week) with the capacity of each machine group in
     minutes (available minutes times machines, from the calendars)."""
 
@@ -61,7 +69,7 @@ class Period(Frozen):
         return self
 
 
-class Demand(Frozen):
+class Demand(_Derived):
     """Units of a product wanted by the end of a period."""
 
     product: str
@@ -70,7 +78,7 @@ class Demand(Frozen):
     firm: bool = False
 
 
-class LotSizingProblem(Frozen):
+class LotSizingProblem(_Derived):
     """A lot-sizing problem.
 
     Parameters

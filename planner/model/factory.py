@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -11,10 +11,10 @@ from planner.model.time import TimePoint
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
-MAX_MAGNITUDE = 2**31 - 1
+MAX_MAGNITUDE = 10**9
 """No number in the input may be larger than this in size (minutes, units, costs, prices,
-weights, seeds; the largest 32-bit integer): beyond it a value is a typo or an overflow, and
-the solvers would fail on it."""
+weights): beyond it a value is a typo or an overflow, and the solvers would fail on it (the
+sum of two such values still fits a 32-bit integer). Seeds have their own range."""
 
 
 class Frozen(BaseModel):
@@ -23,6 +23,9 @@ class Frozen(BaseModel):
     not read as a number."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    max_magnitude: ClassVar[float] = MAX_MAGNITUDE
+    """The largest number this model accepts (models the planner derives, such as lot
+    sizing's aggregate loads, allow sums of inputs)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -35,27 +38,26 @@ class Frozen(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _numbers_in_range(cls, value: Any) -> Any:
-        _check_magnitude(value)
+    def _numbers_in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name != "seed":  # seeds are 32-bit, checked by their own field
+            _check_magnitude(value, cls.max_magnitude)
         return value
 
 
-def _check_magnitude(value: Any) -> None:
+def _check_magnitude(value: Any, limit: float) -> None:
     if isinstance(value, bool):
         return
     if isinstance(value, int | float):
-        if abs(value) > MAX_MAGNITUDE:
-            raise ValueError(
-                f"{value:g} is out of range: numbers must lie within ±{MAX_MAGNITUDE:,}"
-            )
+        if abs(value) > limit:
+            raise ValueError(f"{value:g} is out of range: numbers must lie within ±{limit:,.0f}")
     elif isinstance(value, tuple | list):
         for item in value:
             if isinstance(item, int | float) and not isinstance(item, bool):
-                _check_magnitude(item)
+                _check_magnitude(item, limit)
     elif isinstance(value, dict):
         for item in value.values():
             if isinstance(item, int | float) and not isinstance(item, bool):
-                _check_magnitude(item)
+                _check_magnitude(item, limit)
 
 
 class Unavailability(Frozen):

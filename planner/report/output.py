@@ -97,7 +97,7 @@ def late_orders(plan: Plan) -> list[str]:
     orders = plan.orders
     if orders.empty:
         return []
-    return [str(o) for o in orders.loc[orders["lateness_min"].fillna(0) > 0, "order"]]
+    return [str(o) for o in orders.loc[orders["lateness_min"].astype(float).fillna(0) > 0, "order"]]
 
 
 def write_atomic(

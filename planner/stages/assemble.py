@@ -125,7 +125,7 @@ def _kpis(
         "operations": len(schedule),
         "on_time_jobs_pct": round(100 * sum(on_time) / max(1, len(on_time)), 2),
         "orders": len(orders),
-        "orders_on_time": int((orders["lateness_min"].fillna(1) <= 0).sum()),
+        "orders_on_time": int((orders["lateness_min"].astype(float).fillna(1) <= 0).sum()),
         "orders_short": int((orders["short_quantity"] > 1e-9).sum()),
     }
     lot_plan = outcome.lot_plan

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from planner.model import Job, MachineOption, Operation
+from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.factory import MAX_MAGNITUDE
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
 from planner.stages.inputs import OrderDue
@@ -41,6 +43,7 @@ def lots_to_jobs(
     if lots is None or lots.empty:
         return []
     by_id = {p.id: p for p in products}
+    index = {p.id: k for k, p in enumerate(products)}
     by_period = {p.id: p for p in periods}
     jobs = []
     for product_id, period_id, quantity in zip(
@@ -52,6 +55,7 @@ def lots_to_jobs(
         if quantity <= MIN_QUANTITY:
             continue
         product, period = by_id[product_id], by_period[period_id]
+        _check_durations(product, index[product_id], quantity)
         parts = _parts(product, quantity, max_operation_minutes)
         orders = (order_due or {}).get((product.id, period.id))
         for k in range(parts):
@@ -83,6 +87,26 @@ def carrying(job: Job, orders: OrderDue) -> Job:
             "orders": orders.orders,
         }
     )
+
+
+def _check_durations(product: Product, k: int, quantity: float) -> None:
+    """A lot whose step would take longer than any schedule can hold is the inputs' doing:
+    say which routing option, under the scenario's own path."""
+    issues = []
+    for s, step in enumerate(product.routing):
+        for o, option in enumerate(step.machines):
+            minutes = option.fixed_minutes + option.minutes_per_unit * quantity
+            if minutes > MAX_MAGNITUDE:
+                issues.append(
+                    InputIssue(
+                        f"products[{k}].routing[{s}].machines[{o}]",
+                        f"a lot of {quantity:g} units would take {minutes:g} minutes on "
+                        f"{option.machine}, beyond {MAX_MAGNITUDE:,} (check minutes_per_unit, "
+                        "fixed_minutes and the demand)",
+                    )
+                )
+    if issues:
+        raise InvalidInputError(issues, "scenario")
 
 
 def _parts(product: Product, quantity: float, max_operation_minutes: int | None) -> int:
