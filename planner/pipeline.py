@@ -17,8 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from planner.demand import PeriodDemand, period_demand
 from planner.io.scenario_files import read_scenario_files
 from planner.lotsizing import lot_problem
@@ -34,7 +32,7 @@ from planner.stages.assemble import Outcome, assemble
 from planner.stages.budget import Budget
 from planner.stages.feedback import plan_with_feedback
 from planner.stages.inputs import PlanningInputs, planning_inputs
-from planner.stages.jobs import lots_to_jobs
+from planner.stages.jobs import scenario_jobs
 from planner.stages.previous import PreviousPlan
 from planner.stages.previous import previous_plan as previous_plan_of
 from planner.stages.reschedule import pin_started, warm_start_schedule
@@ -150,7 +148,7 @@ def replan(
     )
     outcome = plan_with_feedback(
         problem,
-        lambda lots: _jobs(inputs, lots.lots),
+        lambda lots: scenario_jobs(inputs, lots.lots),
         _sequencer(inputs, settings, previous, on_progress),
         inputs.machines,
         inputs.periods,
@@ -196,25 +194,13 @@ def reschedule(
         raise InvalidInputError(
             [InputIssue(previous.source, "it has no lots to keep; plan without frozen_until")]
         )
-    jobs = pin_started(_jobs(inputs, previous.lots), previous.schedule, frozen)
+    jobs = pin_started(scenario_jobs(inputs, previous.lots), previous.schedule, frozen)
     mark = time.perf_counter()
     limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
     result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
     budget.record("sequencing", mark)
     outcome = Outcome(result, previous.lot_plan, previous.lot_capacity, lots=previous.lots)
     return assemble(inputs, demand, outcome, budget.report(), previous.schedule)
-
-
-def _jobs(inputs: PlanningInputs, lots: pd.DataFrame | None) -> list[Job]:
-    s = inputs.scenario
-    return lots_to_jobs(
-        lots,
-        inputs.products,
-        inputs.periods,
-        release_lead=inputs.release_lead,
-        max_operation_minutes=s.lot_sizing.max_operation_minutes,
-        order_due=inputs.order_due,
-    )
 
 
 def _sequencer(

@@ -91,3 +91,52 @@ def test_a_previous_plan_that_is_not_a_plan_is_an_error(
     assert code == 2
     paths = {issue["path"] for issue in json.loads(capsys.readouterr().out)}
     assert "schedule" in paths
+
+
+def test_planner_check_accepts_the_saved_plan(
+    saved: tuple[planner.Plan, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, path = saved
+    assert main(["check", str(SMALL), str(path), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["feasible"] and payload["violations"] == []
+
+
+@pytest.mark.parametrize("edit", ["overlap", "machine", "duration"])
+def test_planner_check_catches_a_hand_edited_schedule(
+    saved: tuple[planner.Plan, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: str,
+) -> None:
+    old, path = saved
+    frame = old.schedule[["job", "operation", "machine", "start", "end", "setup_before"]].copy()
+    busy = frame["machine"].value_counts().index[0]  # a machine with several operations
+    first, second = frame[frame["machine"] == busy].sort_values("start").index[:2]
+    if edit == "overlap":  # drag the second bar onto the first
+        length = frame.loc[second, "end"] - frame.loc[second, "start"]
+        frame.loc[second, "start"] = frame.loc[first, "start"]
+        frame.loc[second, "end"] = frame.loc[first, "start"] + length
+        expected = "overlap"
+    elif edit == "machine":  # a machine the routing does not allow
+        frame.loc[first, "machine"] = "PACK" if frame.loc[first, "machine"] != "PACK" else "CUT1"
+        expected = "eligibility"
+    else:
+        frame.loc[first, "end"] = frame.loc[first, "end"] + 7
+        expected = "duration"
+    csv = tmp_path / "schedule.csv"
+    frame.to_csv(csv, index=False)
+    code = main(["check", str(SMALL), str(path), "--schedule", str(csv), "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 1 and not payload["feasible"]
+    kinds = {v["kind"] for v in payload["violations"]}
+    assert expected in kinds, kinds
+    assert all(v["operations"] for v in payload["violations"] if v["kind"] == expected)
+
+
+def test_planner_check_needs_a_readable_schedule(
+    saved: tuple[planner.Plan, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "schedule.csv"
+    csv.write_text("job,operation\nx,y\n")
+    assert main(["check", str(SMALL), str(saved[1]), "--schedule", str(csv), "--json"]) == 2

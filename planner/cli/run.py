@@ -98,6 +98,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.set_defaults(handler=_batch)
 
     p = sub.add_parser(
+        "check",
+        help="re-verify a saved plan (or an edited schedule.csv) against its scenario",
+        description="Rebuild the plan's scheduling problem from SCENARIO and PLAN.json and check "
+        "the schedule; every violation is listed with its operations. Exit 0 when it holds, "
+        "1 when it does not, 2 for unreadable input.",
+    )
+    p.add_argument("scenario", type=Path)
+    p.add_argument("plan", type=Path)
+    p.add_argument("--schedule", type=Path, help="check this schedule.csv instead of the plan's")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_check)
+
+    p = sub.add_parser(
         "schema", help="print the JSON Schema of scenario files (or, with 'plan', of plan.json)"
     )
     p.add_argument("kind", nargs="?", choices=("scenario", "plan"), default="scenario")
@@ -265,6 +278,26 @@ def _batch(args: argparse.Namespace) -> int:
                 ].to_string(index=False)
             )
         code[0] = EXIT_OK if failed == 0 else EXIT_FAILED
+    return code[0]
+
+
+def _check(args: argparse.Namespace) -> int:
+    from planner.stages.verify import verify_plan, violations_table
+
+    with guarded(args.json) as code:
+        data, report = verify_plan(args.scenario, args.plan, args.schedule)
+        table = violations_table(data, report)
+        if args.json:
+            print_json(
+                {"feasible": report.feasible, "violations": table, "kpis": report.kpis.model_dump()}
+            )
+        elif report.feasible:
+            print(f"the plan holds: {data.num_operations} operations, no violation")
+        else:
+            print(f"{len(table)} violation(s):")
+            for row in table:
+                print(f"  - {row['kind']}: {row['message']} ({', '.join(row['operations'])})")
+        code[0] = EXIT_OK if report.feasible else EXIT_FAILED
     return code[0]
 
 

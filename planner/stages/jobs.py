@@ -13,7 +13,7 @@ from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.factory import MAX_MAGNITUDE
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
-from planner.stages.inputs import OrderDue
+from planner.stages.inputs import OrderDue, PlanningInputs
 
 MIN_QUANTITY = 1e-6
 """Lots of at most this many units are not made."""
@@ -73,6 +73,19 @@ def lots_to_jobs(
             )
             jobs.append(job if orders is None else carrying(job, orders))
     return jobs
+
+
+def scenario_jobs(inputs: PlanningInputs, lots: pd.DataFrame | None) -> list[Job]:
+    """The jobs of a lot plan under the scenario's rules (release lead, sub-lot size, firm
+    orders)."""
+    return lots_to_jobs(
+        lots,
+        inputs.products,
+        inputs.periods,
+        release_lead=inputs.release_lead,
+        max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
+        order_due=inputs.order_due,
+    )
 
 
 def carrying(job: Job, orders: OrderDue) -> Job:
