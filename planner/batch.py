@@ -74,19 +74,13 @@ def run_one(path: str, time_limit: float | None = None, charts: bool = True) -> 
             on_time_jobs_pct=k["service"]["on_time_jobs_pct"],
             lot_cost=k.get("lot_sizing", {}).get("cost"),
         )
-    except InvalidInputError as error:
+    except (InvalidInputError, NoFeasiblePlanError) as error:
         files = {}
+        found = error.issues if isinstance(error, InvalidInputError) else error.reasons
         row.update(
-            status="failed",
-            error="; ".join(str(i) for i in error.issues)[:2000],
+            status="failed" if isinstance(error, InvalidInputError) else "infeasible",
+            error="; ".join(str(i) for i in found)[:2000],
             issues=error.to_list(),
-        )
-    except NoFeasiblePlanError as failure:
-        files = {}
-        row.update(
-            status="infeasible",
-            error="; ".join(str(r) for r in failure.reasons)[:2000],
-            issues=failure.to_list(),
         )
     except Exception as error:  # record and carry on with the other scenarios
         files = {}
