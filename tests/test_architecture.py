@@ -4,7 +4,8 @@ nothing is imported to check them):
 * ``forecasting`` stands alone: it imports nothing from ``planner``;
 * the input layer (``planner.model``, ``planner.scenario``, ``planner.io``) imports no solver
   and no orchestration;
-* the solvers (``planner.scheduling``, ``planner.lotsizing``) read no files and import neither
+* the solvers (``planner.scheduling``, ``planner.lotsizing``) and the stages of a run read no
+  files (``planner.io`` does); the solvers import neither
   the input layer's readers nor the orchestration; lot sizing does not import the scheduler
   (the loop between them lives in ``planner.stages``);
 * the checker imports no solver;
@@ -75,8 +76,10 @@ def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None
     assert not broken, "\n".join(broken)
 
 
-@pytest.mark.parametrize("package", SOLVERS)
-def test_solvers_read_no_files(package: str) -> None:
+@pytest.mark.parametrize("package", [*SOLVERS, "planner.stages", "planner.pipeline"])
+def test_solvers_and_stages_read_no_files(package: str) -> None:
+    """Files are read in ``planner.io`` (and the plan file's reader), nowhere in a solver or
+    in the stages of a run."""
     calls = []
     for path in _sources(package):
         for node in ast.walk(ast.parse(path.read_text())):

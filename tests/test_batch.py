@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -119,3 +120,20 @@ def test_a_killed_batch_leaves_no_worker_processes(tmp_path: Path, kill: str) ->
     while _session_processes(batch.pid) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _session_processes(batch.pid) == []
+
+
+def test_a_scenario_without_a_feasible_plan_is_recorded_as_infeasible(tmp_path: Path) -> None:
+    good, _ = scenarios(tmp_path)
+    impossible = tmp_path / "impossible"
+    shutil.copytree(SMALL, impossible)
+    text = (impossible / "scenario.yaml").read_text()
+    assert "backlog_cost" in text
+    # shortage is free: lot sizing plans nothing, so there is no plan to make
+    text = re.sub(r"backlog_cost: [0-9.]+", "backlog_cost: 0", text)
+    (impossible / "scenario.yaml").write_text(text)
+    summary = run_batch(
+        [good, impossible / "scenario.yaml"], tmp_path / "out", time_limit=3, charts=False
+    )
+    assert list(summary["status"]) == ["ok", "infeasible"]
+    status = json.loads((tmp_path / "out" / "impossible" / "status.json").read_text())
+    assert status["status"] == "infeasible" and "nothing to make" in status["error"]

@@ -270,7 +270,9 @@ def test_a_valid_scenario_without_a_feasible_plan_exits_1_and_says_why(
         ("--time-limit", "0"),
         ("--time-limit", "nan"),
         ("--time-limit", "inf"),
+        ("--time-limit", "700000"),  # over a week
         ("--workers", "0"),
+        ("--workers", "65"),
         ("--seed", "-1"),
         ("--seed", str(2**64)),
     ],

@@ -150,37 +150,26 @@ def seconds(text: str) -> float:
     return value
 
 
-def count(text: str) -> int:
-    """An argparse type: a whole number from 1 to 64 (workers, processes)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 64")
-    return value
+def whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (``what`` it counts, for the
+    help text)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; give {low} to {high}")
+        return value
+
+    parse.__doc__ = f"{what}: a whole number from {low} to {high}"
+    return parse
 
 
-def seed(text: str) -> int:
-    """An argparse type: a seed from 0 to :data:`MAX_SEED`."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; give 0 to {MAX_SEED}")
-    return value
-
-
-def steps(text: str) -> int:
-    """An argparse type: a whole number of steps from 1 to 10,000 (horizons, seasons)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 10000")
-    return value
+count = whole(1, 64, "workers or processes")
+seed = whole(0, MAX_SEED, "a random seed (the solvers' seeds are 32-bit)")
+steps = whole(1, 10_000, "steps (horizons, seasons)")
 
 
 def moment(text: str) -> datetime | int:

@@ -7,9 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from planner.cli.common import EXIT_OK, guarded, print_json, seed, steps
+from planner.io.tables import read_table
 from planner.model.errors import InputIssue, InvalidInputError
 
 
@@ -49,17 +48,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
     with guarded(args.json) as code:
         quantiles = _parse_quantiles(args.quantiles)
-        try:
-            history = pd.read_csv(args.history)
-        except (
-            OSError,
-            pd.errors.ParserError,
-            pd.errors.EmptyDataError,
-            UnicodeDecodeError,
-        ) as error:
-            raise InvalidInputError(
-                [InputIssue(str(args.history), f"cannot read the CSV: {error}")]
-            ) from None
+        history = read_table(args.history, str(args.history))
         started = time.perf_counter()
         model = make_forecaster(
             args.model,

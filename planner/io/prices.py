@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.io.tables import read_table
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.factory import MAX_MAGNITUDE
 
@@ -39,10 +40,7 @@ def load_hourly_prices(
     """
     file = Path(path)
     where = str(file)
-    try:
-        frame = pd.read_csv(file)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InvalidInputError([InputIssue(where, f"cannot read prices: {e}")], "tariff") from None
+    frame = read_table(file, where, what="tariff", label="prices")
     columns = list(frame.columns)
     time_column = next((c for c in columns if "utc" in c.lower()), columns[0] if columns else None)
     if price_column is None:

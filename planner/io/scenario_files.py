@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.io.prices import HourlyPrices, load_hourly_prices
+from planner.io.tables import read_table
 from planner.model.errors import InputIssue, InvalidInputError
 
 if TYPE_CHECKING:
@@ -78,9 +79,10 @@ def read_scenario_files(loaded: LoadedScenario) -> ScenarioFiles:
 def _csv(
     loaded: LoadedScenario, relative: str, field: str, issues: list[InputIssue]
 ) -> pd.DataFrame | None:
-    path = loaded.path(relative)
+    """The table, or ``None`` with its problem added to ``issues`` (all files are read before
+    any problem is reported)."""
     try:
-        return pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        issues.append(InputIssue(field, f"cannot read {path}: {error}"))
+        return read_table(loaded.path(relative), field)
+    except InvalidInputError as error:
+        issues.extend(error.issues)
         return None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from planner.model.time import TimePoint
 
@@ -27,27 +35,28 @@ class Frozen(BaseModel):
     """The largest number this model accepts (models the planner derives, such as lot
     sizing's aggregate loads, allow sums of inputs)."""
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="wrap")
     @classmethod
-    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name is not None:
-            annotation = str(cls.model_fields[info.field_name].annotation)
+    def _numbers_are_numbers(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        """One pass per field: ``true``/``false`` is not a number, and numbers (also inside
+        tuples and mappings) lie within :attr:`max_magnitude` (seeds have their own range)."""
+        if value is True or value is False:
+            annotation = str(cls.model_fields[str(info.field_name)].annotation)
             if "bool" not in annotation and ("int" in annotation or "float" in annotation):
                 raise ValueError(f"expected a number, got {str(value).lower()}")
-        return value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _numbers_in_range(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name != "seed":  # seeds are 32-bit, checked by their own field
-            _check_magnitude(value, cls.max_magnitude)
-        return value
+        result = handler(value)
+        if info.field_name != "seed":
+            _check_magnitude(result, cls.max_magnitude)
+        return result
 
 
 def _check_magnitude(value: Any, limit: float) -> None:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         if abs(value) > limit:
             raise ValueError(f"{value:g} is out of range: numbers must lie within ±{limit:,.0f}")
     elif isinstance(value, tuple | list):

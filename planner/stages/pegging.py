@@ -10,6 +10,7 @@ not pegged: orders come first. What no supply covers is the order's shortage.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -50,40 +51,53 @@ def peg_orders(
     when nothing is pegged), ``pegged_quantity``, ``short_quantity``, and the ``lots``
     (``product@period``, or ``stock``) and ``jobs`` serving it (``;``-separated)."""
     ready = schedule.groupby("job")["end"].max().to_dict()
-    supply: dict[str, list[list[object]]] = {}
+    supply: dict[str, list[_Supply]] = {}
     for product in products:
         if product.initial_inventory > _EPS:
-            supply.setdefault(product.id, []).append([0, product.initial_inventory, STOCK, None])
+            stock = _Supply(0, product.initial_inventory, STOCK, None)
+            supply.setdefault(product.id, []).append(stock)
     for j, job_id in enumerate(data.job_ids):
         product_id, period = data.job_products[j], data.job_periods[j]
         if product_id is None or job_id not in ready:
             continue
         lot = f"{product_id}@{period}" if period is not None else job_id
-        entry = [int(ready[job_id]), float(data.job_quantities[j]), lot, job_id]
+        entry = _Supply(int(ready[job_id]), float(data.job_quantities[j]), lot, job_id)
         supply.setdefault(product_id, []).append(entry)
     for entries in supply.values():
-        entries.sort(key=lambda e: (e[0], str(e[3])))
+        entries.sort(key=lambda e: (e.ready, e.job or ""))
     ranked = sorted(orders, key=lambda o: (o.due, -o.priority, o.id))
     rows = [_peg(order, supply.get(order.product, []), start) for order in ranked]
     return pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
 
 
-def _peg(order: Order, supply: list[list[object]], start: datetime) -> dict[str, object]:
-    need, done, lots, jobs = order.quantity, None, [], []
+@dataclass
+class _Supply:
+    """Units of a product that become available at ``ready`` (minutes): the initial stock
+    (``job`` is ``None``) or a job of a lot; ``left`` shrinks as orders take it."""
+
+    ready: int
+    left: float
+    lot: str
+    job: str | None
+
+
+def _peg(order: Order, supply: list[_Supply], start: datetime) -> dict[str, object]:
+    need, done = order.quantity, None
+    lots: list[str] = []
+    jobs: list[str] = []
     for entry in supply:
-        left = float(entry[1])  # type: ignore[arg-type]
         if need <= _EPS:
             break
-        if left <= _EPS:
+        if entry.left <= _EPS:
             continue
-        take = min(left, need)
-        entry[1] = left - take
+        take = min(entry.left, need)
+        entry.left -= take
         need -= take
-        done = int(entry[0])  # type: ignore[call-overload]
-        if entry[2] not in lots:
-            lots.append(entry[2])
-        if entry[3] is not None and entry[3] not in jobs:
-            jobs.append(entry[3])
+        done = entry.ready
+        if entry.lot not in lots:
+            lots.append(entry.lot)
+        if entry.job is not None and entry.job not in jobs:
+            jobs.append(entry.job)
     due = minutes(order.due, start)
     pegged = order.quantity - max(0.0, need)
     return {
@@ -99,8 +113,8 @@ def _peg(order: Order, supply: list[list[object]], start: datetime) -> dict[str,
         "lateness_min": None if done is None else done - due,
         "pegged_quantity": round(pegged, 6),
         "short_quantity": round(max(0.0, need), 6),
-        "lots": ";".join(str(x) for x in lots),
-        "jobs": ";".join(str(x) for x in jobs),
+        "lots": ";".join(lots),
+        "jobs": ";".join(jobs),
     }
 
 

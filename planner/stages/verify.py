@@ -6,17 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from planner.check import CheckReport, check
 from planner.io.scenario_files import read_scenario_files
+from planner.io.tables import read_table
 from planner.model import ProblemData
-from planner.model.errors import InputIssue, InvalidInputError
 from planner.scenario import load_scenario
 from planner.stages.inputs import planning_inputs
 from planner.stages.jobs import scenario_jobs
 from planner.stages.previous import from_file
 from planner.stages.sequence import scheduling_problem
+
+SCHEDULE_COLUMNS = ("job", "operation", "machine", "start", "end")
+"""What an edited schedule must have (``setup_before`` is optional)."""
 
 
 def verify_plan(
@@ -35,7 +36,11 @@ def verify_plan(
     inputs = planning_inputs(loaded.scenario, read_scenario_files(loaded))
     saved = from_file(plan)
     data = scheduling_problem(inputs, scenario_jobs(inputs, saved.lots)).build()
-    schedule = saved.schedule if schedule_csv is None else _read_schedule(Path(schedule_csv))
+    schedule = (
+        saved.schedule
+        if schedule_csv is None
+        else read_table(schedule_csv, str(schedule_csv), SCHEDULE_COLUMNS, "schedule")
+    )
     return data, check(data, schedule)
 
 
@@ -50,22 +55,3 @@ def violations_table(data: ProblemData, report: CheckReport) -> list[dict[str, A
         }
         for violation in report.violations
     ]
-
-
-def _read_schedule(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InvalidInputError([InputIssue(str(path), f"cannot read the schedule: {e}")]) from None
-    missing = [c for c in ("job", "operation", "machine", "start", "end") if c not in frame]
-    if missing:
-        raise InvalidInputError(
-            [
-                InputIssue(
-                    str(path),
-                    f"missing column(s) {missing}; expected job, operation, "
-                    "machine, start, end (minutes) and optionally setup_before",
-                )
-            ]
-        )
-    return frame
