@@ -207,3 +207,53 @@ def test_a_history_that_cannot_be_demand_is_rejected(
     with pytest.raises(InvalidInputError) as info:
         planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent))
     assert path in {issue.path for issue in info.value.issues}
+
+
+def _numbers(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every number in a JSON Schema, with where it is."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if node.get("type") in ("number", "integer"):
+            found.append((path, node))
+        for key, child in node.items():
+            found += _numbers(child, f"{path}/{key}")
+    elif isinstance(node, list):
+        for k, child in enumerate(node):
+            found += _numbers(child, f"{path}/{k}")
+    return found
+
+
+def _schemas() -> dict[str, dict[str, Any]]:
+    from planner.lotsizing import LotSizingProblem
+    from planner.scenario import scenario_schema
+
+    return {
+        "scenario": scenario_schema(),
+        "problem": Problem.model_json_schema(),
+        "lots": LotSizingProblem.model_json_schema(),
+    }
+
+
+@pytest.mark.parametrize("kind", ["scenario", "problem", "lots"])
+def test_every_number_states_its_limits_in_the_schema(kind: str) -> None:
+    numbers = _numbers(_schemas()[kind])
+    assert numbers
+    unbounded = [
+        path
+        for path, node in numbers
+        if not ({"maximum", "exclusiveMaximum"} & node.keys())
+        or not ({"minimum", "exclusiveMinimum"} & node.keys())
+    ]
+    assert not unbounded
+
+
+def test_the_stated_limit_is_the_enforced_one() -> None:
+    schema = _schemas()["scenario"]
+    stated = schema["$defs"]["Product"]["properties"]["initial_inventory"]["maximum"]
+    raw = planner.load_scenario(SMALL).raw()
+    _set(raw, "products.0.initial_inventory", stated)
+    planner.load_scenario(raw, base_dir=SMALL.parent)
+    _set(raw, "products.0.initial_inventory", stated + 1)
+    with pytest.raises(InvalidInputError) as info:
+        planner.load_scenario(raw, base_dir=SMALL.parent)
+    assert [i.path for i in info.value.issues] == ["products[0].initial_inventory"]

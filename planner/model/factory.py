@@ -30,7 +30,12 @@ class Frozen(BaseModel):
     numbers are finite and at most :data:`MAX_MAGNITUDE` in size, and ``true``/``false`` is
     not read as a number."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra=lambda schema, model: _state_limits(schema, model),
+    )
     max_magnitude: ClassVar[float] = MAX_MAGNITUDE
     """The largest number this model accepts (models the planner derives, such as lot
     sizing's aggregate loads, allow sums of inputs)."""
@@ -50,6 +55,31 @@ class Frozen(BaseModel):
         if info.field_name != "seed":
             _check_magnitude(result, cls.max_magnitude)
         return result
+
+
+def _state_limits(schema: dict[str, Any], model: Any) -> None:
+    """Write the magnitude limit into the JSON Schema, so that what the validator enforces is
+    what the schema says: every number (also in arrays and mappings) gets ``minimum`` and
+    ``maximum`` unless a tighter bound of its own is already there. Seeds keep their range."""
+    limit = getattr(model, "max_magnitude", MAX_MAGNITUDE)
+    for name, prop in schema.get("properties", {}).items():
+        if name != "seed":
+            _bound_numbers(prop, limit)
+
+
+def _bound_numbers(node: dict[str, Any], limit: float) -> None:
+    if node.get("type") in ("number", "integer"):
+        bound = int(limit) if float(limit).is_integer() else limit
+        if "maximum" not in node and "exclusiveMaximum" not in node:
+            node["maximum"] = bound
+        if "minimum" not in node and "exclusiveMinimum" not in node:
+            node["minimum"] = -bound
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for option in node.get(key, []):
+            _bound_numbers(option, limit)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            _bound_numbers(node[key], limit)
 
 
 def _check_magnitude(value: Any, limit: float) -> None:

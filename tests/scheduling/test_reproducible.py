@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import planner
 from planner.io import read_instance
@@ -62,11 +63,12 @@ def test_the_neighbourhood_search_repeats_and_says_the_iteration_cap_stopped_it(
     assert runs[0].stats["lns_iterations"] == 8
 
 
-def test_the_flexible_tabu_search_repeats_within_a_solve() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_flexible_tabu_search_repeats_within_a_solve(workers: int) -> None:
     data = synthetic_problem(15, 6, 5, seed=2, energy=False, due_dates=True).build()
     settings = SolverSettings(
         time_limit_s=120,
-        workers=1,
+        workers=workers,
         seed=5,
         strategy="lns",
         lns_max_iterations=3,
