@@ -7,17 +7,26 @@ neighbouring points differ by what the weight buys rather than by search noise),
 energy cost, end of the last operation, weighted tardiness and changeovers, all from the
 checker.
 
+``stability``: for the machine-breakdown and rush-order what-ifs, re-plans the changed week
+from the base plan with each stability weight (``objective.stability``), same budget, and
+reports the share of the operations the change does not touch that move anyway (another
+machine or another start; untouched: in both plans, same duration, not in the broken
+machine's window) and the objective without the stability term, against the re-plan with
+weight 0.
+
 ``whatif``: for a machine breakdown, plans the variant cold (from scratch) and warm (from the
 base plan, as ``planner whatif`` does), same budget, and reports how fast each reaches its
 quality.
 
     python benchmarks/bench_factory.py pareto --time-limit 20
     python benchmarks/bench_factory.py whatif --time-limit 20
+    python benchmarks/bench_factory.py stability --time-limit 30 --weights 0,5,20,100
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import time
@@ -39,8 +48,8 @@ def pareto(time_limit: float, weights: list[float]) -> pd.DataFrame:
     """Plan the default week once (forecast, lots); then sequence the same jobs with each
     energy weight, in increasing order, each from the previous weight's schedule."""
     base = planner.plan(DEFAULT, time_limit=time_limit)
-    data = base.result.data
-    assert data is not None
+    data = base.data
+    assert data is not None and base.result is not None
     rows = []
     start = base.result.assignment
     for weight in sorted(weights):
@@ -80,7 +89,7 @@ def _reach(result: Any, target: float) -> float | None:
     """Seconds into the final sequencing run until the objective was within 1% of ``target``."""
     for event in result.progress:
         if event.objective <= target * 1.01 + 1e-9:
-            return round(event.time_s, 2)
+            return round(float(event.time_s), 2)
     return None
 
 
@@ -106,14 +115,14 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
                 "runtime_s": round(time.perf_counter() - started, 1),
                 "forecast_s": result.timings.get("forecast"),
                 "first_objective": _first(result.result),
-                "final_objective": round(result.result.objective or 0.0, 2),
+                "final_objective": round(result.kpis.objective or 0.0, 2),
                 "feedback_rounds": len(result.rounds),
                 **_moved(base, result.schedule),
                 "result": result.result,
             }
         )
     # same jobs: the cold variant's problem, sequenced from scratch and from the base's plan
-    data = plans["cold"].result.data
+    data = plans["cold"].data
     assert data is not None
     for mode in ("cold", "warm"):
         initial = warm_start_schedule(data, base.schedule) if mode == "warm" else None
@@ -144,16 +153,84 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
 
 def _moved(base: planner.Plan, schedule: pd.DataFrame | None) -> dict[str, Any]:
     """Operations moved against the base plan, and how many the two share."""
-    kpis = stability_kpis(base.schedule, schedule) if schedule is not None else None
-    kpis = kpis or {}
+    if schedule is None:
+        return {"moved_operations": None, "compared_operations": None}
+    kpis = stability_kpis(base.schedule, schedule)
     return {
-        "moved_operations": kpis.get("moved_operations"),
-        "compared_operations": kpis.get("compared_operations"),
+        "moved_operations": kpis.moved_operations,
+        "compared_operations": kpis.compared_operations,
     }
 
 
 def _first(result: Any) -> float | None:
     return round(result.progress[0].objective, 2) if result.progress else None
+
+
+def stability(time_limit: float, weights: list[float], changes: list[Path]) -> pd.DataFrame:
+    """Moved untouched operations and objective cost per stability weight and what-if."""
+    base_loaded = planner.load_scenario(DEFAULT)
+    base = planner.plan(base_loaded, time_limit=time_limit)
+    rows = []
+    for change_file in changes:
+        change = load_change(change_file)
+        raw = apply_change(base_loaded.raw(), change)
+        for weight in weights:
+            weighted = copy.deepcopy(raw)
+            weighted.setdefault("objective", {})["stability"] = weight
+            variant = planner.plan(
+                planner.load_scenario(weighted, base_dir=base_loaded.base_dir),
+                time_limit=time_limit,
+                previous_plan=base,
+            )
+            untouched, moved = _untouched_moves(base, variant, change)
+            k = variant.kpis
+            rows.append(
+                {
+                    "what-if": change_file.stem,
+                    "stability weight": weight,
+                    "untouched operations": untouched,
+                    "moved": moved,
+                    "moved %": round(100 * moved / max(1, untouched), 1),
+                    "objective without stability": round(
+                        (k.objective or 0.0) - weight * k.schedule.moved_operations, 1
+                    ),
+                    "weighted tardiness": round(k.schedule.total_weighted_tardiness, 1),
+                    "energy cost": round(k.schedule.energy_cost, 1),
+                    "changeover min": k.schedule.total_setup_time,
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    table = pd.DataFrame(rows)
+    free = table[table["stability weight"] == 0].set_index("what-if")["objective without stability"]
+    table["vs weight 0 %"] = [
+        round(100 * (v / free[w] - 1), 2)
+        for w, v in zip(table["what-if"], table["objective without stability"], strict=True)
+    ]
+    title = f"Stability weight against objective, default factory, {time_limit:.0f} s per plan"
+    _write(table, "factory_stability", title)
+    return table
+
+
+def _untouched_moves(base: planner.Plan, variant: planner.Plan, change: Any) -> tuple[int, int]:
+    """Operations in both plans with the same duration and outside any broken machine's
+    window, and how many of them moved."""
+    keys = ["job", "operation"]
+    both = base.schedule.merge(variant.schedule, on=keys, suffixes=("_base", "_new"))
+    same = (both["end_base"] - both["start_base"]) == (both["end_new"] - both["start_new"])
+    start = pd.Timestamp(base.horizon_start)
+    for edit in change:
+        if edit.get("edit") == "machine_down":
+            lo = (pd.Timestamp(edit["start"]) - start) / pd.Timedelta(minutes=1)
+            hi = (pd.Timestamp(edit["end"]) - start) / pd.Timedelta(minutes=1)
+            hit = (both["machine_base"] == edit["machine"]) & (
+                (both["setup_start_base"] < hi) & (both["end_base"] > lo)
+            )
+            same &= ~hit
+    untouched = both[same]
+    moved = (untouched["machine_base"] != untouched["machine_new"]) | (
+        untouched["start_base"] != untouched["start_new"]
+    )
+    return len(untouched), int(moved.sum())
 
 
 def _write(table: pd.DataFrame, name: str, title: str) -> None:
@@ -167,14 +244,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=("pareto", "whatif"))
+    parser.add_argument("what", choices=("pareto", "whatif", "stability"))
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--weights", default="0,0.25,1,4,16")
     parser.add_argument(
         "--change", type=Path, default=ROOT / "scenarios" / "whatif" / "machine_breakdown.json"
     )
     args = parser.parse_args(argv)
-    if args.what == "pareto":
+    if args.what == "stability":
+        whatifs = ROOT / "scenarios" / "whatif"
+        changes = [whatifs / "machine_breakdown.json", whatifs / "rush_order.json"]
+        weights = [float(w) for w in args.weights.split(",")]
+        print(stability(args.time_limit, weights, changes).to_string(index=False))
+    elif args.what == "pareto":
         print(
             pareto(args.time_limit, [float(w) for w in args.weights.split(",")]).to_string(
                 index=False

@@ -5,6 +5,7 @@ The public API::
     import planner
     plan = planner.plan("scenarios/default/scenario.yaml", time_limit=30)
     plan.schedule, plan.lots, plan.forecast, plan.kpis, plan.explain(), plan.to_json()
+    again = planner.load_plan("out/default/plan.json")   # the saved plan, back in memory
 
 Lower-level entry points: :func:`planner.solve` for a scheduling problem,
 :func:`planner.lotsizing.solve_lots` for lot sizing, :func:`planner.whatif.whatif` for
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from planner.model import InvalidInputError, Problem
     from planner.pipeline import plan
-    from planner.plans import Plan
+    from planner.plans import Plan, load_plan
     from planner.scenario import Scenario, load_scenario
     from planner.scheduling import Result, solve
 
@@ -30,6 +31,7 @@ _EXPORTS = {
     "Problem": "planner.model",
     "plan": "planner.pipeline",
     "Plan": "planner.plans",
+    "load_plan": "planner.plans",
     "Scenario": "planner.scenario",
     "load_scenario": "planner.scenario",
     "Result": "planner.scheduling",
@@ -42,6 +44,7 @@ __all__ = [
     "Problem",
     "Result",
     "Scenario",
+    "load_plan",
     "load_scenario",
     "plan",
     "solve",

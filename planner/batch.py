@@ -66,13 +66,13 @@ def run_one(path: str, time_limit: float | None = None, charts: bool = True) -> 
         k = result.kpis
         row.update(
             status="ok",
-            objective=k.get("objective"),
-            weighted_tardiness=k["schedule"]["total_weighted_tardiness"],
-            late_jobs=k["schedule"]["late_jobs"],
-            energy_cost=k["schedule"]["energy_cost"],
-            setup_minutes=k["schedule"]["total_setup_time"],
-            on_time_jobs_pct=k["service"]["on_time_jobs_pct"],
-            lot_cost=k.get("lot_sizing", {}).get("cost"),
+            objective=k.objective,
+            weighted_tardiness=k.schedule.total_weighted_tardiness,
+            late_jobs=k.schedule.late_jobs,
+            energy_cost=k.schedule.energy_cost,
+            setup_minutes=k.schedule.total_setup_time,
+            on_time_jobs_pct=k.service.on_time_jobs_pct,
+            lot_cost=None if k.lot_sizing is None else k.lot_sizing.cost,
         )
     except (InvalidInputError, NoFeasiblePlanError) as error:
         files = {}

@@ -52,6 +52,8 @@ class Kpis(BaseModel):
 
     Times are in minutes; ``energy_cost`` is in the tariff's currency, priced per minute.
     ``utilisation`` is processing time over available time in ``[0, makespan]`` per machine.
+    ``moved_operations`` counts operations away from where the previous plan had them (priced
+    by ``objective.stability`` when re-planning).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -65,6 +67,7 @@ class Kpis(BaseModel):
     energy_kwh: float
     peak_power_kw: float
     utilisation: dict[str, float]
+    moved_operations: int = 0
     objective: float
 
 
@@ -194,12 +197,12 @@ def _check_operations(data: ProblemData, s: Schedule, out: list[Violation]) -> N
                     (o,),
                 )
             )
-        release = data.job_release[data.op_job[o]]
+        release = data.op_release[o]
         if s.start[o] < release:
             out.append(
                 Violation(
                     "release",
-                    f"operation {name} starts at {s.start[o]} before its job's release {release}",
+                    f"operation {name} starts at {s.start[o]} before its release {release}",
                     (o,),
                 )
             )
@@ -338,11 +341,13 @@ def compute_kpis(data: ProblemData, s: Schedule, peak_power_kw: float | None = N
     if peak_power_kw is None:
         peak_power_kw = _check_peak_power(data, s, [])
     w = data.objective
+    moved = _moved_operations(data, s)
     objective = (
         w.makespan * makespan
         + w.weighted_tardiness * tardiness
         + w.energy_cost * energy_cost
         + w.setup_time * setup_total
+        + w.stability_weight * moved
     )
     return Kpis(
         makespan=makespan,
@@ -354,8 +359,21 @@ def compute_kpis(data: ProblemData, s: Schedule, peak_power_kw: float | None = N
         energy_kwh=round(energy_kwh, 6),
         peak_power_kw=round(peak_power_kw, 6),
         utilisation=utilisation,
+        moved_operations=moved,
         objective=round(objective, 6),
     )
+
+
+def _moved_operations(data: ProblemData, s: Schedule) -> int:
+    """Operations away from where the previous plan had them (another machine, or a start
+    more than the tolerance away)."""
+    tolerance = data.objective.stability_tolerance_min
+    moved = 0
+    for o, previous in enumerate(data.op_previous):
+        if previous is not None:
+            machine, start = previous
+            moved += int(s.machine[o] != machine or abs(int(s.start[o]) - start) > tolerance)
+    return moved
 
 
 def _required_setup_total(data: ProblemData, s: Schedule) -> int:

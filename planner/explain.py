@@ -73,7 +73,7 @@ def _binding_chain(
         name = f"{data.job_ids[data.op_job[op]]}/{data.op_ids[op]}"
         preds = data.op_predecessors[op]
         pred_end = max((int(s.end[p]) for p in preds), default=None)
-        release = data.job_release[data.op_job[op]]
+        release = data.op_release[op]
         q = previous.get(op)
         machine = data.machine_ids[m]
         if pred_end is not None and start == pred_end:
@@ -150,9 +150,7 @@ def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:
 def _bottleneck(data: ProblemData, s: Schedule, ops: tuple[int, ...]) -> dict[str, Any] | None:
     waits = []
     for o in ops:
-        ready = max(
-            [data.job_release[data.op_job[o]], *(int(s.end[p]) for p in data.op_predecessors[o])]
-        )
+        ready = max([data.op_release[o], *(int(s.end[p]) for p in data.op_predecessors[o])])
         waits.append((int(s.start[o]) - ready, o))
     wait, o = max(waits)
     if wait <= 0:

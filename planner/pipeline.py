@@ -17,17 +17,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from planner.demand import PeriodDemand, period_demand
 from planner.io.scenario_files import read_scenario_files
+from planner.io.tables import read_table
 from planner.lotsizing import lot_problem
 from planner.model import Job, SolverSettings
 from planner.model.errors import InputIssue, InvalidInputError, NoFeasiblePlanError
+from planner.model.settings import DEFAULT_STABILITY
 from planner.model.time import as_utc
 from planner.plans import Plan
 from planner.scenario import LoadedScenario, Scenario, load_scenario
 from planner.scenario.calendar import minutes
 from planner.scheduling import Result
 from planner.scheduling.result import ProgressEvent
+from planner.stages.actuals import apply_actuals, resolve_actuals
 from planner.stages.assemble import Outcome, assemble
 from planner.stages.budget import Budget
 from planner.stages.feedback import plan_with_feedback
@@ -35,7 +40,12 @@ from planner.stages.inputs import PlanningInputs, planning_inputs
 from planner.stages.jobs import scenario_jobs
 from planner.stages.previous import PreviousPlan
 from planner.stages.previous import previous_plan as previous_plan_of
-from planner.stages.reschedule import pin_started, warm_start_schedule
+from planner.stages.reschedule import (
+    not_before,
+    pin_started,
+    warm_start_schedule,
+    with_previous,
+)
 from planner.stages.sequence import sequence
 
 ScenarioLike = str | Path | Mapping[str, Any] | Scenario | LoadedScenario
@@ -48,6 +58,7 @@ def plan(
     time_limit: float | None = None,
     previous_plan: Plan | PreviousPlan | str | Path | None = None,
     frozen_until: datetime | int | None = None,
+    actuals: str | Path | pd.DataFrame | None = None,
     seed: int | None = None,
     workers: int | None = None,
     on_progress: Progress | None = None,
@@ -70,6 +81,10 @@ def plan(
         With ``previous_plan``: operations that started before this moment (a datetime, or
         minutes from the horizon start) stay where they were, and the previous lots are kept
         (rescheduling, not re-planning).
+    actuals
+        With ``frozen_until`` (now): what the shop floor did, as ``actuals.csv`` or a table
+        (see :mod:`planner.stages.actuals`): done and running work is fixed at its actual
+        machine and times, cancelled work is removed.
     seed, workers
         Override the scenario's solver settings.
 
@@ -83,15 +98,12 @@ def plan(
     """
     budget = Budget(time_limit)
     mark = budget.started
-    if frozen_until is not None and previous_plan is None:
-        raise InvalidInputError(
-            [
-                InputIssue(
-                    "frozen_until",
-                    "needs a previous plan to keep (previous_plan, or --previous OLD/plan.json)",
-                )
-            ]
-        )
+    _check_rescheduling(previous_plan, frozen_until, actuals)
+    table = (
+        read_table(actuals, "actuals", what="actuals")
+        if isinstance(actuals, str | Path)
+        else actuals
+    )
     previous = previous_plan_of(previous_plan)
     loaded = load_scenario(scenario)
     inputs = planning_inputs(loaded.scenario, read_scenario_files(loaded))
@@ -100,8 +112,31 @@ def plan(
     budget.record("forecast", mark)
     settings = inputs.scenario.solver.with_overrides(seed=seed, workers=workers)
     if previous is not None and frozen_until is not None:
-        return reschedule(inputs, demand, previous, frozen_until, settings, budget, on_progress)
+        return reschedule(
+            inputs, demand, previous, frozen_until, settings, budget, on_progress, table
+        )
     return replan(inputs, demand, settings, budget, previous, on_progress)
+
+
+def _check_rescheduling(previous_plan: object, frozen_until: object, actuals: object) -> None:
+    issues = []
+    if frozen_until is not None and previous_plan is None:
+        issues.append(
+            InputIssue(
+                "frozen_until",
+                "needs a previous plan to keep (previous_plan, or --previous OLD/plan.json)",
+            )
+        )
+    if actuals is not None and frozen_until is None:
+        issues.append(
+            InputIssue(
+                "actuals",
+                "need frozen_until (now) and a previous plan: actuals say what happened to "
+                "the previous plan's operations up to now",
+            )
+        )
+    if issues:
+        raise InvalidInputError(issues)
 
 
 def forecast(inputs: PlanningInputs, budget: Budget, previous: PreviousPlan | None) -> PeriodDemand:
@@ -182,9 +217,11 @@ def reschedule(
     settings: SolverSettings,
     budget: Budget,
     on_progress: Progress | None = None,
+    actuals: pd.DataFrame | None = None,
 ) -> Plan:
-    """Keep ``previous``'s lots, pin its operations that started before ``frozen_until`` and
-    sequence the rest again, starting from its schedule."""
+    """Keep ``previous``'s lots, pin its operations that started before ``frozen_until`` (and
+    what ``actuals`` say was done or is running, at its actual times; cancelled work is
+    removed) and sequence the rest again, starting from its schedule."""
     frozen = (
         minutes(as_utc(frozen_until), inputs.start)
         if isinstance(frozen_until, datetime)
@@ -195,6 +232,16 @@ def reschedule(
             [InputIssue(previous.source, "it has no lots to keep; plan without frozen_until")]
         )
     jobs = pin_started(scenario_jobs(inputs, previous.lots), previous.schedule, frozen)
+    if actuals is not None:
+        unavailable = {
+            m.id: [(int(w.start), int(w.end), w.reason) for w in m.unavailable]  # type: ignore[arg-type]
+            for m in inputs.machines
+        }
+        happened = resolve_actuals(
+            actuals, jobs, previous.schedule, inputs.start, frozen, unavailable
+        )
+        jobs = apply_actuals(jobs, happened)
+    jobs = not_before(jobs, frozen)
     mark = time.perf_counter()
     limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
     result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
@@ -211,12 +258,16 @@ def _sequencer(
 ) -> Callable[[list[Job], float], Result]:
     """Sequences jobs within a time limit, warm-started from ``previous``'s schedule."""
     start_from = None if previous is None else previous.schedule
+    objective = inputs.scenario.objective
+    if start_from is not None and objective.stability is None:
+        objective = objective.model_copy(update={"stability": DEFAULT_STABILITY})
 
     def run(jobs: list[Job], limit: float) -> Result:
         return sequence(
             inputs,
-            jobs,
+            jobs if start_from is None else with_previous(jobs, start_from),
             settings.with_overrides(time_limit_s=limit),
+            objective=objective,
             warm_start=None
             if start_from is None
             else (lambda data: warm_start_schedule(data, start_from)),

@@ -9,11 +9,15 @@ appear within a version.
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from planner.frames import missing_as_none
+from planner.kpis import PlanKpis
 from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
 
 PLAN_SCHEMA_VERSION = 1
@@ -100,7 +104,7 @@ class PlanFile(_Row):
     horizon_start: str
     status: str
     feasible: bool
-    kpis: dict[str, Any]
+    kpis: PlanKpis
     timings_s: dict[str, Any]
     feedback_rounds: list[dict[str, Any]]
     explanations: list[dict[str, Any]]
@@ -111,6 +115,50 @@ class PlanFile(_Row):
     orders: list[OrderRow]
     capacity: list[CapacityRow]
     throughput: list[dict[str, Any]]
+
+
+FRAME_ROWS: dict[str, type[_Row]] = {
+    "schedule": ScheduleRow,
+    "lots": LotRow,
+    "forecast": ForecastRow,
+    "orders": OrderRow,
+    "capacity": CapacityRow,
+}
+"""The row model of each of a plan's tables: their columns, in this order, and their types."""
+
+
+def typed_frame(rows: pd.DataFrame | list[dict[str, Any]], row: type[BaseModel]) -> pd.DataFrame:
+    """A plan table in its one canonical form: the row model's columns first, in its order
+    (columns it does not know follow), whole minutes as ``int64`` (``Int64`` where they may be
+    missing), quantities as ``float64``, ``*_time`` columns as UTC datetimes, text as objects
+    with ``None`` where missing. Plans made in memory and plans read from ``plan.json`` both
+    pass through it, so they compare equal."""
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if frame.empty and not len(frame.columns):
+        return pd.DataFrame()
+    known = list(row.model_fields)
+    for name in known:
+        if name not in frame.columns:
+            frame[name] = None
+    frame = frame[known + [c for c in frame.columns if c not in known]]
+    for name in known:
+        frame[name] = _typed(frame[name], name, row.model_fields[name].annotation)
+    return frame.reset_index(drop=True)
+
+
+def _typed(column: pd.Series, name: str, annotation: Any) -> pd.Series:
+    args = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), annotation)
+    if name.endswith("_time"):
+        return pd.to_datetime(column, utc=True, format="ISO8601")
+    if base is bool:
+        return column.astype(bool)
+    if base is int:
+        return column.astype("Int64" if optional or column.isna().any() else "int64")
+    if base is float:
+        return column.astype("float64")
+    return missing_as_none(column.to_frame())[column.name]
 
 
 def plan_schema() -> dict[str, Any]:

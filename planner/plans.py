@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from planner.frames import missing_as_none
+from planner.kpis import PlanKpis
 from planner.model.data import ProblemData
-from planner.plan_file import PLAN_SCHEMA_VERSION
+from planner.plan_file import FRAME_ROWS, PLAN_SCHEMA_VERSION, read_plan_file, typed_frame
 from planner.scheduling.result import Result
 
 if TYPE_CHECKING:
@@ -42,11 +44,10 @@ class Plan:
         :mod:`planner.stages.pegging`). ``schedule``'s ``orders`` column names the orders each
         operation serves.
     kpis
-        Schedule KPIs from the independent checker, lot-sizing costs, service and stability.
-    result
-        The scheduler's result (termination, status, bound, checked schedule).
-    data
-        The scheduling problem the schedule is for, in index form.
+        Schedule KPIs from the independent checker, lot-sizing costs, service and stability
+        (:class:`~planner.kpis.PlanKpis`).
+    feasible
+        Whether the independent checker found the schedule feasible.
     explanations
         Why each late job is late (see :meth:`explain`).
     forecast_key
@@ -64,6 +65,14 @@ class Plan:
         The lot-sizing outcome (``None`` when rescheduling kept the previous lots).
     lot_capacity
         Capacity per period and machine group that lot sizing assumed in the final round.
+    result
+        The scheduler's result (termination, status, bound, checked schedule); only on a
+        plan made in this process, not on one read by :func:`load_plan`.
+    data
+        The scheduling problem the schedule is for, in index form (also in-memory only).
+
+    The tables are in one canonical form (see :func:`~planner.plan_file.typed_frame`), so a
+    plan saved and read back with :func:`load_plan` has equal tables and ``to_dict()``.
     """
 
     scenario: str
@@ -72,9 +81,8 @@ class Plan:
     lots: pd.DataFrame
     forecast: pd.DataFrame
     orders: pd.DataFrame
-    kpis: dict[str, Any]
-    result: Result
-    data: ProblemData
+    kpis: PlanKpis
+    feasible: bool
     explanations: tuple[dict[str, Any], ...] = ()
     forecast_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecast_key: str = ""
@@ -84,10 +92,17 @@ class Plan:
     timings: dict[str, Any] = field(default_factory=dict)
     lot_plan: LotPlan | None = None
     lot_capacity: np.ndarray | None = None
+    result: Result | None = field(default=None, compare=False)
+    data: ProblemData | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, row in FRAME_ROWS.items():
+            object.__setattr__(self, name, typed_frame(getattr(self, name), row))
 
     @property
-    def feasible(self) -> bool:
-        return self.result.feasible
+    def status(self) -> str:
+        """The scheduler's solution status (``optimal``, ``feasible``, ...)."""
+        return self.kpis.status
 
     def explain(self) -> list[dict[str, Any]]:
         """Why each late job is late: the chain of binding constraints behind its last
@@ -131,9 +146,9 @@ class Plan:
             "schema_version": PLAN_SCHEMA_VERSION,
             "scenario": self.scenario,
             "horizon_start": self.horizon_start,
-            "status": self.result.status,
+            "status": self.status,
             "feasible": self.feasible,
-            "kpis": self.kpis,
+            "kpis": self.kpis.model_dump(mode="json"),
             "timings_s": self.timings,
             "feedback_rounds": list(self.rounds),
             "explanations": list(self.explanations),
@@ -147,8 +162,44 @@ class Plan:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """``plan.json``: the format :mod:`planner.report.plan_file` defines (and checks)."""
+        """``plan.json``: the format :mod:`planner.plan_file` defines (and checks)."""
         return json.dumps(self.to_dict(), indent=indent, default=str)
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read a saved ``plan.json`` back into a :class:`Plan`.
+
+    Everything the file holds comes back (tables, KPIs, explanations, feedback rounds,
+    timings); what only a plan in memory has (``result``, ``data``, the lot-sizing outcome,
+    the raw forecast) is ``None`` or empty. ``load_plan(p).to_dict()`` equals the saved plan's
+    ``to_dict()``.
+
+    Raises
+    ------
+    InvalidInputError
+        When the file cannot be read, is of another schema version, or does not match the
+        plan schema (every problem listed).
+    """
+    saved = read_plan_file(path)
+
+    def table(name: str) -> pd.DataFrame:
+        return pd.DataFrame([row.model_dump() for row in getattr(saved, name)])
+
+    return Plan(
+        scenario=saved.scenario,
+        horizon_start=saved.horizon_start,
+        schedule=table("schedule"),
+        lots=table("lots"),
+        forecast=table("forecast"),
+        orders=table("orders"),
+        kpis=saved.kpis,
+        feasible=saved.feasible,
+        explanations=tuple(saved.explanations),
+        capacity=table("capacity"),
+        throughput=pd.DataFrame(saved.throughput),
+        rounds=tuple(saved.feedback_rounds),
+        timings=saved.timings_s,
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

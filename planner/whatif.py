@@ -137,8 +137,11 @@ class WhatIf:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "base": {"scenario": self.base.scenario, "kpis": self.base.kpis},
-            "variant": {"scenario": self.variant.scenario, "kpis": self.variant.kpis},
+            "base": {"scenario": self.base.scenario, "kpis": self.base.kpis.model_dump()},
+            "variant": {
+                "scenario": self.variant.scenario,
+                "kpis": self.variant.kpis.model_dump(),
+            },
             "delta": self.deltas,
             "changed_assignments": self.changed.to_dict(orient="records"),
             "changed_count": len(self.changed),
@@ -166,7 +169,7 @@ def whatif(
         base_plan,
         variant,
         change,
-        _deltas(base_plan.kpis, variant.kpis),
+        _deltas(base_plan.kpis.model_dump(), variant.kpis.model_dump()),
         _changed(base_plan, variant),
     )
 

@@ -122,7 +122,7 @@ def test_the_plan_answers_per_order(small_plan: planner.Plan) -> None:
     assert files["orders.csv"].startswith("order,product,quantity,due")
     assert orders.loc["RUSH", "jobs"] != ""
     assert "orders RUSH (late)" in files["gantt.html"]
-    assert small_plan.kpis["service"]["orders"] == len(orders)
+    assert small_plan.kpis.service.orders == len(orders)
 
 
 def test_the_gantt_outlines_exactly_the_operations_of_late_orders(

@@ -40,11 +40,11 @@ def test_plan_end_to_end(small_plan: planner.Plan) -> None:
     # no demand on days without shifts
     assert (p.forecast[p.forecast["period"] == "2024-03-06"]["forecast"] > 0).all()
     # KPIs come from the checker
-    assert p.kpis["schedule"] == p.result.kpis.model_dump()  # type: ignore[union-attr]
-    assert p.kpis["service"]["operations"] == len(p.schedule)
+    assert p.result is not None and p.kpis.schedule == p.result.kpis
+    assert p.kpis.service.operations == len(p.schedule)
     # every planned unit is scheduled: jobs' quantities add up to the lots
     jobs = p.schedule.drop_duplicates("job")
-    assert len(jobs) == p.kpis["service"]["jobs"]
+    assert len(jobs) == p.kpis.service.jobs
 
 
 def test_to_json_and_explain(small_plan: planner.Plan) -> None:
@@ -93,16 +93,16 @@ def test_rescheduling_keeps_started_operations(small_plan: planner.Plan) -> None
     for key, row in started.iterrows():
         assert after.loc[key, "machine"] == row["machine"]
         assert after.loc[key, "start"] == row["start"]
-    stability = again.kpis["stability"]
-    assert stability["compared_operations"] == len(before)
-    assert stability["new_operations"] == 0 and stability["dropped_operations"] == 0
+    stability = again.kpis.stability
+    assert stability is not None and stability.compared_operations == len(before)
+    assert stability.new_operations == 0 and stability.dropped_operations == 0
 
 
 def test_warm_start_from_a_previous_plan(small_plan: planner.Plan) -> None:
     again = planner.plan(SMALL, previous_plan=small_plan)
     assert again.feasible
-    assert "stability" in again.kpis
-    assert again.kpis["stability"]["moved_operations"] >= 0
+    assert again.kpis.stability is not None
+    assert again.kpis.stability.moved_operations >= 0
 
 
 def test_warm_start_reuses_the_forecast_only_when_its_inputs_are_unchanged(

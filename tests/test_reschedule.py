@@ -41,12 +41,16 @@ def test_rescheduling_from_a_saved_plan_keeps_what_started(
     assert len(started) > 0
     assert (now["machine"] == started["machine"]).all()
     assert (now["start"] == started["start"]).all()
+    # nothing else starts before the frozen moment
+    early = new.schedule[new.schedule["start"] < frozen].set_index(keys)
+    assert set(early.index) == set(started.index)
     # the lots are the saved plan's, and every operation is compared for stability
     lots = ["product", "period", "quantity"]
     pd.testing.assert_frame_equal(
         new.lots[lots].reset_index(drop=True), old.lots[lots].reset_index(drop=True)
     )
-    assert new.kpis["stability"]["compared_operations"] == len(old.schedule)
+    assert new.kpis.stability is not None
+    assert new.kpis.stability.compared_operations == len(old.schedule)
 
 
 def test_the_cli_reschedules_from_a_saved_plan(

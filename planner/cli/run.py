@@ -65,6 +65,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="with --previous: keep its lots, and its operations that started before this "
         "moment (ISO 8601 with a UTC offset, or minutes from the horizon start) where they are",
     )
+    p.add_argument(
+        "--actuals",
+        type=Path,
+        help="with --previous and --frozen-until (now): a CSV of what the shop floor did "
+        "(job or order, operation, machine, status done/running/cancelled, actual_start, "
+        "actual_end); done and running work stays at its actual times, cancelled work is "
+        "removed",
+    )
     p.add_argument("--no-charts", action="store_true", help="skip gantt.html and energy.html")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     p.set_defaults(handler=_run)
@@ -142,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             previous_plan=args.previous,
             frozen_until=args.frozen_until,
+            actuals=args.actuals,
         )
         out = args.out or Path("out") / folder_name(result.scenario)
         check_target(out, result.scenario, args.force)
@@ -151,7 +160,13 @@ def _run(args: argparse.Namespace) -> int:
             extra={"status": "ok", "scenario": result.scenario},
         )
         if args.json:
-            print_json({"out": str(out), "kpis": result.kpis, "late_jobs": result.explain()[:10]})
+            print_json(
+                {
+                    "out": str(out),
+                    "kpis": result.kpis.model_dump(mode="json"),
+                    "late_jobs": result.explain()[:10],
+                }
+            )
         else:
             _print_summary(result, out)
         code[0] = EXIT_OK if result.feasible else EXIT_FAILED
@@ -162,7 +177,7 @@ def _print_summary(result: Any, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    k = result.kpis
+    k = result.kpis.model_dump()
     s = k["schedule"]
     table = Table(title=f"Plan for {result.scenario}", show_header=True)
     table.add_column("KPI")
@@ -178,7 +193,15 @@ def _print_summary(result: Any, out: Path) -> None:
         ("changeovers", f"{s['total_setup_time']} min"),
         ("end of last operation", f"{s['makespan']} min"),
     ]
-    if "lot_sizing" in k:
+    if k["stability"]:
+        moved = k["stability"]
+        rows.append(
+            (
+                "moved against the previous plan",
+                f"{moved['moved_operations']} of {moved['compared_operations']} operations",
+            )
+        )
+    if k["lot_sizing"]:
         lot = k["lot_sizing"]
         rows.append(
             (

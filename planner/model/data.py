@@ -57,6 +57,12 @@ class ProblemData:
     op_predecessors: tuple[tuple[int, ...], ...]
     op_pinned: tuple[tuple[int, int] | None, ...]
     objective: ObjectiveWeights
+    op_not_before: tuple[int, ...] = ()
+    """Per operation, the earliest start of its own (rescheduling: now, for work not started);
+    empty when no operation has one. :attr:`op_release` combines it with the job's release."""
+    op_previous: tuple[tuple[int, int] | None, ...] = ()
+    """Per operation, (machine, start) in the previous plan, where one was given and its machine
+    is still eligible; empty when no operation has one."""
     hourly_prices: FloatArray | None = None
     price_offset_min: int = 0
     currency: str = "USD"
@@ -78,6 +84,15 @@ class ProblemData:
     @property
     def num_families(self) -> int:
         return len(self.families)
+
+    @cached_property
+    def op_release(self) -> tuple[int, ...]:
+        """Earliest start of each operation: its job's release, or its own ``not_before`` when
+        later."""
+        release = tuple(self.job_release[j] for j in self.op_job)
+        if not self.op_not_before:
+            return release
+        return tuple(max(r, n) for r, n in zip(release, self.op_not_before, strict=True))
 
     @cached_property
     def has_setups(self) -> bool:

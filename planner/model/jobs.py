@@ -38,6 +38,12 @@ class Operation(Frozen):
         Operations of one family need no changeover between them.
     pinned
         Keep the operation at this machine and start (already started, or frozen).
+    previous
+        Where the previous plan had it; moving it costs ``objective.stability`` (re-planning
+        fills it in).
+    not_before
+        The operation may not start earlier (rescheduling sets it to now for work that has
+        not started); the job's release applies as well.
     """
 
     id: str = Field(min_length=1)
@@ -45,6 +51,8 @@ class Operation(Frozen):
     predecessors: tuple[str, ...] | None = None
     setup_family: str = "default"
     pinned: Pinned | None = None
+    previous: Pinned | None = None
+    not_before: TimePoint | None = None
 
 
 class Job(Frozen):

@@ -151,6 +151,12 @@ class _Compiler:
             op_options=tuple(op["options"] for op in ops),
             op_predecessors=tuple(op["preds"] for op in ops),
             op_pinned=tuple(op["pinned"] for op in ops),
+            op_not_before=tuple(op["not_before"] for op in ops)
+            if any(op["not_before"] for op in ops)
+            else (),
+            op_previous=tuple(op["previous"] for op in ops)
+            if any(op["previous"] for op in ops)
+            else (),
             objective=p.objective,
             hourly_prices=prices,
             price_offset_min=offset,
@@ -234,6 +240,10 @@ class _Compiler:
                     "options": self._options(op.machines, opath, machine_index),
                     "preds": tuple(first + q for q in preds[k]),
                     "pinned": self._pinned(op, opath, machine_index),
+                    "previous": self._previous(op, opath, machine_index),
+                    "not_before": 0
+                    if op.not_before is None
+                    else self.minutes(op.not_before, f"{opath}.not_before") or 0,
                 }
             first += len(job.operations)
 
@@ -274,6 +284,18 @@ class _Compiler:
         if start is None or op.pinned.machine not in machine_index:
             return None
         return machine_index[op.pinned.machine], start
+
+    def _previous(
+        self, op: Any, opath: str, machine_index: dict[str, int]
+    ) -> tuple[int, int] | None:
+        """Where the previous plan had it (ignored when that machine is no longer eligible:
+        the operation must move anyway)."""
+        if op.previous is None or op.previous.machine not in {o.machine for o in op.machines}:
+            return None
+        start = self.minutes(op.previous.start, f"{opath}.previous.start")
+        if start is None or op.previous.machine not in machine_index:
+            return None
+        return machine_index[op.previous.machine], start
 
     def _routing(self, job: Job, jpath: str, op_index: dict[str, int]) -> list[tuple[int, ...]]:
         n = len(job.operations)
@@ -369,7 +391,10 @@ class _Compiler:
                 release = max(release, to_minutes(job.release, self.p.horizon_start))
         max_setup = int(setup_times.max()) if setup_times.size else 0
         work = sum(max((d for _, d in op["options"]), default=0) + max_setup for op in ops)
-        pinned = max((op["pinned"][1] for op in ops if op["pinned"]), default=0)
+        pinned = max(
+            (op[key][1] for op in ops for key in ("pinned", "previous") if op[key]), default=0
+        )
+        pinned = max(pinned, max((op["not_before"] for op in ops), default=0))
         blocked = max((w[-1][1] for w in unavailable if w), default=0)
         return max(1, max(release, pinned, blocked) + work + max_setup)
 

@@ -8,6 +8,11 @@ from pydantic import Field, model_validator
 
 from planner.model.factory import Frozen
 
+DEFAULT_STABILITY = 20.0
+"""Objective units per moved operation when re-planning from a previous plan and the scenario
+sets no weight. Chosen on the default factory's machine-breakdown and rush-order what-ifs
+(``benchmarks/bench_factory.py stability``; table in ``benchmarks/README.md``)."""
+
 
 class ObjectiveWeights(Frozen):
     """Weights of the objective's terms; the objective is their weighted sum.
@@ -22,12 +27,26 @@ class ObjectiveWeights(Frozen):
         Per currency unit of energy bought for processing.
     setup_time
         Per minute of changeover.
+    stability
+        Per operation that moves against the previous plan when re-planning: to another
+        machine, or its start by more than ``stability_tolerance_min``. ``None`` (the default)
+        means :data:`DEFAULT_STABILITY` when there is a previous plan and 0 otherwise.
+    stability_tolerance_min
+        A start may move by this many minutes without counting as moved.
     """
 
     makespan: float = Field(default=1.0, ge=0)
     weighted_tardiness: float = Field(default=0.0, ge=0)
     energy_cost: float = Field(default=0.0, ge=0)
     setup_time: float = Field(default=0.0, ge=0)
+    stability: float | None = Field(default=None, ge=0)
+    stability_tolerance_min: int = Field(default=0, ge=0)
+
+    @property
+    def stability_weight(self) -> float:
+        """The stability weight in force (0 when unset: the pipeline sets it when it
+        re-plans from a previous plan)."""
+        return self.stability or 0.0
 
     @model_validator(mode="after")
     def _something_to_optimise(self) -> ObjectiveWeights:

@@ -75,11 +75,11 @@ def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
         "lots.csv": plan.lots.to_csv(index=False),
         "forecast.csv": plan.forecast.to_csv(index=False),
         "orders.csv": plan.orders.to_csv(index=False),
-        "kpis.json": json.dumps(plan.kpis, indent=2, default=str),
+        "kpis.json": plan.kpis.model_dump_json(indent=2),
     }
     if not plan.throughput.empty:
         files["throughput.csv"] = plan.throughput.to_csv(index=False)
-    if charts:
+    if charts and plan.data is not None:  # a plan read from plan.json has no problem data
         from planner.report.energy import energy_figure
         from planner.report.gantt import gantt_figure
 

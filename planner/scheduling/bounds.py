@@ -68,7 +68,7 @@ def routing_heads(data: ProblemData) -> tuple[list[int], list[int]]:
     heads = [0] * data.num_operations
     ends = [0] * data.num_operations
     for o in data.topological_order:
-        ready = max([data.job_release[data.op_job[o]], *(ends[p] for p in data.op_predecessors[o])])
+        ready = max([data.op_release[o], *(ends[p] for p in data.op_predecessors[o])])
         best_start, best_end = ready, None
         for m, d in data.op_options[o]:
             start = earliest_fit(data.unavailable[m], window_ends[m], ready, 0, d)

@@ -56,7 +56,7 @@ class _Draft:
         self.start = np.zeros(n, dtype=np.int64)
         self.end = np.zeros(n, dtype=np.int64)
         self.setup = np.zeros(n, dtype=np.int64)
-        self.ready = [data.job_release[data.op_job[o]] for o in range(n)]
+        self.ready = [data.op_release[o] for o in range(n)]
         self.waiting = [len(p) for p in data.op_predecessors]
         self.done = [False] * n
 

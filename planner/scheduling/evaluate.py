@@ -32,6 +32,21 @@ class Evaluator:
         self.cumulative: FloatArray | None = None
         if w.energy_cost > 0 and data.has_energy:
             self.cumulative = data.cumulative_price(1)
+        self.previous: tuple[IntArray, IntArray, IntArray] | None = None
+        if w.stability_weight > 0 and data.op_previous:
+            ops = np.array([o for o, p in enumerate(data.op_previous) if p is not None])
+            where = np.array([p for p in data.op_previous if p is not None], dtype=np.int64)
+            self.previous = (ops, where[:, 0], where[:, 1])
+
+    def moved(self, s: Schedule) -> int:
+        """Operations on another machine than in the previous plan, or whose start moved by
+        more than the tolerance."""
+        if self.previous is None:
+            return 0
+        ops, machine, start = self.previous
+        tolerance = self.data.objective.stability_tolerance_min
+        moved = (s.machine[ops] != machine) | (np.abs(s.start[ops] - start) > tolerance)
+        return int(moved.sum())
 
     def energy_cost(self, s: Schedule) -> float:
         if self.cumulative is None:
@@ -52,4 +67,6 @@ class Evaluator:
             value += w.energy_cost * self.energy_cost(s)
         if w.setup_time > 0:
             value += w.setup_time * float(s.setup_before.sum())
+        if self.previous is not None:
+            value += w.stability_weight * self.moved(s)
         return value

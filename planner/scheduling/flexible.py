@@ -53,8 +53,9 @@ Arrays = tuple[np.ndarray, ...]
 
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: a regular objective it prices exactly
-    (makespan, weighted tardiness, changeover time; no priced energy), no site power limit and
-    no pinned operations, and not a classical job shop (which has a stronger search)."""
+    (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
+    power limit and no pinned operations, and not a classical job shop (which has a stronger
+    search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     return (
@@ -62,6 +63,7 @@ def flexible_applies(data: ProblemData) -> bool:
         and (w.energy_cost == 0 or not data.has_energy)
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
+        and (w.stability_weight == 0 or not data.op_previous)
         and data.num_operations > 1
         and not tabu_applies(data)
     )
@@ -103,7 +105,7 @@ def problem_arrays(data: ProblemData) -> Arrays:
     """The problem as the flat arrays the kernel reads (see its module docstring)."""
     n, machines = data.num_operations, data.num_machines
     families = max(1, data.num_families)
-    release = np.array([data.job_release[data.op_job[o]] for o in range(n)], dtype=np.int64)
+    release = np.array([data.op_release[o] for o in range(n)], dtype=np.int64)
     family = np.array(data.op_family if data.num_families else [0] * n, dtype=np.int64)
     setup = np.zeros((machines, families, families), dtype=np.int64)
     initial = np.zeros((machines, families), dtype=np.int64)

@@ -366,7 +366,7 @@ class LargeNeighbourhoodSearch:
         free_set = set(free)
         head, job_tail, tardiness_tail = {}, {}, {}
         for o in free:
-            h = data.job_release[data.op_job[o]]
+            h = data.op_release[o]
             jt, tt = 0, 0
             for p in data.op_predecessors[o]:
                 if p not in free_set:
@@ -429,20 +429,53 @@ class LargeNeighbourhoodSearch:
     def _latest_starts(self, s: Schedule, free: list[int]) -> dict[int, int]:
         """Free operations may move right by at most twice the neighbourhood's span (at least
         8 hours): enough to reach cheaper hours, small enough for compact models."""
-        w = self.data.objective
-        if w.energy_cost == 0 and w.weighted_tardiness == 0 and w.setup_time == 0:
+        if self._regular():
             return {}
         span = int(max(s.end[o] for o in free) - min(s.start[o] for o in free))
         reach = min(max(2 * span, 480), 48 * self.settings.energy_resolution_min)
-        return {o: int(s.start[o]) + reach for o in free}
+        latest = {o: int(s.start[o]) + reach for o in free}
+        if self._stability_priced():  # always able to return to where the previous plan had it
+            tolerance = self.data.objective.stability_tolerance_min
+            for o in free:
+                previous = self.data.op_previous[o]
+                if previous is not None:
+                    latest[o] = max(latest[o], previous[1] + tolerance)
+        return latest
 
     def _horizon(self, s: Schedule) -> int:
         """Latest end for free operations: with makespan alone, never past today's makespan."""
-        w = self.data.objective
         makespan = int(s.end.max())
-        if w.weighted_tardiness == 0 and w.energy_cost == 0 and w.setup_time == 0:
+        if self._regular():
             return min(self.data.horizon, makespan)
-        return min(self.data.horizon, 2 * makespan)
+        return min(self.data.horizon, max(2 * makespan, self._previous_end()))
+
+    def _regular(self) -> bool:
+        """Whether the objective is makespan alone (starting earlier never costs more)."""
+        w = self.data.objective
+        return (
+            w.weighted_tardiness == 0
+            and w.energy_cost == 0
+            and w.setup_time == 0
+            and not self._stability_priced()
+        )
+
+    def _stability_priced(self) -> bool:
+        return self.data.objective.stability_weight > 0 and bool(self.data.op_previous)
+
+    def _previous_end(self) -> int:
+        """The latest end of an operation placed where the previous plan had it."""
+        data = self.data
+        return (
+            max(
+                (
+                    p[1] + max(d for _, d in data.op_options[o])
+                    for o, p in enumerate(data.op_previous)
+                    if p is not None
+                ),
+                default=0,
+            )
+            + data.objective.stability_tolerance_min
+        )
 
     # -- decoding -----------------------------------------------------------------------------
 
@@ -450,8 +483,9 @@ class LargeNeighbourhoodSearch:
         self, s: Schedule, free: list[int], after: set[int], placement: Placement
     ) -> tuple[float, Schedule] | None:
         modes = ["left"]
-        if self.data.objective.energy_cost > 0 and self.data.has_energy:
-            modes.append("keep")
+        w = self.data.objective
+        if (w.energy_cost > 0 and self.data.has_energy) or self._stability_priced():
+            modes.append("keep")  # moving later work left may cost energy or stability
         best: tuple[float, Schedule] | None = None
         for mode in modes:
             candidate = decode(self.data, s, free, after, placement, keep_times=mode == "keep")
@@ -510,7 +544,7 @@ def decode(
         m = int(new.machine[o])
         family = data.op_family[o]
         duration = int(s.end[o] - s.start[o])
-        ready = data.job_release[data.op_job[o]]
+        ready = data.op_release[o]
         for p in data.op_predecessors[o]:
             ready = max(ready, int(new.end[p]))
         previous = last_family.get(m, -1)

@@ -83,7 +83,7 @@ class SubProblem:
         """The whole problem: every operation free."""
         return cls(
             free=tuple(range(data.num_operations)),
-            head={o: data.job_release[data.op_job[o]] for o in range(data.num_operations)},
+            head={o: data.op_release[o] for o in range(data.num_operations)},
             job_tail={},
             prefix={},
             suffix={},

@@ -48,6 +48,7 @@ def tabu_applies(data: ProblemData) -> bool:
         and not any(data.unavailable)
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
+        and (w.stability_weight == 0 or not data.op_previous)
         and all(len(options) == 1 for options in data.op_options)
         # with zero durations a critical swap can close a cycle (the N5 argument needs d > 0)
         and all(options[0][1] > 0 for options in data.op_options)
@@ -89,7 +90,7 @@ class CriticalPathTabuSearch:
         pred_ptr, pred_idx = csr(data.op_predecessors)
         succ_ptr, succ_idx = csr(data.op_successors)
         sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
-        release = np.array([data.job_release[data.op_job[o]] for o in range(n)], np.int64)
+        release = np.array([data.op_release[o] for o in range(n)], np.int64)
         zeros = np.zeros(n, dtype=np.int64)  # what tails start from
         self.graph = (self.duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros)
         jobs_per_machine = max(1, n // max(1, data.num_machines))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from planner.demand import PeriodDemand
 from planner.explain import explain_late_jobs
+from planner.kpis import LotSizingKpis, PlanKpis, ServiceKpis, StabilityKpis
 from planner.lotsizing import LotPlan
 from planner.model.errors import InputIssue, NoFeasiblePlanError
 from planner.plans import Plan
@@ -60,10 +61,9 @@ def assemble(
     schedule["orders"] = schedule["job"].map(orders_per_job(orders)).fillna("")
     lots = outcome.lot_plan.lots if outcome.lot_plan is not None else outcome.lots
     capacity = outcome.lot_plan.capacity if outcome.lot_plan is not None else None
-    kpis = _kpis(inputs, outcome, schedule, orders)
-    if previous is not None:
-        kpis["stability"] = stability_kpis(previous, schedule)
-    kpis["runtime_s"] = timings
+    tolerance = inputs.scenario.objective.stability_tolerance_min
+    stability = None if previous is None else stability_kpis(previous, schedule, tolerance)
+    kpis = _kpis(inputs, outcome, schedule, orders, timings, stability)
     return Plan(
         scenario=inputs.scenario.name,
         horizon_start=inputs.start.isoformat(),
@@ -72,6 +72,7 @@ def assemble(
         forecast=demand.per_period,
         orders=orders,
         kpis=kpis,
+        feasible=result.feasible,
         result=result,
         data=data,
         explanations=tuple(explain_late_jobs(result, capacity)),
@@ -103,41 +104,52 @@ def _no_schedule(result: Result) -> InputIssue:
 
 
 def _kpis(
-    inputs: PlanningInputs, outcome: Outcome, schedule: pd.DataFrame, orders: pd.DataFrame
-) -> dict[str, Any]:
+    inputs: PlanningInputs,
+    outcome: Outcome,
+    schedule: pd.DataFrame,
+    orders: pd.DataFrame,
+    timings: dict[str, Any],
+    stability: StabilityKpis | None,
+) -> PlanKpis:
     result = outcome.result
     data = result.data
     assert data is not None and result.kpis is not None
-    kpis: dict[str, Any] = {
-        "status": result.status,
-        "objective": result.objective,
-        "bound": result.best_bound,
-        "schedule": result.kpis.model_dump(),
-    }
     ends = schedule.groupby("job")["end"].max().to_dict()
     on_time = [
         int(ends[job_id]) <= due
         for job_id, due in zip(data.job_ids, data.job_due, strict=True)
         if due is not None
     ]
-    kpis["service"] = {
-        "jobs": len(ends),
-        "operations": len(schedule),
-        "on_time_jobs_pct": round(100 * sum(on_time) / max(1, len(on_time)), 2),
-        "orders": len(orders),
-        "orders_on_time": int((orders["lateness_min"].astype(float).fillna(1) <= 0).sum()),
-        "orders_short": int((orders["short_quantity"] > 1e-9).sum()),
-    }
-    lot_plan = outcome.lot_plan
-    if lot_plan is not None and lot_plan.lots is not None:
-        lots = lot_plan.lots
-        kpis["lot_sizing"] = {
-            "cost": lot_plan.objective,
-            "costs": lot_plan.costs,
-            "gap": lot_plan.gap,
-            "batches": int((lots["quantity"] > 1e-9).sum()),
-            "units_planned": round(float(lots["quantity"].sum()), 2),
-            "units_demanded": round(float(lots["demand"].sum()), 2),
-            "end_backlog_units": round(float(lots.groupby("product")["shortage"].last().sum()), 2),
-        }
-    return kpis
+    service = ServiceKpis(
+        jobs=len(ends),
+        operations=len(schedule),
+        on_time_jobs_pct=round(100 * sum(on_time) / max(1, len(on_time)), 2),
+        orders=len(orders),
+        orders_on_time=int((orders["lateness_min"].astype(float).fillna(1) <= 0).sum()),
+        orders_short=int((orders["short_quantity"] > 1e-9).sum()),
+    )
+    return PlanKpis(
+        status=result.status,
+        objective=result.objective,
+        bound=result.best_bound,
+        schedule=result.kpis,
+        service=service,
+        runtime_s=timings,
+        lot_sizing=_lot_sizing_kpis(outcome.lot_plan),
+        stability=stability,
+    )
+
+
+def _lot_sizing_kpis(lot_plan: LotPlan | None) -> LotSizingKpis | None:
+    if lot_plan is None or lot_plan.lots is None:
+        return None
+    lots = lot_plan.lots
+    return LotSizingKpis(
+        cost=lot_plan.objective,
+        costs=lot_plan.costs,
+        gap=lot_plan.gap,
+        batches=int((lots["quantity"] > 1e-9).sum()),
+        units_planned=round(float(lots["quantity"].sum()), 2),
+        units_demanded=round(float(lots["demand"].sum()), 2),
+        end_backlog_units=round(float(lots.groupby("product")["shortage"].last().sum()), 2),
+    )

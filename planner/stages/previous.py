@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from planner.plan_file import read_plan_file
-
 if TYPE_CHECKING:
     from planner.lotsizing import LotPlan
     from planner.plans import Plan
@@ -67,10 +65,10 @@ def from_file(path: str | Path) -> PreviousPlan:
     InvalidInputError
         When the file cannot be read or does not match the plan schema.
     """
-    saved = read_plan_file(path)
-    schedule = pd.DataFrame([row.model_dump() for row in saved.schedule])
-    lots = pd.DataFrame([row.model_dump() for row in saved.lots])
-    return PreviousPlan(schedule=schedule, lots=lots, source=str(path))
+    from planner.plans import load_plan
+
+    saved = load_plan(path)
+    return PreviousPlan(schedule=saved.schedule, lots=saved.lots, source=str(path))
 
 
 def previous_plan(value: Plan | PreviousPlan | str | Path | None) -> PreviousPlan | None:

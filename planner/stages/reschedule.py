@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from planner.kpis import StabilityKpis
 from planner.model import Job, Pinned, ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.construct import dispatch_in_order
@@ -40,49 +41,72 @@ def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule |
 def pin_started(jobs: Sequence[Job], previous: pd.DataFrame, frozen: int) -> list[Job]:
     """Operations of the previous schedule that started before minute ``frozen`` stay on
     their machine at their start."""
-    started = previous[previous["start"] < frozen]
+    return _placed(jobs, previous[previous["start"] < frozen], "pinned")
+
+
+def not_before(jobs: Sequence[Job], frozen: int) -> list[Job]:
+    """Work that is not pinned (it has not started) starts at ``frozen`` (now) or later."""
+    return [
+        job.model_copy(
+            update={
+                "operations": tuple(
+                    op if op.pinned is not None else op.model_copy(update={"not_before": frozen})
+                    for op in job.operations
+                )
+            }
+        )
+        for job in jobs
+    ]
+
+
+def with_previous(jobs: Sequence[Job], previous: pd.DataFrame) -> list[Job]:
+    """Each operation that the previous schedule holds carries where it was (``previous``),
+    so that the objective's stability term can price moving it."""
+    return _placed(jobs, previous, "previous")
+
+
+def _placed(jobs: Sequence[Job], rows: pd.DataFrame, field: str) -> list[Job]:
     where = {
-        (str(job), str(op)): (str(machine), int(start))
+        (str(job), str(op)): Pinned(machine=str(machine), start=int(start))
         for job, op, machine, start in zip(
-            started["job"],
-            started["operation"],
-            started["machine"],
-            started["start"].to_numpy(int),
+            rows["job"],
+            rows["operation"],
+            rows["machine"],
+            rows["start"].to_numpy(int),
             strict=True,
         )
     }
     out = []
     for job in jobs:
-        ops = []
-        for op in job.operations:
-            hit = where.get((job.id, op.id))
-            ops.append(
-                op
-                if hit is None
-                else op.model_copy(update={"pinned": Pinned(machine=hit[0], start=hit[1])})
-            )
-        out.append(job.model_copy(update={"operations": tuple(ops)}))
+        ops = tuple(
+            op
+            if (job.id, op.id) not in where
+            else op.model_copy(update={field: where[(job.id, op.id)]})
+            for op in job.operations
+        )
+        out.append(job.model_copy(update={"operations": ops}))
     return out
 
 
-def stability_kpis(previous: pd.DataFrame, schedule: pd.DataFrame) -> dict[str, object]:
+def stability_kpis(
+    previous: pd.DataFrame, schedule: pd.DataFrame, tolerance_min: int = 0
+) -> StabilityKpis:
     """How much ``schedule`` differs from the ``previous`` one: operations compared (same job
-    and operation ids), moved (other machine or start), on another machine, the mean shift
-    of start times in minutes, and operations new or dropped."""
+    and operation ids), moved (other machine, or a start more than ``tolerance_min`` away), on
+    another machine, the mean and largest shift of start times in minutes, and operations new
+    or dropped."""
     old = previous.set_index(["job", "operation"])[["machine", "start"]]
     new = schedule.set_index(["job", "operation"])[["machine", "start"]]
     common = old.join(new, lsuffix="_old", rsuffix="_new", how="inner")
-    moved = common[
-        (common["machine_old"] != common["machine_new"])
-        | (common["start_old"] != common["start_new"])
-    ]
-    return {
-        "compared_operations": len(common),
-        "moved_operations": len(moved),
-        "changed_machine": int((common["machine_old"] != common["machine_new"]).sum()),
-        "mean_shift_min": round(float((common["start_new"] - common["start_old"]).abs().mean()), 2)
-        if len(common)
-        else 0.0,
-        "new_operations": len(new.index.difference(old.index)),
-        "dropped_operations": len(old.index.difference(new.index)),
-    }
+    shift = (common["start_new"].astype(int) - common["start_old"].astype(int)).abs()
+    other_machine = common["machine_old"] != common["machine_new"]
+    return StabilityKpis(
+        compared_operations=len(common),
+        moved_operations=int((other_machine | (shift > tolerance_min)).sum()),
+        changed_machine=int(other_machine.sum()),
+        mean_shift_min=round(float(shift.mean()), 2) if len(common) else 0.0,
+        max_shift_min=int(shift.max()) if len(common) else 0,
+        new_operations=len(new.index.difference(old.index)),
+        dropped_operations=len(old.index.difference(new.index)),
+        tolerance_min=tolerance_min,
+    )

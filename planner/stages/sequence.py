@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from planner.model import Job, Problem, ProblemData, SolverSettings
+from planner.model import Job, ObjectiveWeights, Problem, ProblemData, SolverSettings
 from planner.schedule import Schedule
 from planner.scheduling import Result, solve
 from planner.scheduling.result import ProgressEvent
@@ -15,8 +15,11 @@ WarmStart = Callable[[ProblemData], Schedule | None]
 """Gives a schedule of the problem to start from (or ``None``)."""
 
 
-def scheduling_problem(inputs: PlanningInputs, jobs: Sequence[Job]) -> Problem:
-    """The scheduling problem of ``jobs`` on the scenario's factory."""
+def scheduling_problem(
+    inputs: PlanningInputs, jobs: Sequence[Job], objective: ObjectiveWeights | None = None
+) -> Problem:
+    """The scheduling problem of ``jobs`` on the scenario's factory (with the scenario's
+    objective unless another is given)."""
     s = inputs.scenario
     return Problem(
         name=s.name,
@@ -27,7 +30,7 @@ def scheduling_problem(inputs: PlanningInputs, jobs: Sequence[Job]) -> Problem:
         setups=s.factory.setups,
         tariff=inputs.tariff,
         peak_power_kw=s.factory.peak_power_kw,
-        objective=s.objective,
+        objective=objective or s.objective,
     )
 
 
@@ -38,6 +41,7 @@ def sequence(
     *,
     warm_start: WarmStart | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
+    objective: ObjectiveWeights | None = None,
 ) -> Result:
     """Sequence ``jobs`` within ``settings.time_limit_s`` and check the schedule.
 
@@ -46,6 +50,6 @@ def sequence(
     InvalidInputError
         When the jobs do not make a valid problem (every problem listed).
     """
-    data = scheduling_problem(inputs, jobs).build()
+    data = scheduling_problem(inputs, jobs, objective).build()
     initial = warm_start(data) if warm_start is not None else None
     return solve(data, settings, initial=initial, on_progress=on_progress)

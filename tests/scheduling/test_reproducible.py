@@ -109,4 +109,4 @@ def test_the_whole_plan_repeats() -> None:
     first, second = (r.schedule[columns].reset_index(drop=True) for r in runs)
     assert first.equals(second)
     assert runs[0].lots.equals(runs[1].lots)
-    assert runs[0].kpis["objective"] == runs[1].kpis["objective"]
+    assert runs[0].kpis.objective == runs[1].kpis.objective

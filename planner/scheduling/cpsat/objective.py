@@ -85,6 +85,7 @@ class Objective:
         self.slots: dict[int, tuple[int, list[cp_model.IntVar]]] = {}
         self.energy_options: dict[int, list[tuple[int, list[int]]]] = {}
         self.tardiness: dict[int, cp_model.IntVar] = {}
+        self.moved: dict[int, tuple[cp_model.IntVar, int, int]] = {}
 
     def coefficient(self, weight: float) -> int:
         return round(weight * self.scale)
@@ -99,6 +100,8 @@ class Objective:
             self._energy()
         if w.setup_time > 0 and self.data.has_setups:
             self._setup_time(self.coefficient(w.setup_time))
+        if w.stability_weight > 0 and self.data.op_previous:
+            self._stability(self.coefficient(w.stability_weight))
         expr = sum(c * x for c, x in self.terms) + self.constant
         self.model.minimize(expr)
 
@@ -217,6 +220,9 @@ class Objective:
         self, starts: dict[int, int], machines: dict[int, int], ends: dict[int, int]
     ) -> None:
         """Hint every objective variable from a placement, so the hint is complete."""
+        tolerance = self.data.objective.stability_tolerance_min
+        for o, (moved, machine, start) in self.moved.items():
+            self.model.add_hint(moved, machines[o] != machine or abs(starts[o] - start) > tolerance)
         r = self.resolution
         for o, (first, literals) in self.slots.items():
             k = starts[o] // r - first
@@ -234,6 +240,27 @@ class Objective:
                 if o in ends
             ]
             self.model.add_hint(tardiness, max([0, floor, *late]))
+
+    def _stability(self, coefficient: int) -> None:
+        """One literal per free operation with a previous placement: it may stay unmoved only
+        on its previous machine, within the tolerance of its previous start."""
+        tolerance = self.data.objective.stability_tolerance_min
+        for o in self.sub.free:
+            previous = self.data.op_previous[o]
+            if previous is None:
+                continue
+            machine, start = previous
+            option = next((opt for opt in self.v.options[o] if opt.machine == machine), None)
+            if option is None:
+                self.constant += coefficient  # cannot stay: it moves whatever the plan
+                continue
+            moved = self.model.new_bool_var(f"moved_{o}")
+            self.model.add(self.v.start[o] >= start - tolerance).only_enforce_if(~moved)
+            self.model.add(self.v.start[o] <= start + tolerance).only_enforce_if(~moved)
+            if option.presence is not None:
+                self.model.add_implication(~moved, option.presence)
+            self.moved[o] = (moved, machine, start)
+            self.terms.append((coefficient, moved))
 
     def _setup_time(self, coefficient: int) -> None:
         data, v = self.data, self.v

@@ -1,0 +1,131 @@
+"""The stability term: each operation away from where the previous plan had it (another
+machine, or a start beyond the tolerance) costs ``objective.stability``. Tiny models with known
+optima for CP-SAT and the neighbourhood search, the checker's count, and whole re-plans."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import planner
+from planner.check import check
+from planner.model import SolverSettings
+from planner.scheduling import solve
+from planner.scheduling.evaluate import Evaluator
+from tests.conftest import QUICK, assert_checked, job, machine, op, problem
+
+SMALL = Path(__file__).parents[1] / "data" / "small" / "scenario.yaml"
+
+
+def _gap_problem(stability: float, tolerance: int = 0) -> Any:
+    """Two 10-minute jobs on one machine; the previous plan ran B at 30, leaving a gap."""
+    return problem(
+        machines=[machine("M")],
+        jobs=[
+            job("A", op("a", ("M", 10), previous={"machine": "M", "start": 0})),
+            job("B", op("b", ("M", 10), previous={"machine": "M", "start": 30})),
+        ],
+        objective={
+            "makespan": 1,
+            "stability": stability,
+            "stability_tolerance_min": tolerance,
+        },
+    ).build()
+
+
+@pytest.mark.parametrize(
+    ("stability", "tolerance", "optimum", "moved"),
+    [
+        (100, 0, 40, 0),  # staying (makespan 40) beats moving B (20 + 100)
+        (5, 0, 25, 1),  # moving B (20 + 5) beats staying (40)
+        (5, 25, 20, 0),  # B may move 20 minutes without counting as moved
+        (0, 0, 20, 1),  # no weight: the plain optimum
+    ],
+)
+@pytest.mark.parametrize("strategy", ["cpsat", "lns"])
+def test_the_weight_decides_whether_an_operation_moves(
+    stability: float, tolerance: int, optimum: float, moved: int, strategy: str
+) -> None:
+    data = _gap_problem(stability, tolerance)
+    settings = QUICK.with_overrides(strategy=strategy, lns_max_iterations=20)
+    result = solve(data, settings)
+    report = assert_checked(result, data)
+    assert result.objective == pytest.approx(optimum)
+    assert report.kpis.moved_operations == moved or stability == 0
+
+
+def test_changing_machine_counts_as_moved() -> None:
+    data = problem(
+        machines=[machine("M1"), machine("M2")],
+        jobs=[
+            job("A", op("a", ("M1", 10), ("M2", 10), previous={"machine": "M1", "start": 0})),
+            job("B", op("b", ("M1", 10), ("M2", 10), previous={"machine": "M1", "start": 10})),
+        ],
+        objective={"makespan": 1, "stability": 7},
+    ).build()
+    result = solve(data, QUICK.with_overrides(strategy="cpsat"))
+    report = assert_checked(result, data)
+    # moving B to M2 at 0 (makespan 10, one move: 17) beats staying (makespan 20)
+    assert result.objective == pytest.approx(17)
+    assert report.kpis.moved_operations == 1
+
+
+def test_the_checker_and_the_search_count_alike() -> None:
+    data = _gap_problem(3, tolerance=2)
+    result = solve(data, QUICK.with_overrides(strategy="cpsat"))
+    assert result.assignment is not None
+    moved = Evaluator(data).moved(result.assignment)
+    assert moved == check(data, result.assignment).kpis.moved_operations
+
+
+def _small(stability: float | None, change: list[dict[str, Any]] | None = None) -> Any:
+    raw = planner.load_scenario(SMALL).raw()
+    raw["solver"].update(workers=1, seed=2, strategy="lns", lns_max_iterations=15)
+    raw["solver"]["time_limit_s"] = 120
+    if stability is not None:
+        raw.setdefault("objective", {})["stability"] = stability
+    if change:
+        from planner.whatif import apply_change
+
+        raw = apply_change(copy.deepcopy(raw), change)
+    return planner.load_scenario(raw, base_dir=SMALL.parent)
+
+
+@pytest.fixture(scope="module")
+def base() -> planner.Plan:
+    return planner.plan(_small(None))
+
+
+def test_replanning_an_unchanged_scenario_moves_nothing(base: planner.Plan) -> None:
+    again = planner.plan(_small(1e6), previous_plan=base)
+    assert again.kpis.stability is not None
+    assert again.kpis.stability.compared_operations == len(base.schedule)
+    assert again.kpis.stability.moved_operations == 0
+
+
+def test_a_breakdown_moves_fewer_operations_with_the_weight(base: planner.Plan) -> None:
+    busy = base.schedule.sort_values("start").iloc[0]
+    down = [
+        {
+            "edit": "machine_down",
+            "machine": busy["machine"],
+            "start": busy["start_time"].isoformat(),
+            "end": (busy["end_time"] + (busy["end_time"] - busy["start_time"])).isoformat(),
+        }
+    ]
+    free = planner.plan(_small(0, down), previous_plan=base)
+    stable = planner.plan(_small(None, down), previous_plan=base)  # the default weight
+    assert free.kpis.stability is not None and stable.kpis.stability is not None
+    assert stable.kpis.stability.moved_operations < free.kpis.stability.moved_operations
+    assert stable.feasible and free.feasible
+
+
+def test_the_default_weight_applies_only_with_a_previous_plan(base: planner.Plan) -> None:
+    from planner.model.settings import DEFAULT_STABILITY
+
+    assert base.kpis.stability is None
+    assert DEFAULT_STABILITY > 0
+    assert SolverSettings().strategy  # settings unchanged by the objective
