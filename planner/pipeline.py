@@ -37,7 +37,7 @@ from planner.stages.assemble import Outcome, assemble
 from planner.stages.budget import Budget
 from planner.stages.feedback import plan_with_feedback
 from planner.stages.inputs import PlanningInputs, planning_inputs
-from planner.stages.jobs import scenario_jobs
+from planner.stages.jobs import add_lots, new_order_jobs, scenario_jobs
 from planner.stages.previous import PreviousPlan
 from planner.stages.previous import previous_plan as previous_plan_of
 from planner.stages.reschedule import (
@@ -221,7 +221,8 @@ def reschedule(
 ) -> Plan:
     """Keep ``previous``'s lots, pin its operations that started before ``frozen_until`` (and
     what ``actuals`` say was done or is running, at its actual times; cancelled work is
-    removed) and sequence the rest again, starting from its schedule."""
+    removed), give firm orders it did not know jobs of their own, and sequence the rest again
+    from ``frozen_until`` on, starting from its schedule."""
     frozen = (
         minutes(as_utc(frozen_until), inputs.start)
         if isinstance(frozen_until, datetime)
@@ -231,6 +232,23 @@ def reschedule(
         raise InvalidInputError(
             [InputIssue(previous.source, "it has no lots to keep; plan without frozen_until")]
         )
+    rush, rush_lots = new_order_jobs(inputs, set(previous.orders))
+    jobs = _kept_jobs(inputs, previous, frozen, actuals) + not_before(rush, frozen)
+    mark = time.perf_counter()
+    limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
+    result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
+    budget.record("sequencing", mark)
+    lots = previous.lots if rush_lots.empty else add_lots(previous.lots, rush_lots)
+    lot_plan = previous.lot_plan if rush_lots.empty else None  # the lot plan no longer holds
+    outcome = Outcome(result, lot_plan, previous.lot_capacity, lots=lots)
+    return assemble(inputs, demand, outcome, budget.report(), previous.schedule)
+
+
+def _kept_jobs(
+    inputs: PlanningInputs, previous: PreviousPlan, frozen: int, actuals: pd.DataFrame | None
+) -> list[Job]:
+    """The previous lots' jobs: started work pinned, the actuals applied, the rest not before
+    ``frozen``."""
     jobs = pin_started(scenario_jobs(inputs, previous.lots), previous.schedule, frozen)
     if actuals is not None:
         unavailable = {
@@ -241,13 +259,7 @@ def reschedule(
             actuals, jobs, previous.schedule, inputs.start, frozen, unavailable
         )
         jobs = apply_actuals(jobs, happened)
-    jobs = not_before(jobs, frozen)
-    mark = time.perf_counter()
-    limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
-    result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
-    budget.record("sequencing", mark)
-    outcome = Outcome(result, previous.lot_plan, previous.lot_capacity, lots=previous.lots)
-    return assemble(inputs, demand, outcome, budget.report(), previous.schedule)
+    return not_before(jobs, frozen)
 
 
 def _sequencer(

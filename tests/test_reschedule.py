@@ -144,3 +144,30 @@ def test_planner_check_needs_a_readable_schedule(
     csv = tmp_path / "schedule.csv"
     csv.write_text("job,operation\nx,y\n")
     assert main(["check", str(SMALL), str(saved[1]), "--schedule", str(csv), "--json"]) == 2
+
+
+def test_a_rush_order_gets_a_job_of_its_own_and_the_rest_stays(
+    saved: tuple[planner.Plan, Path],
+) -> None:
+    from planner.whatif import apply_change
+
+    old, path = saved
+    frozen = _frozen(old)
+    due = (pd.Timestamp(old.horizon_start) + pd.Timedelta(days=2)).isoformat()
+    rush = [{"edit": "rush_order", "product": "A1", "quantity": 15, "due": due, "priority": 5}]
+    raw = apply_change(planner.load_scenario(SMALL).raw(), rush)
+    new = planner.plan(
+        planner.load_scenario(raw, base_dir=SMALL.parent),
+        time_limit=5,
+        previous_plan=path,
+        frozen_until=frozen,
+    )
+    assert new.feasible
+    order = new.orders[new.orders["product"] == "A1"].sort_values("quantity").iloc[0]
+    assert order["quantity"] == 15
+    (job,) = [j for j in new.schedule["job"].unique() if str(j).endswith("+" + order["order"])]
+    assert order["pegged_quantity"] == 15  # pegged to the earliest supply, maybe an old lot
+    assert new.schedule[new.schedule["job"] == job]["start"].min() >= frozen
+    # the previous jobs are all still there, and the lot table holds the order's units
+    assert set(old.schedule["job"]) <= set(new.schedule["job"])
+    assert new.lots["quantity"].sum() == pytest.approx(old.lots["quantity"].sum() + 15)

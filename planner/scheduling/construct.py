@@ -294,11 +294,16 @@ def best_dispatch(
 
 
 def dispatch_in_order(
-    data: ProblemData, order: Sequence[int], machine_hint: Sequence[int | None]
+    data: ProblemData,
+    order: Sequence[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None] | None = None,
 ) -> Schedule:
     """List scheduling in a given order: each operation (after its predecessors) at its
-    earliest feasible start on ``machine_hint[o]`` if eligible, else on the machine where it
-    finishes first. Repairs a previous plan into a feasible warm start for a changed problem.
+    earliest feasible start on ``machine_hint[o]`` if eligible, no earlier than
+    ``start_hint[o]`` where given, else on the machine where it finishes first. Repairs a
+    previous plan into a feasible warm start for a changed problem (with its start times, work
+    that can stay where it was does).
     """
     n = data.num_operations
     draft = _Draft(data)
@@ -315,8 +320,11 @@ def dispatch_in_order(
                 continue
             hint = machine_hint[o]
             if hint is not None and hint in data.durations[o]:
+                ready = draft.ready[o]
+                if start_hint is not None and start_hint[o] is not None:
+                    ready = max(ready, int(start_hint[o]))  # type: ignore[arg-type]
                 t, s = draft.placer.earliest(
-                    hint, data.op_family[o], data.durations[o][hint], draft.ready[o]
+                    hint, data.op_family[o], data.durations[o][hint], ready
                 )
                 draft.assign(o, hint, t, s)
             else:

@@ -13,6 +13,7 @@ from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.factory import MAX_MAGNITUDE
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
+from planner.scenario.calendar import minutes
 from planner.stages.inputs import OrderDue, PlanningInputs
 
 MIN_QUANTITY = 1e-6
@@ -86,6 +87,44 @@ def scenario_jobs(inputs: PlanningInputs, lots: pd.DataFrame | None) -> list[Job
         max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
         order_due=inputs.order_due,
     )
+
+
+def new_order_jobs(inputs: PlanningInputs, known: set[str]) -> tuple[list[Job], pd.DataFrame]:
+    """Rescheduling keeps the previous lots; a firm order the previous plan did not know (a
+    rush order) gets a job of its own, ``{product}@{period}+{order}``, sized to the order and
+    due when it is, so that the rest of the plan can stay where it was. Returns the jobs and
+    their lots (``product, period, quantity``) to add to the plan's lot table."""
+    jobs: list[Job] = []
+    rows = []
+    for order in inputs.scenario.demand.orders:
+        if order.id in known:
+            continue
+        due = minutes(order.due, inputs.start)
+        period = next((p for p in inputs.periods if due < p.end), inputs.periods[-1])
+        lot = pd.DataFrame(
+            {"product": [order.product], "period": [period.id], "quantity": [order.quantity]}
+        )
+        made = lots_to_jobs(
+            lot,
+            inputs.products,
+            inputs.periods,
+            release_lead=inputs.release_lead,
+            max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
+            order_due={(order.product, period.id): OrderDue(due, order.priority, (order.id,))},
+        )
+        jobs += [job.model_copy(update={"id": f"{job.id}+{order.id}"}) for job in made]
+        rows.append(lot)
+    return jobs, pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def add_lots(lots: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """``lots`` with ``extra`` quantities added to their product and period (rows appended
+    where the lot table has none)."""
+    keys = ["product", "period"]
+    added = extra.groupby(keys, as_index=False)["quantity"].sum()
+    merged = lots.merge(added, on=keys, how="outer", suffixes=("", "_added"))
+    merged["quantity"] = merged["quantity"].fillna(0) + merged["quantity_added"].fillna(0)
+    return merged.drop(columns="quantity_added")
 
 
 def carrying(job: Job, orders: OrderDue) -> Job:

@@ -29,6 +29,9 @@ class PreviousPlan:
         The lot-sizing plan (``product, period, quantity, ...``).
     lot_plan
         The full lot-sizing outcome, when the plan is in memory.
+    orders
+        The ids of the firm orders it planned (a reschedule gives the others jobs of their
+        own).
     lot_capacity
         Capacity per period and machine group lot sizing assumed last (in memory only).
     forecast_key, forecast_raw
@@ -39,6 +42,8 @@ class PreviousPlan:
 
     schedule: pd.DataFrame
     lots: pd.DataFrame
+    orders: frozenset[str] = frozenset()
+    """The ids of the firm orders it planned."""
     lot_plan: LotPlan | None = None
     lot_capacity: np.ndarray | None = None
     forecast_key: str = ""
@@ -50,6 +55,7 @@ def from_plan(plan: Plan) -> PreviousPlan:
     return PreviousPlan(
         schedule=plan.schedule,
         lots=plan.lots,
+        orders=_order_ids(plan.orders),
         lot_plan=plan.lot_plan,
         lot_capacity=plan.lot_capacity,
         forecast_key=plan.forecast_key,
@@ -68,7 +74,16 @@ def from_file(path: str | Path) -> PreviousPlan:
     from planner.plans import load_plan
 
     saved = load_plan(path)
-    return PreviousPlan(schedule=saved.schedule, lots=saved.lots, source=str(path))
+    return PreviousPlan(
+        schedule=saved.schedule,
+        lots=saved.lots,
+        orders=_order_ids(saved.orders),
+        source=str(path),
+    )
+
+
+def _order_ids(orders: pd.DataFrame) -> frozenset[str]:
+    return frozenset(orders["order"].astype(str)) if "order" in orders.columns else frozenset()
 
 
 def previous_plan(value: Plan | PreviousPlan | str | Path | None) -> PreviousPlan | None:

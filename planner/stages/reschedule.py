@@ -16,8 +16,8 @@ from planner.scheduling.construct import dispatch_in_order
 
 def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule | None:
     """A previous schedule (``job, operation, machine, start`` rows) repaired into a schedule
-    of this problem: operations with the same job and operation ids keep their machine and
-    order, new ones are placed where they fit.
+    of this problem: operations with the same job and operation ids keep their machine, order
+    and (where it still fits) start; new ones are placed where they fit.
 
     The solver checks the result and starts from it only when it is feasible."""
     position = {
@@ -35,7 +35,8 @@ def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule |
         machine_ids.get(str(previous["machine"].iloc[position[k]])) if k in position else None
         for k in keys
     ]
-    return dispatch_in_order(data, order, hints)
+    at = [int(starts[position[k]]) if k in position else None for k in keys]
+    return dispatch_in_order(data, order, hints, at)
 
 
 def pin_started(jobs: Sequence[Job], previous: pd.DataFrame, frozen: int) -> list[Job]:
