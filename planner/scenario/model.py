@@ -9,7 +9,7 @@ planner's language. :func:`planner.scenario.load_scenario` reads and validates o
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field
@@ -75,7 +75,9 @@ class ForecastSettings(Frozen):
 
     model: str = "neural"
     season: int = Field(default=12, ge=1)
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    quantiles: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = Field(
+        default=(0.1, 0.5, 0.9), min_length=1
+    )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     ensemble: int = Field(default=3, ge=1)
     time_budget_s: float | None = Field(default=60.0, gt=0)
@@ -91,7 +93,7 @@ class DemandSpec(Frozen):
 
     history_csv: str | None = None
     scale: float = Field(default=1.0, gt=0)
-    product_scale: dict[str, float] = Field(default_factory=dict)
+    product_scale: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     """Extra factor per product on its history and orders (what-if demand changes)."""
     orders: tuple[Order, ...] = ()
     forecast: ForecastSettings = ForecastSettings()

@@ -312,6 +312,8 @@ def dispatch_in_order(
     waiting = sorted(
         (o for o in range(n) if not draft.done[o]), key=lambda o: (rank.get(o, n + o), o)
     )
+    if start_hint is not None:
+        waiting = _where_they_were(draft, waiting, machine_hint, start_hint)
     while waiting:
         rest = []
         for o in waiting:
@@ -333,3 +335,28 @@ def dispatch_in_order(
             break
         waiting = rest
     return draft.schedule()
+
+
+def _where_they_were(
+    draft: _Draft,
+    waiting: list[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None],
+) -> list[int]:
+    """First pass of a repair: every operation that still fits exactly where it was (its
+    machine, its start) goes there, in the order of those starts; the rest are returned, in
+    order, for the second pass (after them on their machines)."""
+    data = draft.data
+    rest = []
+    for o in waiting:
+        m, at = machine_hint[o], start_hint[o]
+        if draft.waiting[o] > 0 or m is None or at is None or m not in data.durations[o]:
+            rest.append(o)
+            continue
+        ready = max(draft.ready[o], at)
+        t, s = draft.placer.earliest(m, data.op_family[o], data.durations[o][m], ready)
+        if t == at:
+            draft.assign(o, m, t, s)
+        else:
+            rest.append(o)
+    return rest
