@@ -236,3 +236,21 @@ def test_reported_work_implies_its_predecessors_ran(saved: tuple[planner.Plan, P
     with pytest.raises(InvalidInputError) as info:
         planner.plan(SCENARIO, time_limit=5, previous_plan=path, frozen_until=now, actuals=table)
     assert any("must have run before" in i.message for i in info.value.issues), info.value
+
+
+def test_a_cancelled_step_hands_its_predecessors_to_its_successors() -> None:
+    from planner.model import Job, MachineOption, Operation
+    from planner.stages.actuals import Actual, apply_actuals
+
+    def step(name: str, *before: str) -> Operation:
+        return Operation(
+            id=name,
+            machines=(MachineOption(machine="M", duration=10),),
+            predecessors=before,
+        )
+
+    job = Job(id="J", operations=(step("a"), step("b", "a"), step("c", "b")))
+    (kept,) = apply_actuals([job], [Actual(0, "J", "b", "cancelled")])
+    assert [op.id for op in kept.operations] == ["a", "c"]
+    assert kept.operations[1].predecessors == ("a",)
+    assert apply_actuals([job], [Actual(0, "J", None, "cancelled")]) == []

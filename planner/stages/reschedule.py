@@ -11,7 +11,7 @@ import pandas as pd
 from planner.kpis import StabilityKpis
 from planner.model import Job, Pinned, ProblemData
 from planner.schedule import Schedule
-from planner.scheduling.construct import dispatch_in_order
+from planner.scheduling.repair import dispatch_in_order
 
 
 def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule | None:

@@ -187,8 +187,8 @@ def test_the_searches_objective_is_the_checkers_on_random_schedules(
 ) -> None:
     """The vectorised objective the searches rank candidates by equals the checker's, on
     schedules built in a random order on random eligible machines."""
-    from planner.scheduling.construct import dispatch_in_order
     from planner.scheduling.evaluate import Evaluator
+    from planner.scheduling.repair import dispatch_in_order
 
     data = problem.build()
     rng = np.random.default_rng(seed)
@@ -201,3 +201,29 @@ def test_the_searches_objective_is_the_checkers_on_random_schedules(
     assume(report.feasible)
     # the checker reports KPIs to six decimals
     assert Evaluator(data).objective(schedule) == pytest.approx(report.kpis.objective, abs=2e-6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.integers(0, 10_000))
+def test_a_repaired_plan_is_feasible_and_keeps_what_fits(problem: Problem, seed: int) -> None:
+    """A repair from arbitrary previous starts and machines (the warm start of a re-plan)
+    passes the checker (setups, calendars, power, pins), and an operation whose previous
+    placement is the repair's own first result stays there when repaired again."""
+    from planner.scheduling.repair import dispatch_in_order
+
+    data = problem.build()
+    rng = np.random.default_rng(seed)
+    order = [int(o) for o in rng.permutation(data.num_operations)]
+    hints = [int(rng.choice([m for m, _ in options])) for options in data.op_options]
+    starts: list[int | None] = [int(rng.integers(0, data.horizon)) for _ in order]
+    first = dispatch_in_order(data, order, hints, starts)
+    report = check(data, first)
+    assume(not any(v.kind in ("horizon", "peak_power", "pinned") for v in report.violations))
+    assert report.feasible, report.summary()
+    again = dispatch_in_order(
+        data,
+        sorted(range(data.num_operations), key=lambda o: (int(first.start[o]), o)),
+        [int(m) for m in first.machine],
+        [int(t) for t in first.start],
+    )
+    assert np.array_equal(again.start, first.start) and np.array_equal(again.machine, first.machine)

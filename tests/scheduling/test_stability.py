@@ -12,7 +12,6 @@ import pytest
 
 import planner
 from planner.check import check
-from planner.model import SolverSettings
 from planner.scheduling import solve
 from planner.scheduling.evaluate import Evaluator
 from tests.conftest import QUICK, assert_checked, job, machine, op, problem
@@ -123,9 +122,43 @@ def test_a_breakdown_moves_fewer_operations_with_the_weight(base: planner.Plan) 
     assert stable.feasible and free.feasible
 
 
-def test_the_default_weight_applies_only_with_a_previous_plan(base: planner.Plan) -> None:
+def test_without_a_previous_plan_nothing_is_compared(base: planner.Plan) -> None:
+    assert base.kpis.stability is None and base.kpis.schedule.moved_operations == 0
+
+
+def test_the_tabu_searches_stand_aside_when_stability_is_priced() -> None:
+    from planner.scheduling.flexible import flexible_applies
+    from planner.scheduling.tabu import tabu_applies
+
+    data = _gap_problem(5)
+    assert not tabu_applies(data) and not flexible_applies(data)
+    assert tabu_applies(_gap_problem(0))  # without the weight it is a classical job shop
+
+
+def test_the_warm_start_keeps_what_still_fits(base: planner.Plan) -> None:
+    from planner.stages.reschedule import warm_start_schedule
+
+    assert base.data is not None
+    repaired = warm_start_schedule(base.data, base.schedule)
+    assert repaired is not None
+    by_key = base.schedule.set_index(["job", "operation"])
+    for o in range(base.data.num_operations):
+        key = (base.data.job_ids[base.data.op_job[o]], base.data.op_ids[o])
+        assert repaired.start[o] == by_key.loc[key, "start"], key
+        assert base.data.machine_ids[repaired.machine[o]] == by_key.loc[key, "machine"], key
+
+
+def test_the_default_weight_is_in_the_objective(base: planner.Plan) -> None:
     from planner.model.settings import DEFAULT_STABILITY
 
-    assert base.kpis.stability is None
-    assert DEFAULT_STABILITY > 0
-    assert SolverSettings().strategy  # settings unchanged by the objective
+    frozen = int(base.schedule["start"].median())
+    again = planner.plan(_small(None), previous_plan=base, frozen_until=frozen)
+    k = again.kpis.schedule
+    w = planner.load_scenario(SMALL).scenario.objective
+    without = (
+        w.makespan * k.makespan
+        + w.weighted_tardiness * k.total_weighted_tardiness
+        + w.energy_cost * k.energy_cost
+        + w.setup_time * k.total_setup_time
+    )
+    assert k.objective == pytest.approx(without + DEFAULT_STABILITY * k.moved_operations, abs=1e-3)

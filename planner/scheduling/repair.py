@@ -1,0 +1,179 @@
+"""Repairing a previous plan into a schedule of a changed problem (the warm start of a
+re-plan): operations go back where they were when they still fit, displaced work is inserted
+into gaps, and the rest is appended.
+
+The list-scheduling placer of :mod:`planner.scheduling.construct` only appends to a machine;
+a repair also inserts: an operation fits a gap when its changeover in, its processing and the
+changeover it causes for the next operation fit between its neighbours, outside the
+machine's unavailable windows and under the site power limit.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+from planner.model.data import ProblemData
+from planner.schedule import Schedule
+from planner.scheduling.construct import _best_machine, _Draft
+from planner.scheduling.timeline import earliest_fit
+
+
+def dispatch_in_order(
+    data: ProblemData,
+    order: Sequence[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None] | None = None,
+) -> Schedule:
+    """List scheduling in a given order: each operation (after its predecessors) at its
+    earliest feasible start on ``machine_hint[o]`` if eligible, no earlier than
+    ``start_hint[o]`` where given, else on the machine where it finishes first. Repairs a
+    previous plan into a feasible warm start for a changed problem (with its start times, work
+    that can stay where it was does).
+    """
+    n = data.num_operations
+    draft = _Draft(data)
+    draft.place_pinned()
+    rank = {o: k for k, o in enumerate(order)}
+    waiting = sorted(
+        (o for o in range(n) if not draft.done[o]), key=lambda o: (rank.get(o, n + o), o)
+    )
+    if start_hint is not None:
+        waiting = _where_they_were(draft, waiting, machine_hint, start_hint)
+        waiting = _into_gaps(draft, waiting, machine_hint, start_hint)
+    while waiting:
+        rest = []
+        for o in waiting:
+            if draft.waiting[o] > 0:
+                rest.append(o)
+                continue
+            hint = machine_hint[o]
+            if hint is not None and hint in data.durations[o]:
+                ready = draft.ready[o]
+                if start_hint is not None and start_hint[o] is not None:
+                    ready = max(ready, int(start_hint[o]))  # type: ignore[arg-type]
+                t, s = draft.placer.earliest(
+                    hint, data.op_family[o], data.durations[o][hint], ready
+                )
+                draft.assign(o, hint, t, s)
+            else:
+                draft.assign(o, *_best_machine(data, draft.placer, o, draft.ready[o]))
+        if len(rest) == len(waiting):  # pragma: no cover - routings are acyclic
+            break
+        waiting = rest
+    return draft.schedule()
+
+
+def _where_they_were(
+    draft: _Draft,
+    waiting: list[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None],
+) -> list[int]:
+    """First pass of a repair: every operation that still fits exactly where it was (its
+    machine, its start) goes there, in the order of those starts; the rest are returned, in
+    order, for the second pass (after them on their machines)."""
+    data = draft.data
+    rest = []
+    for o in waiting:
+        m, at = machine_hint[o], start_hint[o]
+        if draft.waiting[o] > 0 or m is None or at is None or m not in data.durations[o]:
+            rest.append(o)
+            continue
+        ready = max(draft.ready[o], at)
+        t, s = draft.placer.earliest(m, data.op_family[o], data.durations[o][m], ready)
+        if t == at:
+            draft.assign(o, m, t, s)
+        else:
+            rest.append(o)
+    return rest
+
+
+def _into_gaps(
+    draft: _Draft,
+    waiting: list[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None],
+) -> list[int]:
+    """Second pass: displaced operations, in order, into the earliest gap of their machine
+    (after their previous start) that holds them; repeated while one more fits. Returns the
+    operations left to append."""
+    data = draft.data
+    placed: list[list[tuple[int, int]]] = [[] for _ in range(data.num_machines)]
+    for o in range(data.num_operations):
+        if draft.done[o]:
+            placed[int(draft.machine[o])].append((int(draft.start[o]), o))
+    for line in placed:
+        line.sort()
+    progress = True
+    while progress and waiting:
+        progress = False
+        rest = []
+        for o in waiting:
+            m = machine_hint[o]
+            if draft.waiting[o] > 0 or m is None or m not in data.durations[o]:
+                rest.append(o)
+                continue
+            ready = max(draft.ready[o], start_hint[o] or 0)
+            slot = _gap(draft, placed[m], o, m, ready)
+            if slot is None:
+                rest.append(o)
+                continue
+            _insert(draft, placed[m], o, m, slot)
+            progress = True
+        waiting = rest
+    return waiting
+
+
+def _gap(
+    draft: _Draft, line: list[tuple[int, int]], o: int, m: int, ready: int
+) -> tuple[int, int, int] | None:
+    """``(start, setup, position)`` of the earliest gap on ``m`` before its last operation
+    that holds ``o`` from ``ready`` on, or ``None``."""
+    data, placer = draft.data, draft.placer
+    family, duration = data.op_family[o], data.durations[o][m]
+    windows, ends = data.unavailable[m], placer.window_ends[m]
+    # gaps before an operation that starts after ``ready`` (earlier ones cannot hold it)
+    for k in range(bisect.bisect_left(line, (ready, -1)), len(line)):
+        prev = line[k - 1][1] if k > 0 else None
+        nxt = line[k][1]
+        before = -1 if prev is None else data.op_family[prev]
+        setup = int(
+            data.initial_setup[m, family] if before < 0 else data.setup_times[m, before, family]
+        )
+        t = max(ready, (int(draft.end[prev]) if prev is not None else 0) + setup)
+        t = earliest_fit(windows, ends, t, setup, duration)
+        if placer.power is not None:
+            t = _under_power(draft, m, t, setup, duration)
+        out = int(data.setup_times[m, family, data.op_family[nxt]])
+        next_start = int(draft.start[nxt])
+        fits_next = earliest_fit(windows, ends, next_start, out, data.durations[nxt][m])
+        if t + duration + out <= next_start and fits_next == next_start:
+            return t, setup, k
+    return None
+
+
+def _under_power(draft: _Draft, m: int, t: int, setup: int, duration: int) -> int:
+    data, placer = draft.data, draft.placer
+    assert placer.power is not None
+    while True:
+        t = earliest_fit(data.unavailable[m], placer.window_ends[m], t, setup, duration)
+        later = placer.power.earliest(t, duration, placer.extra_power[m])
+        if later == t:
+            return t
+        t = later
+
+
+def _insert(
+    draft: _Draft, line: list[tuple[int, int]], o: int, m: int, slot: tuple[int, int, int]
+) -> None:
+    """Place ``o`` in the gap before ``line[position]``: the next operation's changeover
+    becomes the one from ``o``'s family; the machine's last family does not change."""
+    data = draft.data
+    start, setup, position = slot
+    last_family = draft.placer.last_family[m]
+    draft.assign(o, m, start, setup)
+    draft.placer.last_family[m] = last_family
+    nxt = line[position][1]
+    draft.setup[nxt] = int(data.setup_times[m, data.op_family[o], data.op_family[nxt]])
+    line.insert(position, (start, o))

@@ -1,0 +1,42 @@
+"""Repairing a previous plan (the warm start of a re-plan): what still fits stays exactly
+where it was, displaced work goes into a gap that holds it (changeovers in and out included),
+and only what fits nowhere is appended. Every repaired schedule passes the checker."""
+
+from __future__ import annotations
+
+from planner.check import check
+from planner.scheduling.repair import dispatch_in_order
+from tests.conftest import job, machine, op, problem
+
+
+def _line(gap_end: int, setup: int = 5) -> object:
+    # A (family X) and B (X) on M, C (Y) displaced; changeovers between X and Y
+    return problem(
+        machines=[machine("M")],
+        jobs=[
+            job("A", op("a", ("M", 10), setup_family="X")),
+            job("B", op("b", ("M", 10), setup_family="X")),
+            job("C", op("c", ("M", 10), setup_family="Y")),
+        ],
+        setups=[{"from_family": "*", "to_family": "*", "minutes": setup}],
+        horizon_minutes=500,
+    ).build()
+
+
+def test_displaced_work_goes_into_a_gap_that_holds_it() -> None:
+    data = _line(50)
+    # previous plan: A at 0, B at 50, C at 5 (where it no longer fits: A runs until 10)
+    s = dispatch_in_order(data, [0, 2, 1], [0, 0, 0], [0, 50, 5])
+    assert check(data, s).feasible  # type: ignore[arg-type]
+    assert (int(s.start[0]), int(s.start[1])) == (0, 50)  # A and B stay where they were
+    assert int(s.start[2]) == 15  # C after A's end and its changeover, before B
+    assert int(s.setup_before[1]) == 5  # B now needs the changeover from C's family
+
+
+def test_work_that_fits_no_gap_is_appended() -> None:
+    data = _line(50)
+    # B at 25: the gap [10, 25) cannot hold C with both changeovers (5 + 10 + 5 = 20 > 15)
+    s = dispatch_in_order(data, [0, 2, 1], [0, 0, 0], [0, 25, 5])
+    assert check(data, s).feasible  # type: ignore[arg-type]
+    assert (int(s.start[0]), int(s.start[1])) == (0, 25)
+    assert int(s.start[2]) == 40  # after B (ends 35) and the changeover
