@@ -95,9 +95,9 @@ def _into_gaps(
     machine_hint: Sequence[int | None],
     start_hint: Sequence[int | None],
 ) -> list[int]:
-    """Second pass: displaced operations, in order, into the earliest gap of their machine
-    (after their previous start) that holds them; repeated while one more fits. Returns the
-    operations left to append."""
+    """Second pass: displaced operations, in order, into the gap (after their previous start)
+    where they end first, on their previous machine or another eligible one (the previous
+    one on a tie); repeated while one more fits. Returns the operations left to append."""
     data = draft.data
     placed: list[list[tuple[int, int]]] = [[] for _ in range(data.num_machines)]
     for o in range(data.num_operations):
@@ -110,16 +110,21 @@ def _into_gaps(
         progress = False
         rest = []
         for o in waiting:
-            m = machine_hint[o]
-            if draft.waiting[o] > 0 or m is None or m not in data.durations[o]:
+            if draft.waiting[o] > 0:
                 rest.append(o)
                 continue
             ready = max(draft.ready[o], start_hint[o] or 0)
-            slot = _gap(draft, placed[m], o, m, ready)
-            if slot is None:
+            hint = machine_hint[o]
+            best: tuple[int, int, int, tuple[int, int, int]] | None = None
+            for m, duration in data.op_options[o]:
+                slot = _gap(draft, placed[m], o, m, ready)
+                if slot is not None:
+                    key = (slot[0] + duration, 0 if m == hint else 1, m, slot)
+                    best = key if best is None or key < best else best
+            if best is None:
                 rest.append(o)
                 continue
-            _insert(draft, placed[m], o, m, slot)
+            _insert(draft, placed[best[2]], o, best[2], best[3])
             progress = True
         waiting = rest
     return waiting
