@@ -134,8 +134,6 @@ def typed_frame(rows: pd.DataFrame | list[dict[str, Any]], row: type[BaseModel])
     with ``None`` where missing. Plans made in memory and plans read from ``plan.json`` both
     pass through it, so they compare equal."""
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-    if frame.empty and not len(frame.columns):
-        return pd.DataFrame()
     known = list(row.model_fields)
     for name in known:
         if name not in frame.columns:

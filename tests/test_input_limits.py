@@ -261,3 +261,25 @@ def test_the_stated_limit_is_the_enforced_one() -> None:
     with pytest.raises(InvalidInputError) as info:
         planner.load_scenario(raw, base_dir=SMALL.parent)
     assert [i.path for i in info.value.issues] == ["products[0].initial_inventory"]
+
+
+def test_a_release_far_beyond_any_horizon_is_bad_input_not_infeasible() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Problem.from_dict(
+            {"machines": [machine("M")], "jobs": [job("J", op("o", ("M", 5)), release=10**12)]}
+        )
+    assert [i.path for i in info.value.issues] == ["jobs[0].release"]
+
+
+def test_a_what_if_time_without_an_offset_is_rejected() -> None:
+    from planner.whatif import apply_change
+
+    raw = planner.load_scenario(SMALL).raw()
+    edit = {"edit": "machine_down", "machine": "CUT1", "start": "2024-03-05T10:00:00"}
+    with pytest.raises(InvalidInputError) as info:
+        planner.load_scenario(apply_change(raw, [{**edit, "end": "2024-03-05T12:00:00"}]))
+    # reported where the edit put it: the maintenance window it adds to the calendar
+    assert {i.path for i in info.value.issues} == {
+        "factory.calendar.maintenance[0].start",
+        "factory.calendar.maintenance[0].end",
+    }

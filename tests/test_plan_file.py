@@ -89,3 +89,15 @@ def test_a_plan_of_another_schema_version_is_refused(
     other.write_text(json.dumps(raw))
     with pytest.raises(InvalidInputError, match="schema version 99"):
         planner.load_plan(other)
+
+
+def test_a_plan_without_orders_loads_back_equal(tmp_path: Path) -> None:
+    raw = planner.load_scenario(SMALL).raw()
+    raw["demand"]["orders"] = []
+    plan = planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent), time_limit=3)
+    folder = write_atomic(tmp_path / "run", plan_files(plan, False))
+    loaded = planner.load_plan(folder / "plan.json")
+    assert plan.orders.empty and list(plan.orders.columns)[:2] == ["order", "product"]
+    assert loaded.to_dict() == plan.to_dict()
+    for name in FRAME_ROWS:
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(plan, name), obj=name)
