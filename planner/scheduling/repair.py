@@ -24,12 +24,17 @@ def dispatch_in_order(
     order: Sequence[int],
     machine_hint: Sequence[int | None],
     start_hint: Sequence[int | None] | None = None,
+    keep_in_place: bool = True,
 ) -> Schedule:
     """List scheduling in a given order: each operation (after its predecessors) at its
     earliest feasible start on ``machine_hint[o]`` if eligible, no earlier than
     ``start_hint[o]`` where given, else on the machine where it finishes first. Repairs a
-    previous plan into a feasible warm start for a changed problem (with its start times, work
-    that can stay where it was does).
+    previous plan into a feasible warm start for a changed problem.
+
+    With start hints and ``keep_in_place``, work that still fits exactly where it was goes
+    there first and displaced work into gaps (few moves, but displaced work that fits no gap
+    ends up last); without ``keep_in_place``, everything keeps its order and displaced work
+    pushes what follows it (little lateness, more moves).
     """
     n = data.num_operations
     draft = _Draft(data)
@@ -38,7 +43,7 @@ def dispatch_in_order(
     waiting = sorted(
         (o for o in range(n) if not draft.done[o]), key=lambda o: (rank.get(o, n + o), o)
     )
-    if start_hint is not None:
+    if start_hint is not None and keep_in_place:
         waiting = _where_they_were(draft, waiting, machine_hint, start_hint)
         waiting = _into_gaps(draft, waiting, machine_hint, start_hint)
     while waiting:
@@ -55,6 +60,11 @@ def dispatch_in_order(
                 t, s = draft.placer.earliest(
                     hint, data.op_family[o], data.durations[o][hint], ready
                 )
+                if start_hint is not None and start_hint[o] is not None and t > ready:
+                    # displaced: another eligible machine may finish it sooner
+                    other = _best_machine(data, draft.placer, o, ready)
+                    if other[1] + data.durations[o][other[0]] < t + data.durations[o][hint]:
+                        hint, t, s = other
                 draft.assign(o, hint, t, s)
             else:
                 draft.assign(o, *_best_machine(data, draft.placer, o, draft.ready[o]))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from planner.check import check
 from planner.kpis import StabilityKpis
 from planner.model import Job, Pinned, ProblemData
 from planner.schedule import Schedule
@@ -17,7 +18,9 @@ from planner.scheduling.repair import dispatch_in_order
 def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule | None:
     """A previous schedule (``job, operation, machine, start`` rows) repaired into a schedule
     of this problem: operations with the same job and operation ids keep their machine, order
-    and (where it still fits) start; new ones are placed where they fit.
+    and (where it still fits) start; new ones are placed where they fit. Of the two repairs
+    (displaced work into gaps, or pushing what follows it; see
+    :func:`~planner.scheduling.repair.dispatch_in_order`) the one with the better objective.
 
     The solver checks the result and starts from it only when it is feasible."""
     position = {
@@ -36,7 +39,10 @@ def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule |
         for k in keys
     ]
     at = [int(starts[position[k]]) if k in position else None for k in keys]
-    return dispatch_in_order(data, order, hints, at)
+    repairs = [dispatch_in_order(data, order, hints, at, keep) for keep in (True, False)]
+    reports = [check(data, s) for s in repairs]
+    ranked = sorted((not r.feasible, r.kpis.objective, k) for k, r in enumerate(reports))
+    return repairs[ranked[0][2]]
 
 
 def pin_started(jobs: Sequence[Job], previous: pd.DataFrame, frozen: int) -> list[Job]:
