@@ -40,3 +40,11 @@ def test_work_that_fits_no_gap_is_appended() -> None:
     assert check(data, s).feasible  # type: ignore[arg-type]
     assert (int(s.start[0]), int(s.start[1])) == (0, 25)
     assert int(s.start[2]) == 40  # after B (ends 35) and the changeover
+
+
+def test_without_keeping_in_place_displaced_work_pushes_what_follows() -> None:
+    data = _line(50)
+    # same previous plan as above; keeping the order, C goes first and pushes B by 5 minutes
+    s = dispatch_in_order(data, [0, 2, 1], [0, 0, 0], [0, 25, 5], keep_in_place=False)
+    assert check(data, s).feasible  # type: ignore[arg-type]
+    assert [int(t) for t in s.start] == [0, 30, 15]
