@@ -251,12 +251,8 @@ def _kept_jobs(
     ``frozen``."""
     jobs = pin_started(scenario_jobs(inputs, previous.lots), previous.schedule, frozen)
     if actuals is not None:
-        unavailable = {
-            m.id: [(int(w.start), int(w.end), w.reason) for w in m.unavailable]  # type: ignore[arg-type]
-            for m in inputs.machines
-        }
         happened = resolve_actuals(
-            actuals, jobs, previous.schedule, inputs.start, frozen, unavailable
+            actuals, jobs, previous.schedule, inputs.start, frozen, inputs.machines
         )
         jobs = apply_actuals(jobs, happened)
     return not_before(jobs, frozen)

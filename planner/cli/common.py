@@ -13,6 +13,7 @@ from typing import Any
 
 from forecasting.errors import InvalidInputError as ForecastInputError
 from planner.model.errors import InputIssue, InvalidInputError, NoFeasiblePlanError
+from planner.model.time import parse_moment
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -176,15 +177,6 @@ def moment(text: str) -> datetime | int:
     """An argparse type: an ISO 8601 moment with a UTC offset, or whole minutes from the
     horizon start."""
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither minutes nor an ISO 8601 moment (2024-03-05T10:00:00+01:00)"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one (+01:00, Z)")
-    return value
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

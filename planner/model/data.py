@@ -95,6 +95,11 @@ class ProblemData:
         return tuple(max(r, n) for r, n in zip(release, self.op_not_before, strict=True))
 
     @cached_property
+    def stability_priced(self) -> bool:
+        """Whether the objective prices moving operations against a previous plan."""
+        return self.objective.stability_weight > 0 and bool(self.op_previous)
+
+    @cached_property
     def has_setups(self) -> bool:
         """Whether any changeover or initial setup time is positive."""
         return bool(self.setup_times.any() or self.initial_setup.any())

@@ -15,6 +15,30 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_moment(text: str) -> datetime | int:
+    """A moment as written by a user: whole minutes from the horizon start, or ISO 8601 with a
+    UTC offset.
+
+    Raises
+    ------
+    ValueError
+        When it is neither, or the ISO moment has no offset (the message says which).
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither minutes nor an ISO 8601 moment (2024-03-05T10:00:00+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset; add one (+01:00, Z)")
+    return value
+
+
 def to_minutes(value: TimePoint, horizon_start: datetime | None) -> int:
     """Convert a time point to whole minutes from ``horizon_start``.
 

@@ -45,7 +45,7 @@ def default_rule(data: ProblemData) -> str:
     return "atcs" if data.objective.weighted_tardiness > 0 and has_due else "mwkr"
 
 
-class _Draft:
+class Draft:
     """A schedule under construction: placements so far, machine states, ready times."""
 
     def __init__(self, data: ProblemData) -> None:
@@ -126,7 +126,7 @@ def dispatch(
     rule = rule or default_rule(data)
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
-    draft = _Draft(data)
+    draft = Draft(data)
     draft.place_pinned()
     priority = _priorities(data, rule, remaining_work(data))
     if active:
@@ -137,7 +137,7 @@ def dispatch(
     return draft.schedule()
 
 
-def _non_delay(draft: _Draft, priority: Priority, slack_window: float) -> None:
+def _non_delay(draft: Draft, priority: Priority, slack_window: float) -> None:
     """Repeatedly the operation that can start first (near-ties by priority), on the machine
     where it completes first."""
     data, placer, ready = draft.data, draft.placer, draft.ready
@@ -164,13 +164,13 @@ def _non_delay(draft: _Draft, priority: Priority, slack_window: float) -> None:
                 if other != best[0]:
                     heapq.heappush(heap, (other_est, -priority(other, other_est), other))
             o = best[0]
-        m, t, s = _best_machine(data, placer, o, ready[o])
+        m, t, s = best_machine(data, placer, o, ready[o])
         for freed in draft.assign(o, m, t, s):
             est2 = _estimate(data, placer, freed, ready[freed])
             heapq.heappush(heap, (est2, -priority(freed, est2), freed))
 
 
-def _active(draft: _Draft, priority: Priority) -> None:
+def _active(draft: Draft, priority: Priority) -> None:
     """Giffler-Thompson active schedule generation (see :func:`dispatch`)."""
     data, placer, ready = draft.data, draft.placer, draft.ready
     ready_on: list[set[int]] = [set() for _ in range(data.num_machines)]
@@ -222,7 +222,7 @@ def _estimate(data: ProblemData, placer: Placer, o: int, ready: int) -> int:
     )
 
 
-def _best_machine(data: ProblemData, placer: Placer, o: int, ready: int) -> tuple[int, int, int]:
+def best_machine(data: ProblemData, placer: Placer, o: int, ready: int) -> tuple[int, int, int]:
     """The eligible machine where ``o`` completes first: ``(machine, start, setup)``."""
     best: tuple[int, int, int, int] | None = None
     family = data.op_family[o]

@@ -33,7 +33,7 @@ class Evaluator:
         if w.energy_cost > 0 and data.has_energy:
             self.cumulative = data.cumulative_price(1)
         self.previous: tuple[IntArray, IntArray, IntArray] | None = None
-        if w.stability_weight > 0 and data.op_previous:
+        if data.stability_priced:
             ops = np.array([o for o, p in enumerate(data.op_previous) if p is not None])
             where = np.array([p for p in data.op_previous if p is not None], dtype=np.int64)
             self.previous = (ops, where[:, 0], where[:, 1])

@@ -63,7 +63,7 @@ def flexible_applies(data: ProblemData) -> bool:
         and (w.energy_cost == 0 or not data.has_energy)
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
-        and (w.stability_weight == 0 or not data.op_previous)
+        and not data.stability_priced
         and data.num_operations > 1
         and not tabu_applies(data)
     )

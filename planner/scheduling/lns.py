@@ -434,7 +434,7 @@ class LargeNeighbourhoodSearch:
         span = int(max(s.end[o] for o in free) - min(s.start[o] for o in free))
         reach = min(max(2 * span, 480), 48 * self.settings.energy_resolution_min)
         latest = {o: int(s.start[o]) + reach for o in free}
-        if self._stability_priced():  # always able to return to where the previous plan had it
+        if self.data.stability_priced:  # always able to return to where the previous plan had it
             tolerance = self.data.objective.stability_tolerance_min
             for o in free:
                 previous = self.data.op_previous[o]
@@ -456,7 +456,7 @@ class LargeNeighbourhoodSearch:
             w.weighted_tardiness == 0
             and w.energy_cost == 0
             and w.setup_time == 0
-            and not self._stability_priced()
+            and not self.data.stability_priced
         )
 
     def _stability_priced(self) -> bool:
@@ -484,7 +484,7 @@ class LargeNeighbourhoodSearch:
     ) -> tuple[float, Schedule] | None:
         modes = ["left"]
         w = self.data.objective
-        if (w.energy_cost > 0 and self.data.has_energy) or self._stability_priced():
+        if (w.energy_cost > 0 and self.data.has_energy) or self.data.stability_priced:
             modes.append("keep")  # moving later work left may cost energy or stability
         best: tuple[float, Schedule] | None = None
         for mode in modes:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
-from planner.scheduling.construct import _best_machine, _Draft
+from planner.scheduling.construct import Draft, best_machine
 from planner.scheduling.timeline import earliest_fit
 
 
@@ -37,7 +37,7 @@ def dispatch_in_order(
     pushes what follows it (little lateness, more moves).
     """
     n = data.num_operations
-    draft = _Draft(data)
+    draft = Draft(data)
     draft.place_pinned()
     rank = {o: k for k, o in enumerate(order)}
     waiting = sorted(
@@ -62,12 +62,12 @@ def dispatch_in_order(
                 )
                 if start_hint is not None and start_hint[o] is not None and t > ready:
                     # displaced: another eligible machine may finish it sooner
-                    other = _best_machine(data, draft.placer, o, ready)
+                    other = best_machine(data, draft.placer, o, ready)
                     if other[1] + data.durations[o][other[0]] < t + data.durations[o][hint]:
                         hint, t, s = other
                 draft.assign(o, hint, t, s)
             else:
-                draft.assign(o, *_best_machine(data, draft.placer, o, draft.ready[o]))
+                draft.assign(o, *best_machine(data, draft.placer, o, draft.ready[o]))
         if len(rest) == len(waiting):  # pragma: no cover - routings are acyclic
             break
         waiting = rest
@@ -75,7 +75,7 @@ def dispatch_in_order(
 
 
 def _where_they_were(
-    draft: _Draft,
+    draft: Draft,
     waiting: list[int],
     machine_hint: Sequence[int | None],
     start_hint: Sequence[int | None],
@@ -100,7 +100,7 @@ def _where_they_were(
 
 
 def _into_gaps(
-    draft: _Draft,
+    draft: Draft,
     waiting: list[int],
     machine_hint: Sequence[int | None],
     start_hint: Sequence[int | None],
@@ -141,7 +141,7 @@ def _into_gaps(
 
 
 def _gap(
-    draft: _Draft, line: list[tuple[int, int]], o: int, m: int, ready: int
+    draft: Draft, line: list[tuple[int, int]], o: int, m: int, ready: int
 ) -> tuple[int, int, int] | None:
     """``(start, setup, position)`` of the earliest gap on ``m`` before its last operation
     that holds ``o`` from ``ready`` on, or ``None``."""
@@ -157,9 +157,7 @@ def _gap(
             data.initial_setup[m, family] if before < 0 else data.setup_times[m, before, family]
         )
         t = max(ready, (int(draft.end[prev]) if prev is not None else 0) + setup)
-        t = earliest_fit(windows, ends, t, setup, duration)
-        if placer.power is not None:
-            t = _under_power(draft, m, t, setup, duration)
+        t = placer.fit(m, t, setup, duration)
         out = int(data.setup_times[m, family, data.op_family[nxt]])
         next_start = int(draft.start[nxt])
         fits_next = earliest_fit(windows, ends, next_start, out, data.durations[nxt][m])
@@ -168,19 +166,8 @@ def _gap(
     return None
 
 
-def _under_power(draft: _Draft, m: int, t: int, setup: int, duration: int) -> int:
-    data, placer = draft.data, draft.placer
-    assert placer.power is not None
-    while True:
-        t = earliest_fit(data.unavailable[m], placer.window_ends[m], t, setup, duration)
-        later = placer.power.earliest(t, duration, placer.extra_power[m])
-        if later == t:
-            return t
-        t = later
-
-
 def _insert(
-    draft: _Draft, line: list[tuple[int, int]], o: int, m: int, slot: tuple[int, int, int]
+    draft: Draft, line: list[tuple[int, int]], o: int, m: int, slot: tuple[int, int, int]
 ) -> None:
     """Place ``o`` in the gap before ``line[position]``: the next operation's changeover
     becomes the one from ``o``'s family; the machine's last family does not change."""

@@ -48,7 +48,7 @@ def tabu_applies(data: ProblemData) -> bool:
         and not any(data.unavailable)
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
-        and (w.stability_weight == 0 or not data.op_previous)
+        and not data.stability_priced
         and all(len(options) == 1 for options in data.op_options)
         # with zero durations a critical swap can close a cycle (the N5 argument needs d > 0)
         and all(options[0][1] > 0 for options in data.op_options)

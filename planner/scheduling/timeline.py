@@ -108,17 +108,21 @@ class Placer:
     def earliest(self, machine: int, family: int, duration: int, ready: int) -> tuple[int, int]:
         """Earliest start on ``machine`` after ``ready``; returns ``(start, setup)``."""
         setup = self.setup_for(machine, family)
-        t = max(ready, self.free_at[machine] + setup)
+        return self.fit(machine, max(ready, self.free_at[machine] + setup), setup, duration), setup
+
+    def fit(self, machine: int, t: int, setup: int, duration: int) -> int:
+        """Earliest start ``>= t`` where the setup and the operation avoid the machine's
+        unavailable windows and the operation's extra power fits under the site limit."""
         windows = self.data.unavailable[machine]
         ends = self.window_ends[machine]
         while True:
             t = earliest_fit(windows, ends, t, setup, duration)
             if self.power is None:
-                return t, setup
-            t2 = self.power.earliest(t, duration, self.extra_power[machine])
-            if t2 == t:
-                return t, setup
-            t = t2
+                return t
+            later = self.power.earliest(t, duration, self.extra_power[machine])
+            if later == t:
+                return t
+            t = later
 
     def place(self, machine: int, family: int, start: int, duration: int) -> None:
         self.free_at[machine] = max(self.free_at[machine], start + duration)

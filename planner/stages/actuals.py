@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner.model import InputIssue, InvalidInputError, Job, MachineOption, Pinned
-from planner.model.time import to_minutes
+from planner.model import InputIssue, InvalidInputError, Job, Machine, MachineOption, Pinned
+from planner.model.time import parse_moment, to_minutes
 
 STATUSES = ("done", "running", "cancelled")
 COLUMNS = ("operation", "status", "machine", "actual_start", "actual_end")
@@ -61,10 +61,11 @@ def resolve_actuals(
     previous: pd.DataFrame,
     horizon_start: datetime,
     now: int,
-    unavailable: dict[str, list[tuple[int, int, str]]],
+    machines: Sequence[Machine],
 ) -> list[Actual]:
     """The rows of ``table`` matched to ``jobs`` (an ``order`` through the jobs the
-    ``previous`` schedule pegs to it), checked against the scenario and each other.
+    ``previous`` schedule pegs to it), checked against the scenario and each other
+    (``machines`` with their unavailable time in minutes, as the planning inputs hold them).
 
     Raises
     ------
@@ -90,6 +91,13 @@ def resolve_actuals(
         actual = _resolve(k, record, by_id, served, horizon_start, now, rows)
         if actual is not None:
             resolved.append(actual)
+    unavailable = {
+        m.id: [
+            (to_minutes(w.start, horizon_start), to_minutes(w.end, horizon_start), w.reason)
+            for w in m.unavailable
+        ]
+        for m in machines
+    }
     _check_together(resolved, by_id, now, unavailable, rows)
     if rows.issues:
         raise InvalidInputError(rows.issues, "actuals")
@@ -201,25 +209,18 @@ def _time(
     rows: _Rows,
     required: bool,
 ) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a column of minutes with blanks is read as floats
     text = _text(value)
     if text is None:
         if required:
             rows.bad(k, column, "is required for done and running work")
         return None
     try:
-        if text.lstrip("-").replace(".0", "").isdigit():
-            return int(float(text))
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        rows.bad(k, column, f"{text!r} is neither minutes nor an ISO 8601 time")
-        return None
-    if moment.tzinfo is None:
-        rows.bad(k, column, f"{text!r} has no UTC offset (write e.g. {text}+01:00)")
-        return None
-    try:
-        return to_minutes(moment, horizon_start)
+        return to_minutes(parse_moment(text), horizon_start)
     except ValueError as error:
-        rows.bad(k, column, f"{text!r} {error}")
+        said = str(error)
+        rows.bad(k, column, said if said.startswith(repr(text)) else f"{text!r} {said}")
         return None
 
 

@@ -178,6 +178,12 @@ def learned_rates(
     return products, model.table
 
 
+def order_period(due: int, periods: Sequence[PlanningPeriod]) -> PlanningPeriod:
+    """The period an order due at minute ``due`` is planned in: the one it falls due in (the
+    last one for orders due after the horizon)."""
+    return next((p for p in periods if due < p.end), periods[-1])
+
+
 def order_due(
     scenario: Scenario, start: datetime, periods: Sequence[PlanningPeriod]
 ) -> dict[tuple[str, str], OrderDue]:
@@ -185,7 +191,7 @@ def order_due(
     out: dict[tuple[str, str], OrderDue] = {}
     for order in scenario.demand.orders:
         due = minutes(order.due, start)
-        period = next((p for p in periods if due < p.end), periods[-1])
+        period = order_period(due, periods)
         key = (order.product, period.id)
         old = out.get(key)
         out[key] = (

@@ -14,7 +14,7 @@ from planner.model.factory import MAX_MAGNITUDE
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
 from planner.scenario.calendar import minutes
-from planner.stages.inputs import OrderDue, PlanningInputs
+from planner.stages.inputs import OrderDue, PlanningInputs, order_period
 
 MIN_QUANTITY = 1e-6
 """Lots of at most this many units are not made."""
@@ -76,16 +76,20 @@ def lots_to_jobs(
     return jobs
 
 
-def scenario_jobs(inputs: PlanningInputs, lots: pd.DataFrame | None) -> list[Job]:
+def scenario_jobs(
+    inputs: PlanningInputs,
+    lots: pd.DataFrame | None,
+    order_due: Mapping[tuple[str, str], OrderDue] | None = None,
+) -> list[Job]:
     """The jobs of a lot plan under the scenario's rules (release lead, sub-lot size, firm
-    orders)."""
+    orders: the scenario's unless ``order_due`` says which)."""
     return lots_to_jobs(
         lots,
         inputs.products,
         inputs.periods,
         release_lead=inputs.release_lead,
         max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
-        order_due=inputs.order_due,
+        order_due=inputs.order_due if order_due is None else order_due,
     )
 
 
@@ -100,18 +104,12 @@ def new_order_jobs(inputs: PlanningInputs, known: set[str]) -> tuple[list[Job], 
         if order.id in known:
             continue
         due = minutes(order.due, inputs.start)
-        period = next((p for p in inputs.periods if due < p.end), inputs.periods[-1])
+        period = order_period(due, inputs.periods)
         lot = pd.DataFrame(
             {"product": [order.product], "period": [period.id], "quantity": [order.quantity]}
         )
-        made = lots_to_jobs(
-            lot,
-            inputs.products,
-            inputs.periods,
-            release_lead=inputs.release_lead,
-            max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
-            order_due={(order.product, period.id): OrderDue(due, order.priority, (order.id,))},
-        )
+        own = {(order.product, period.id): OrderDue(due, order.priority, (order.id,))}
+        made = scenario_jobs(inputs, lot, own)
         jobs += [job.model_copy(update={"id": f"{job.id}+{order.id}"}) for job in made]
         rows.append(lot)
     return jobs, pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

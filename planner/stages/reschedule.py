@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from planner.check import check
 from planner.kpis import StabilityKpis
 from planner.model import Job, Pinned, ProblemData
 from planner.schedule import Schedule
+from planner.scheduling.evaluate import Evaluator
 from planner.scheduling.repair import dispatch_in_order
 
 
@@ -40,9 +40,8 @@ def warm_start_schedule(data: ProblemData, previous: pd.DataFrame) -> Schedule |
     ]
     at = [int(starts[position[k]]) if k in position else None for k in keys]
     repairs = [dispatch_in_order(data, order, hints, at, keep) for keep in (True, False)]
-    reports = [check(data, s) for s in repairs]
-    ranked = sorted((not r.feasible, r.kpis.objective, k) for k, r in enumerate(reports))
-    return repairs[ranked[0][2]]
+    evaluator = Evaluator(data)  # the checker's objective, vectorised; the solver checks
+    return min(repairs, key=lambda s: (int(s.end.max()) > data.horizon, evaluator.objective(s)))
 
 
 def pin_started(jobs: Sequence[Job], previous: pd.DataFrame, frozen: int) -> list[Job]:

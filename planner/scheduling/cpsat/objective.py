@@ -100,7 +100,7 @@ class Objective:
             self._energy()
         if w.setup_time > 0 and self.data.has_setups:
             self._setup_time(self.coefficient(w.setup_time))
-        if w.stability_weight > 0 and self.data.op_previous:
+        if self.data.stability_priced:
             self._stability(self.coefficient(w.stability_weight))
         expr = sum(c * x for c, x in self.terms) + self.constant
         self.model.minimize(expr)
