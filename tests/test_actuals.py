@@ -254,3 +254,112 @@ def test_a_cancelled_step_hands_its_predecessors_to_its_successors() -> None:
     assert [op.id for op in kept.operations] == ["a", "c"]
     assert kept.operations[1].predecessors == ("a",)
     assert apply_actuals([job], [Actual(0, "J", None, "cancelled")]) == []
+
+
+def test_actuals_win_over_the_plans_pins(saved: tuple[planner.Plan, Path]) -> None:
+    """Work reported done later than planned frees the planned pin it now overlaps on its
+    machine; that operation is re-planned after it."""
+    old, path = saved
+    now = _now(old)
+    s = old.schedule.sort_values(["machine", "start"])
+    for (_, x), (_, y) in zip(s.iloc[:-1].iterrows(), s.iloc[1:].iterrows(), strict=True):
+        same = x["machine"] == y["machine"] and x["job"] != y["job"]
+        if same and y["end"] + 5 < now and y["start"] < x["end"] + 10 <= now:
+            break
+    row = {
+        "job": x["job"],
+        "operation": x["operation"],
+        "machine": x["machine"],
+        "status": "done",
+        "actual_start": int(x["start"]),
+        "actual_end": int(x["end"]) + 10,
+    }
+    new = planner.plan(
+        SCENARIO, time_limit=5, previous_plan=path, frozen_until=now, actuals=pd.DataFrame([row])
+    )
+    assert new.feasible
+    at = new.schedule.set_index(["job", "operation"])
+    assert at.loc[(x["job"], x["operation"]), "end"] == x["end"] + 10
+    assert at.loc[(y["job"], y["operation"]), "start"] >= x["end"] + 10
+
+
+def test_more_contradictions_are_named(saved: tuple[planner.Plan, Path]) -> None:
+    old, path = saved
+    now = _now(old)
+    s = old.schedule
+    job = s[s["start"] < now]["job"].iloc[0]
+    steps = s[s["job"] == job].sort_values("start")
+    first, second = steps.iloc[0], steps.iloc[1]
+    rows = [
+        {  # done, but ends after now
+            "job": first["job"],
+            "operation": first["operation"],
+            "machine": first["machine"],
+            "status": "done",
+            "actual_start": now - 5,
+            "actual_end": now + 30,
+        },
+        {  # at night: the machine is off shift (shifts start at 06:00)
+            "job": second["job"],
+            "operation": second["operation"],
+            "machine": second["machine"],
+            "status": "done",
+            "actual_start": 60,
+            "actual_end": 90,
+        },
+    ]
+    with pytest.raises(InvalidInputError) as info:
+        planner.plan(
+            SCENARIO,
+            time_limit=5,
+            previous_plan=path,
+            frozen_until=now,
+            actuals=pd.DataFrame(rows),
+        )
+    messages = [(i.path, i.message) for i in info.value.issues]
+    assert any(p == "actuals[0].actual_end" and "after now" in m for p, m in messages)
+    assert any(p == "actuals[1].actual_start" and "unavailable" in m for p, m in messages)
+
+
+def test_a_step_reported_before_its_predecessor_ended_is_named(
+    saved: tuple[planner.Plan, Path],
+) -> None:
+    old, path = saved
+    now = _now(old)
+    s = old.schedule.sort_values("start")
+    steps = next(
+        group
+        for _, group in s.groupby("job", sort=False)
+        if len(group) > 1 and group["end"].iloc[0] <= now and group["start"].iloc[1] < now
+    )
+    p, q = steps.iloc[0], steps.iloc[1]
+    job = p["job"]
+    rows = [
+        {
+            "job": job,
+            "operation": p["operation"],
+            "machine": p["machine"],
+            "status": "done",
+            "actual_start": int(p["start"]),
+            "actual_end": int(p["end"]),
+        },
+        {
+            "job": job,
+            "operation": q["operation"],
+            "machine": q["machine"],
+            "status": "running",
+            "actual_start": int(p["start"]) + 1,
+        },
+    ]
+    with pytest.raises(InvalidInputError) as info:
+        planner.plan(
+            SCENARIO,
+            time_limit=5,
+            previous_plan=path,
+            frozen_until=now,
+            actuals=pd.DataFrame(rows),
+        )
+    assert any(
+        i.path == "actuals[1].actual_start" and "before its predecessor" in i.message
+        for i in info.value.issues
+    ), info.value.issues
