@@ -309,3 +309,12 @@ def test_schedule_out_into_a_missing_folder_fails_before_the_solve(
     code, out, _ = run(capsys, "solve", str(problem), "--json", "--schedule-out", str(missing))
     assert code == 2
     assert json.loads(out)[0]["path"] == "--schedule-out"
+    mine = tmp_path / "mine.csv"
+    mine.write_text("kept\n")
+    code, out, _ = run(capsys, "solve", str(problem), "--json", "--schedule-out", str(mine))
+    assert code == 2  # a file already there is the user's: not replaced without --force
+    assert "--force" in json.loads(out)[0]["message"]
+    assert mine.read_text() == "kept\n"
+    args = ("solve", str(problem), "--json", "--schedule-out", str(mine), "--force")
+    code, _, _ = run(capsys, *args, "--time-limit", "2")
+    assert code == 0 and mine.read_text().startswith("job")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from planner.cli import forecast as forecast_commands
+from planner.cli import lots as lot_commands
 from planner.cli import run as run_commands
 from planner.cli import solve as solve_commands
 from planner.cli.common import EXIT_FAILED, EXIT_INVALID
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     run_commands.add_parsers(sub)
     solve_commands.add_parsers(sub)
+    lot_commands.add_parsers(sub)
     forecast_commands.add_parsers(sub)
     return parser
 

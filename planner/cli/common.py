@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from forecasting.errors import InvalidInputError as ForecastInputError
@@ -36,6 +37,21 @@ def print_json(payload: Any) -> None:
     """Print ``payload`` as JSON on stdout (NaN and infinities become null)."""
     sys.stdout.write(json.dumps(_clean(payload), indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def output_file_issues(path: Path | None, flag: str, force: bool) -> list[InputIssue]:
+    """What stops a command writing its CSV to ``path`` (given as ``flag``): a missing folder,
+    or a file already there that ``--force`` does not allow replacing (a run never overwrites
+    what it did not create)."""
+    if path is None:
+        return []
+    if not path.parent.is_dir():
+        return [InputIssue(flag, f"folder {path.parent} does not exist; create it first")]
+    if path.exists() and (not force or not path.is_file()):
+        what = "a file" if path.is_file() else "something that is not a file"
+        hint = "; choose another name or add --force" if path.is_file() else ""
+        return [InputIssue(flag, f"{path} is already {what}{hint}")]
+    return []
 
 
 def report_issues(issues: tuple[InputIssue, ...] | list[InputIssue], as_json: bool) -> int:

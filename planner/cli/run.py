@@ -1,8 +1,9 @@
-"""``planner run``, ``planner whatif``, ``planner batch`` and ``planner schema``."""
+"""``planner run``, ``whatif``, ``batch``, ``check`` and ``schema``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from importlib import resources
@@ -24,6 +25,12 @@ from planner.model.errors import InputIssue, InvalidInputError
 SCENARIOS = Path(str(resources.files("planner").joinpath("scenarios")))
 """The scenarios shipped inside the package (``scenarios/`` in the repository links here)."""
 DEFAULT_SCENARIO = SCENARIOS / "default" / "scenario.yaml"
+SCHEMAS = {
+    "scenario": ("planner.scenario", "scenario_schema"),
+    "plan": ("planner.plan_file", "plan_schema"),
+    "lots": ("planner.cli.lots", "lot_problem_schema"),
+}
+"""What ``planner schema KIND`` prints: the module and function that make each schema."""
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -119,9 +126,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.set_defaults(handler=_check)
 
     p = sub.add_parser(
-        "schema", help="print the JSON Schema of scenario files (or, with 'plan', of plan.json)"
+        "schema",
+        help=(
+            "print the JSON Schema of scenario files (with 'plan': of plan.json; with 'lots': "
+            "of lot-sizing problem files)"
+        ),
     )
-    p.add_argument("kind", nargs="?", choices=("scenario", "plan"), default="scenario")
+    p.add_argument("kind", nargs="?", choices=tuple(SCHEMAS), default="scenario")
     p.add_argument("--out", type=Path)
     p.set_defaults(handler=_schema)
 
@@ -325,10 +336,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from planner.plan_file import plan_schema
-    from planner.scenario import scenario_schema
-
-    schema = plan_schema() if args.kind == "plan" else scenario_schema()
+    module, function = SCHEMAS[args.kind]
+    schema = getattr(importlib.import_module(module), function)()
     text = json.dumps(schema, indent=2)
     if args.out:
         args.out.write_text(text + "\n")

@@ -12,6 +12,7 @@ from planner.cli.common import (
     Progress,
     count,
     guarded,
+    output_file_issues,
     print_json,
     report_issues,
     seconds,
@@ -20,7 +21,7 @@ from planner.cli.common import (
 from planner.io import load_problem_file, read_instance
 from planner.io.benchmarks import READERS
 from planner.model import Problem, SolverSettings
-from planner.model.errors import InputIssue, InvalidInputError
+from planner.model.errors import InvalidInputError
 from planner.scheduling import Result, solve
 
 
@@ -42,6 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("problem", type=Path)
     p.add_argument("--schedule-out", type=Path, help="write the schedule as CSV here")
+    p.add_argument("--force", action="store_true", help="replace the --schedule-out file")
     _solver_options(p)
     p.set_defaults(handler=_solve_problem)
 
@@ -96,15 +98,9 @@ def _solve_instance(args: argparse.Namespace) -> int:
 
 def _solve_problem(args: argparse.Namespace) -> int:
     with guarded(args.json) as code:
-        if args.schedule_out is not None and not args.schedule_out.parent.is_dir():
-            raise InvalidInputError(
-                [
-                    InputIssue(
-                        "--schedule-out",
-                        f"folder {args.schedule_out.parent} does not exist; create it first",
-                    )
-                ]
-            )
+        issues = output_file_issues(args.schedule_out, "--schedule-out", args.force)
+        if issues:
+            raise InvalidInputError(issues)
         problem, settings = load_problem_file(args.problem)
         result = _run(problem, settings, args)
         code[0] = _finish(result, args, {"problem": problem.name})

@@ -6,6 +6,7 @@ from planner.io.problem_file import (
     load_problem,
     load_problem_file,
     read_structured,
+    read_with_solver_section,
     resolve_tariff,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "read_instance",
     "read_jobshop",
     "read_structured",
+    "read_with_solver_section",
     "resolve_tariff",
 ]

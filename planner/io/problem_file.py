@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -12,6 +13,10 @@ from pydantic import ValidationError
 from planner.io.prices import load_hourly_prices
 from planner.model import Problem, SolverSettings
 from planner.model.errors import InputIssue, InvalidInputError, issues_from_pydantic
+from planner.model.factory import Frozen
+
+Model = TypeVar("Model")
+Settings = TypeVar("Settings", bound=Frozen)
 
 
 def read_structured(path: str | Path) -> Any:
@@ -74,24 +79,42 @@ def load_problem_file(path: str | Path) -> tuple[Problem, SolverSettings]:
     ------
     InvalidInputError
     """
+    problem, settings = read_with_solver_section(path, Problem.from_dict, SolverSettings, "problem")
+    return resolve_tariff(problem, base_dir=Path(path).parent), settings
+
+
+def read_with_solver_section(
+    path: str | Path,
+    parse: Callable[[dict[str, Any]], Model],
+    settings_type: type[Settings],
+    what: str,
+) -> tuple[Model, Settings]:
+    """Read a JSON or YAML file whose optional ``solver`` section holds ``settings_type`` and
+    whose other fields ``parse`` turns into a model; every problem in both is reported at
+    once, under the file's own field paths.
+
+    Raises
+    ------
+    InvalidInputError
+    """
     file = Path(path)
     raw = read_structured(file)
     if not isinstance(raw, dict):
-        raise InvalidInputError([InputIssue(file.name, "top level must be a mapping")], "problem")
+        raise InvalidInputError([InputIssue(file.name, "top level must be a mapping")], what)
     raw = dict(raw)
     issues: list[InputIssue] = []
-    settings = SolverSettings()
+    settings = settings_type()
     try:
-        settings = SolverSettings.model_validate(raw.pop("solver", None) or {})
+        settings = settings_type.model_validate(raw.pop("solver", None) or {})
     except ValidationError as error:
         issues.extend(issues_from_pydantic(error, "solver"))
     try:
-        problem = Problem.from_dict(raw)
+        model = parse(raw)
     except InvalidInputError as error:
-        raise InvalidInputError([*error.issues, *issues], "problem") from None
+        raise InvalidInputError([*error.issues, *issues], what) from None
     if issues:
-        raise InvalidInputError(issues, "problem")
-    return resolve_tariff(problem, base_dir=file.parent), settings
+        raise InvalidInputError(issues, what)
+    return model, settings
 
 
 def resolve_tariff(problem: Problem, base_dir: str | Path = ".") -> Problem:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planner.lotsizing import highs_model, pyomo_model
+from planner.lotsizing.explain import explain_shortfalls
 from planner.lotsizing.formulation import RawSolution
 from planner.lotsizing.model import LotSizingData, LotSizingProblem
 from planner.model.errors import InvalidInputError
@@ -37,6 +38,11 @@ class LotPlan:
         One row per period and machine group: ``load, capacity, overtime, utilisation``.
     explanation
         Why the problem is infeasible and what would fix it (empty when a plan exists).
+    shortfalls
+        Why the plan leaves demand short or stock below its safety target: one entry per
+        product and run of periods, naming the full machine groups and periods that bound
+        it, the overtime that would have made the units and the other products' lots there
+        (:func:`planner.lotsizing.explain.explain_shortfalls`).
     """
 
     termination: Termination
@@ -51,6 +57,7 @@ class LotPlan:
     costs: dict[str, float] = field(default_factory=dict)
     explanation: tuple[str, ...] = ()
     issues: tuple[Any, ...] = ()
+    shortfalls: tuple[dict[str, Any], ...] = ()
 
     @property
     def gap(self) -> float | None:
@@ -80,6 +87,7 @@ class LotPlan:
             "backend": self.backend,
             "costs": self.costs,
             "explanation": list(self.explanation),
+            "shortfalls": list(self.shortfalls),
         }
 
 
@@ -163,6 +171,11 @@ def solve_lots(
         _lots(data, raw),
         _capacity(data, raw),
         _costs(data, raw),
+        shortfalls=tuple(
+            explain_shortfalls(
+                data, raw.production, raw.setup, raw.shortage, raw.safety_shortfall, raw.overtime
+            )
+        ),
     )
 
 

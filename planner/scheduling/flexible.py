@@ -94,6 +94,22 @@ class FlexibleSearchParams:
     """With changeovers, the share of steps that move an operation next to its own family
     (batching) instead of along the critical chain: on the 1,000-operation factory 7,686
     against 7,721 without (10 s)."""
+    guide_changeover: float = 0.05
+    """The guide's price of a minute of changeover, per unit of makespan weight, on problems
+    with changeovers or machine calendars. The search walks on the objective plus this guide
+    but keeps the best schedule by the objective alone. There, most moves leave the makespan
+    as it is (one operation pushed past a night break holds it a shift later), and the guide
+    tells apart the schedules that free machine time (fewer changeovers, earlier work) from
+    those that do not. On the 1,000-operation factory (20 s, one worker) the search reached
+    the plan that ends a shift earlier (7,036-7,080 against 7,591-7,677) in about one run in
+    three with a guide and in none of 18 without. Flexible job shops without changeovers or
+    calendars go without: there the guided search kept going where the unguided one hands
+    over to the full model early, and the solver's plans for Hurink la21, la24 and la40 were
+    5-12 units worse (30 s)."""
+    guide_end: float = 0.001
+    """The guide's price of a minute of the mean operation end, per unit of makespan weight
+    (same problems as ``guide_changeover``): on a plateau of equal makespan, prefer the
+    schedule that finishes its work earlier."""
 
     def positions_for(self, operations: int) -> int:
         if self.positions is not None:
@@ -101,8 +117,9 @@ class FlexibleSearchParams:
         return 12 if operations <= 2000 else 3 if operations <= 20_000 else 2
 
 
-def problem_arrays(data: ProblemData) -> Arrays:
-    """The problem as the flat arrays the kernel reads (see its module docstring)."""
+def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None) -> Arrays:
+    """The problem as the flat arrays the kernel reads (see its module docstring), with the
+    guide of ``params`` (none without)."""
     n, machines = data.num_operations, data.num_machines
     families = max(1, data.num_families)
     release = np.array([data.op_release[o] for o in range(n)], dtype=np.int64)
@@ -122,6 +139,9 @@ def problem_arrays(data: ProblemData) -> Arrays:
     pred_ptr, pred_idx = csr(data.op_predecessors)
     succ_ptr, succ_idx = csr(data.op_successors)
     w = data.objective
+    guide = (0.0, 0.0)
+    if params is not None and (setup.any() or initial.any() or len(win_start)):
+        guide = (w.makespan * params.guide_end / n, w.makespan * params.guide_changeover)
     due = np.array([d if d is not None else 0 for d in data.job_due], dtype=np.int64)
     has_due = np.array([d is not None for d in data.job_due], dtype=np.bool_)
     return (
@@ -129,7 +149,7 @@ def problem_arrays(data: ProblemData) -> Arrays:
         opt_duration, setup, initial, win_ptr, win_start, win_end,
         np.array(data.op_job, dtype=np.int64), due, has_due,
         np.array(data.job_weight, dtype=np.float64),
-        np.array([w.makespan, w.weighted_tardiness, w.setup_time], dtype=np.float64),
+        np.array([w.makespan, w.weighted_tardiness, w.setup_time, *guide], dtype=np.float64),
         np.array([data.horizon], dtype=np.int64),
     )  # fmt: skip
 
@@ -162,7 +182,7 @@ class FlexibleTabuSearch:
         self.seed = seed
         self.workers = max(1, workers)
         self.params = params or FlexibleSearchParams()
-        self.problem = problem_arrays(data)
+        self.problem = problem_arrays(data, self.params)
         self._stats: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -221,6 +241,7 @@ class FlexibleTabuSearch:
         params = self.params
         solution = tuple(a.copy() for a in start)
         best = tuple(a.copy() for a in start)
+        true_best = tuple(a.copy() for a in start)
         timing = _timing(n, self.data.num_jobs)
         work = np.zeros((7, n), dtype=np.int64)
         tabu_until = np.zeros(n, dtype=np.int64)
@@ -228,19 +249,20 @@ class FlexibleTabuSearch:
         istate = np.zeros(kernel.I_STATE_SIZE, dtype=np.int64)
         rng = seed_state(self.seed + k)
         fstate[kernel.VALUE] = fstate[kernel.BEST] = kernel.evaluate(self.problem, solution, timing)
+        fstate[kernel.TRUE_BEST] = kernel.true_objective(self.problem, timing, fstate[kernel.VALUE])
         kicks = max(2, min(12, n // 100))
         settings = (0, params.sample, params.positions_for(n), params.tenure, params.tenure + 1,
                     params.stall_steps, params.patience, kicks, floor,
                     params.batching_share)  # fmt: skip
 
         def steps(chunk: int) -> bool:
-            before = float(fstate[kernel.BEST])
+            before = float(fstate[kernel.TRUE_BEST])
             outcome = kernel.run_steps(
-                self.problem, solution, best, timing, work, tabu_until, fstate, istate, rng,
-                (chunk, *settings[1:]),
+                self.problem, solution, best, true_best, timing, work, tabu_until, fstate,
+                istate, rng, (chunk, *settings[1:]),
             )  # fmt: skip
-            if fstate[kernel.BEST] < before - 1e-9:
-                report(float(fstate[kernel.BEST]))
+            if fstate[kernel.TRUE_BEST] < before - 1e-9:
+                report(float(fstate[kernel.TRUE_BEST]))
             return bool(outcome == kernel.CHUNK_DONE)
 
         run_in_chunks(steps, lambda: int(istate[kernel.STEPS]), remaining, stop, max_steps, 4)
@@ -249,7 +271,7 @@ class FlexibleTabuSearch:
             "improvements": int(istate[kernel.IMPROVEMENTS]),
             "restarts": int(istate[kernel.RESTARTS]),
         }
-        return float(fstate[kernel.BEST]), best, stats
+        return float(fstate[kernel.TRUE_BEST]), true_best, stats
 
     # -- conversions between schedules and the kernel's arrays -------------------------------
 
@@ -276,14 +298,15 @@ class FlexibleTabuSearch:
         """The objective of ``schedule``'s machine sequences, re-timed semi-actively."""
         data = self.data
         timing = _timing(data.num_operations, data.num_jobs)
-        return float(kernel.evaluate(self.problem, self._solution(schedule), timing))
+        value = kernel.evaluate(self.problem, self._solution(schedule), timing)
+        return float(kernel.true_objective(self.problem, timing, value))
 
 
 def _timing(n: int, jobs: int) -> Arrays:
     def ints(size: int) -> np.ndarray:
         return np.zeros(size, dtype=np.int64)
 
-    return ints(n), ints(n), ints(n), ints(n), ints(n), ints(jobs), ints(2), ints(n)
+    return ints(n), ints(n), ints(n), ints(n), ints(n), ints(jobs), ints(3), ints(n)
 
 
 @functools.cache

@@ -7,15 +7,16 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
      job_weight, weights, limits)
 
-``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and
-``limits`` the horizon. A solution is ``(machine, duration, mprev, mnext, mfirst)``: each
-operation's machine and its duration there, and the machine sequences as doubly linked lists
-(``-1`` at the ends, ``mfirst[m]`` the first operation on ``m``). ``timing`` holds the arrays
-the evaluation writes: ``(start, end, setup_before, order, indegree, completion, total,
-mark)``. ``total[0]`` is the sum of all ends, the tie-break between moves of equal objective
-(on a plateau of equal makespans, prefer the schedule that finishes its work earlier);
-``total[1]`` counts evaluations, and ``mark`` holds the count of the evaluation that last
-touched each operation. ``work`` holds scratch rows of one length each: insertion positions
+``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and the
+guide's (per minute of the sum of all ends and of changeover; see
+:func:`planner.scheduling.flexible_timing.true_objective`), ``limits`` the horizon. A solution
+is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
+there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
+first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
+setup_before, order, indegree, completion, total, mark)``. ``total[0]`` is the sum of all ends,
+the tie-break between moves of equal value; ``total[1]`` counts evaluations, ``total[2]`` sums
+the changeovers, and ``mark`` holds the count of the evaluation that last touched each
+operation. ``work`` holds scratch rows of one length each: insertion positions
 (0), the chain (1), position scores (2) and the re-timing's saved times (3 to 6).
 
 Timing (full and incremental) lives in :mod:`planner.scheduling.flexible_timing`.
@@ -27,16 +28,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.scheduling.flexible_timing import INFEASIBLE, Arrays, evaluate, retime
+from planner.scheduling.flexible_timing import (
+    INFEASIBLE,
+    Arrays,
+    evaluate,
+    retime,
+    true_objective,
+)
 from planner.scheduling.jit import jit
 from planner.scheduling.jit import random53 as _random
 
-__all__ = ["INFEASIBLE", "evaluate", "run_steps"]
+__all__ = ["INFEASIBLE", "evaluate", "run_steps", "true_objective"]
 
-# indices into the float64 state array
+# indices into the float64 state array: the search's value (objective and guide) of the
+# current and the best schedule, and the objective alone of the best schedule by objective
 VALUE = 0
 BEST = 1
-F_STATE_SIZE = 2
+TRUE_BEST = 2
+F_STATE_SIZE = 3
 
 # indices into the int64 state array
 STEPS = 0
@@ -402,6 +411,7 @@ def run_steps(
     problem: Arrays,
     solution: Arrays,
     best_solution: Arrays,
+    true_best: Arrays,
     timing: Arrays,
     work: np.ndarray,
     tabu_until: np.ndarray,
@@ -410,7 +420,9 @@ def run_steps(
     rng: np.ndarray,
     settings: tuple[int, int, int, int, int, int, int, int, float, float],
 ) -> int:
-    """Make up to ``settings[0]`` tabu steps from ``solution`` (timed in ``timing``).
+    """Make up to ``settings[0]`` tabu steps from ``solution`` (timed in ``timing``). The
+    search walks on the objective plus the guide (``best_solution`` is the best by that
+    value); ``true_best`` keeps the best schedule by the objective alone.
 
     ``settings``: (steps, operations sampled per step, positions per machine, least tenure,
     tenure spread, steps without a new best before a restart, restarts in a row without a
@@ -440,14 +452,18 @@ def run_steps(
             _link(o, m, d, a, solution)
             tabu_until[o] = step + tenure + _random(rng) % spread
         fstate[VALUE] = evaluate(problem, solution, timing)
+        objective = true_objective(problem, timing, fstate[VALUE])
+        if objective < fstate[TRUE_BEST] - 1e-9:
+            fstate[TRUE_BEST] = objective
+            _copy(solution, true_best)
+            if objective <= floor + 1e-9:
+                return AT_FLOOR
         if fstate[VALUE] < fstate[BEST] - 1e-9:
             fstate[BEST] = fstate[VALUE]
             _copy(solution, best_solution)
             istate[IMPROVEMENTS] += 1
             istate[SINCE_BEST] = 0
             istate[FRUITLESS] = 0
-            if fstate[BEST] <= floor + 1e-9:
-                return AT_FLOOR
             continue
         istate[SINCE_BEST] += 1
         if istate[SINCE_BEST] >= stall:

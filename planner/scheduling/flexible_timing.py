@@ -148,8 +148,9 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
 
 @jit
 def _score(problem: Arrays, timing: Arrays) -> float:
-    """The objective of the times in ``timing``; also writes job completions and the sum of
-    all ends (``timing[6][0]``)."""
+    """The search's value of the times in ``timing``: the objective plus the guide (see
+    :func:`true_objective`); also writes job completions, the sum of all ends
+    (``timing[6][0]``) and of all changeovers (``timing[6][2]``)."""
     op_job, due, has_due, job_weight, weights, limits = problem[14:20]
     end, setup_before, completion, total = timing[1], timing[2], timing[5], timing[6]
     makespan = 0
@@ -164,9 +165,11 @@ def _score(problem: Arrays, timing: Arrays) -> float:
         if end[o] > completion[op_job[o]]:
             completion[op_job[o]] = end[o]
     total[0] = total_end
+    total[2] = total_setup
     if makespan > limits[0]:
         return INFEASIBLE
     value = weights[0] * makespan + weights[2] * total_setup
+    value += weights[3] * total_end + weights[4] * total_setup  # the guide
     if weights[1] > 0:
         late = 0.0
         for j in range(completion.shape[0]):
@@ -174,3 +177,14 @@ def _score(problem: Arrays, timing: Arrays) -> float:
                 late += job_weight[j] * (completion[j] - due[j])
         value += weights[1] * late
     return float(value)
+
+
+@jit
+def true_objective(problem: Arrays, timing: Arrays, value: float) -> float:
+    """The objective alone of a ``value`` that :func:`evaluate` just returned: without the
+    guide (``weights[3]`` per minute of the sum of all ends, ``weights[4]`` per minute of
+    changeover), which only steers the search across plateaus of equal objective."""
+    weights, total = problem[18], timing[6]
+    if value >= INFEASIBLE:
+        return value
+    return float(value - weights[3] * total[0] - weights[4] * total[2])

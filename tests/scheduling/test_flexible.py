@@ -145,6 +145,39 @@ def test_every_schedule_it_returns_is_checked_and_never_worse(seed: int) -> None
     assert search.stats()["flex_steps"] > 0
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_guide_steers_the_walk_but_the_objective_alone_picks_the_plan(seed: int) -> None:
+    from planner.scheduling import flexible_kernel as kernel
+    from planner.scheduling.flexible import _timing, problem_arrays
+
+    raw = synthetic_problem(12, 6, 5, seed=seed, energy=False, due_dates=False)
+    weights = {"makespan": 1.0, "weighted_tardiness": 0.0, "setup_time": 0.0}
+    data = raw.model_copy(update={"objective": raw.objective.model_copy(update=weights)}).build()
+    search = FlexibleTabuSearch(data, seed=seed)
+    assert search.problem[18][3] > 0 and search.problem[18][4] > 0  # changeovers: guided
+    plain = problem_arrays(data)
+    start, _ = best_dispatch(data, budget_s=0.0)
+    seen: list[float] = []
+    found = search.improve(start, forever, on_improvement=seen.append, max_steps=300)
+    for schedule in (start, found):
+        timing = _timing(data.num_operations, data.num_jobs)
+        guided = kernel.evaluate(search.problem, search._solution(schedule), timing)
+        exact = kernel.true_objective(search.problem, timing, guided)
+        assert guided > exact  # the guide prices changeovers and ends on top
+        unguided = _timing(data.num_operations, data.num_jobs)
+        assert exact == pytest.approx(kernel.evaluate(plain, search._solution(schedule), unguided))
+        assert exact == pytest.approx(check(data, schedule).kpis.makespan)
+    assert check(data, found).kpis.makespan <= check(data, start).kpis.makespan
+    if seen:
+        assert seen[-1] == pytest.approx(check(data, found).kpis.makespan)
+
+
+def test_no_guide_without_changeovers_or_calendars() -> None:
+    fjs = synthetic_problem(6, 4, 3, seed=0, energy=False, setups=False, calendars=False)
+    search = FlexibleTabuSearch(fjs.build())
+    assert tuple(search.problem[18][3:]) == (0.0, 0.0)
+
+
 def test_same_seed_and_steps_give_the_same_schedule() -> None:
     data = synthetic_problem(15, 6, 5, seed=3, energy=False, due_dates=True).build()
     start, _ = best_dispatch(data, budget_s=0.0)
