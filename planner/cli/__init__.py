@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
+from planner.cli import backtest as backtest_commands
 from planner.cli import forecast as forecast_commands
 from planner.cli import lots as lot_commands
 from planner.cli import run as run_commands
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve_commands.add_parsers(sub)
     lot_commands.add_parsers(sub)
     forecast_commands.add_parsers(sub)
+    backtest_commands.add_parsers(sub)
     return parser
 
 
