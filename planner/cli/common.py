@@ -39,19 +39,25 @@ def print_json(payload: Any) -> None:
     sys.stdout.flush()
 
 
-def output_file_issues(path: Path | None, flag: str, force: bool) -> list[InputIssue]:
-    """What stops a command writing its CSV to ``path`` (given as ``flag``): a missing folder,
-    or a file already there that ``--force`` does not allow replacing (a run never overwrites
-    what it did not create)."""
+def check_output_file(path: Path | None, flag: str, force: bool) -> None:
+    """Refuse, before any work, to write a command's CSV to ``path`` (given as ``flag``) when
+    its folder is missing, or when a file is already there and ``--force`` does not allow
+    replacing it (a run never overwrites what it did not create).
+
+    Raises
+    ------
+    InvalidInputError
+    """
     if path is None:
-        return []
+        return
     if not path.parent.is_dir():
-        return [InputIssue(flag, f"folder {path.parent} does not exist; create it first")]
+        raise InvalidInputError(
+            [InputIssue(flag, f"folder {path.parent} does not exist; create it first")]
+        )
     if path.exists() and (not force or not path.is_file()):
         what = "a file" if path.is_file() else "something that is not a file"
         hint = "; choose another name or add --force" if path.is_file() else ""
-        return [InputIssue(flag, f"{path} is already {what}{hint}")]
-    return []
+        raise InvalidInputError([InputIssue(flag, f"{path} is already {what}{hint}")])
 
 
 def report_issues(issues: tuple[InputIssue, ...] | list[InputIssue], as_json: bool) -> int:

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from planner.cli.common import (
     EXIT_OK,
+    check_output_file,
     guarded,
-    output_file_issues,
     print_json,
     seconds,
     seed,
@@ -20,7 +20,7 @@ from planner.cli.common import (
 from planner.io import read_with_solver_section
 from planner.lotsizing import LotPlan, LotSizingProblem, solve_lots
 from planner.model import LotSolverSettings
-from planner.model.errors import InputIssue, InvalidInputError, NoFeasiblePlanError
+from planner.model.errors import InputIssue, NoFeasiblePlanError
 
 
 class LotSizingFile(LotSizingProblem):
@@ -90,9 +90,7 @@ def _gap(text: str) -> float:
 
 def _lots(args: argparse.Namespace) -> int:
     with guarded(args.json) as code:
-        issues = output_file_issues(args.lots_out, "--lots-out", args.force)
-        if issues:
-            raise InvalidInputError(issues)
+        check_output_file(args.lots_out, "--lots-out", args.force)
         problem, settings = load_lot_problem_file(args.problem)
         plan = solve_lots(
             problem,

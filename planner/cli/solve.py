@@ -10,9 +10,9 @@ from planner.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     Progress,
+    check_output_file,
     count,
     guarded,
-    output_file_issues,
     print_json,
     report_issues,
     seconds,
@@ -21,7 +21,6 @@ from planner.cli.common import (
 from planner.io import load_problem_file, read_instance
 from planner.io.benchmarks import READERS
 from planner.model import Problem, SolverSettings
-from planner.model.errors import InvalidInputError
 from planner.scheduling import Result, solve
 
 
@@ -98,9 +97,7 @@ def _solve_instance(args: argparse.Namespace) -> int:
 
 def _solve_problem(args: argparse.Namespace) -> int:
     with guarded(args.json) as code:
-        issues = output_file_issues(args.schedule_out, "--schedule-out", args.force)
-        if issues:
-            raise InvalidInputError(issues)
+        check_output_file(args.schedule_out, "--schedule-out", args.force)
         problem, settings = load_problem_file(args.problem)
         result = _run(problem, settings, args)
         code[0] = _finish(result, args, {"problem": problem.name})
