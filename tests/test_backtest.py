@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecasting.models import Forecaster, MovingAverage, Naive, SeasonalNaive
-from planner.backtest import PERFECT, BacktestSetup, backtest, backtest_scenario
+from planner.backtest import PERFECT, BacktestSetup, TwoStage, backtest, backtest_scenario
 from planner.backtest.play import play_month
 from planner.backtest.run import Forecast
 from planner.cli import main
@@ -103,15 +103,16 @@ def test_perfect_foresight_is_never_worse_than_any_forecast(
     values: list[int], shortage: str, capacity: float
 ) -> None:
     data = history(np.array(values, dtype=float).reshape(2, 10))
-    methods: dict[str, Forecast | None] = {
+    methods: dict[str, Forecast | TwoStage | None] = {
         "naive": by_model(Naive),
         "moving_average": by_model(MovingAverage),
         "seasonal_naive": by_model(SeasonalNaive),
+        "two_stage": TwoStage(by_model(MovingAverage), scenarios=5),
         PERFECT: None,
     }
     months = backtest(setup(capacity, shortage), data, 4, methods)
     cost = months.groupby("method")["cost"].sum()
-    for method in ("naive", "moving_average", "seasonal_naive"):
+    for method in ("naive", "moving_average", "seasonal_naive", "two_stage"):
         assert cost[PERFECT] <= cost[method] + 1e-6
 
 
@@ -150,9 +151,22 @@ def test_the_default_factory_backtest_with_baselines() -> None:
     assert result.summary.set_index("method").loc[PERFECT, "vs_perfect_pct"] == 0
 
 
+def test_the_two_stage_plans_run_beside_the_deterministic_ones() -> None:
+    methods = ["moving_average", "two_stage_moving_average"]
+    result = backtest_scenario(DEFAULT, origins=2, methods=methods, scenarios=4, time_limit_s=5)
+    assert list(result.summary["method"]) == methods
+    assert (result.months["demand"] > 0).all()
+    same = result.months.groupby("origin")["demand"].nunique()
+    assert (same == 1).all()  # both played against the same demand
+    again = backtest_scenario(DEFAULT, origins=2, methods=methods, scenarios=4, time_limit_s=5)
+    pd.testing.assert_frame_equal(result.months, again.months)  # the draws repeat
+
+
 def test_bad_methods_and_origins_are_named() -> None:
     with pytest.raises(InvalidInputError, match="unknown method 'oracle'"):
         backtest_scenario(DEFAULT, origins=2, methods=["oracle"])
+    with pytest.raises(InvalidInputError, match="goes before a forecaster"):
+        backtest_scenario(DEFAULT, origins=2, methods=["two_stage_perfect"])
     with pytest.raises(InvalidInputError, match="origins"):
         backtest_scenario(DEFAULT, origins=500, methods=[PERFECT])
 

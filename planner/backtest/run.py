@@ -24,7 +24,14 @@ import pandas as pd
 
 from forecasting.data import quantile_column, validate_history
 from planner.backtest.play import Month, play_month
-from planner.lotsizing import Demand, LotSizingProblem, Period, solve_lots
+from planner.lotsizing import (
+    Demand,
+    DemandScenarios,
+    LotSizingProblem,
+    Period,
+    sample_scenarios,
+    solve_lots,
+)
 from planner.model.errors import InputIssue, InvalidInputError
 
 Forecast = Callable[[pd.DataFrame, int, Sequence[float]], pd.DataFrame]
@@ -32,6 +39,18 @@ Forecast = Callable[[pd.DataFrame, int, Sequence[float]], pd.DataFrame]
 
 PERFECT = "perfect"
 DAY = 1440
+SCENARIO_LEVELS = (0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
+"""Forecast levels the two-stage plans draw their demand scenarios from."""
+
+
+@dataclass(frozen=True)
+class TwoStage:
+    """A forecast whose plans come from the two-stage model over ``scenarios`` demand
+    scenarios drawn from its quantiles (:mod:`planner.lotsizing.two_stage`), instead of the
+    median plus a safety stock."""
+
+    forecast: Forecast
+    scenarios: int = 20
 
 
 @dataclass(frozen=True)
@@ -65,12 +84,12 @@ def backtest(
     setup: BacktestSetup,
     history: pd.DataFrame,
     origins: int,
-    methods: Mapping[str, Forecast | None],
+    methods: Mapping[str, Forecast | TwoStage | None],
 ) -> pd.DataFrame:
     """One row per method and month of the window: ``method, origin, month`` and the month's
     ``setup, holding, shortage, overtime, cost, demand, on_time, lines, lines_on_time``.
-    ``methods`` maps names to forecasts; ``None`` (or the name ``perfect``) is perfect
-    foresight."""
+    ``methods`` maps names to forecasts (wrapped in :class:`TwoStage` to plan with the
+    two-stage model); ``None`` (or the name ``perfect``) is perfect foresight."""
     frame = validate_history(history, min_length=1)
     months = _window(frame, origins)
     actual = _actual(frame, setup.lots, months)
@@ -143,11 +162,12 @@ def _sized(
     setup: BacktestSetup,
     periods: tuple[Period, ...],
     demand: np.ndarray,
-    safety: np.ndarray,
+    safety: np.ndarray | None,
     stock: np.ndarray,
+    scenarios: DemandScenarios | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lots for ``demand`` (``[product, period]``) from ``stock``: production, setups and
-    overtime per period."""
+    """Lots for ``demand`` (``[product, period]``; with ``scenarios``, the two-stage model
+    over them) from ``stock``: production, setups and overtime per period."""
     template = setup.lots
     products = tuple(
         p.model_copy(update={"initial_inventory": float(s)})
@@ -166,12 +186,18 @@ def _sized(
             "safety_stock": {
                 p.id: tuple(float(v) for v in safety[i])
                 for i, p in enumerate(products)
-                if safety[i].any()
+                if safety is not None and safety[i].any()
             },
         }
     )
     data = problem.build()
-    plan = solve_lots(data, time_limit=setup.time_limit_s, mip_gap=setup.mip_gap, explain=False)
+    plan = solve_lots(
+        data,
+        time_limit=setup.time_limit_s,
+        mip_gap=setup.mip_gap,
+        explain=False,
+        scenarios=scenarios,
+    )
     if plan.lots is None or plan.capacity is None:
         why = "; ".join(plan.explanation) or plan.termination.value
         raise InvalidInputError([InputIssue("lot_sizing", f"no lot plan: {why}")], "backtest")
@@ -185,7 +211,7 @@ def _sized(
 def _perfect(setup: BacktestSetup, months: list[pd.Timestamp], actual: np.ndarray) -> list[Month]:
     stock = np.array([p.initial_inventory for p in setup.lots.products])
     periods = _periods(setup, months)
-    made, setups, overtime = _sized(setup, periods, actual, np.zeros_like(actual), stock)
+    made, setups, overtime = _sized(setup, periods, actual, None, stock)
     return _play(setup, made, setups, overtime, actual)
 
 
@@ -213,17 +239,14 @@ def _rolling(
     frame: pd.DataFrame,
     months: list[pd.Timestamp],
     actual: np.ndarray,
-    forecast: Forecast,
+    forecast: Forecast | TwoStage,
 ) -> list[Month]:
     stock = np.array([p.initial_inventory for p in setup.lots.products])
     backlog = np.zeros_like(stock)
     played = []
     for k, origin in enumerate(months):
-        known = frame[frame["ds"] < origin]
-        demand, safety = _forecast(setup, known, origin, forecast)
-        demand[:, 0] += backlog
-        ahead = [origin + pd.DateOffset(months=h) for h in range(setup.horizon)]
-        plan = _sized(setup, _periods(setup, ahead), demand, safety, stock)
+        known = frame[frame["ds"] < origin]  # what the planner knows at the origin
+        plan = _plan_ahead(setup, known, origin, forecast, stock, backlog, seed=k)
         month, stock, backlog = play_month(
             setup.lots, stock, backlog, plan[0][:, 0], plan[1][:, 0], float(plan[2][0]),
             actual[:, k], last=k == len(months) - 1,
@@ -232,24 +255,63 @@ def _rolling(
     return played
 
 
-def _forecast(
+def _plan_ahead(
+    setup: BacktestSetup,
+    known: pd.DataFrame,
+    origin: pd.Timestamp,
+    forecast: Forecast | TwoStage,
+    stock: np.ndarray,
+    backlog: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lots for the months from ``origin``, from today's stock and backlog: on the median
+    plus a safety stock, or (:class:`TwoStage`) over demand scenarios."""
+    periods = _periods(setup, [origin + pd.DateOffset(months=h) for h in range(setup.horizon)])
+    if isinstance(forecast, TwoStage):
+        levels = np.array(SCENARIO_LEVELS)
+        quantiles = _quantiles(setup, known, origin, forecast.forecast, levels)
+        scenarios = sample_scenarios(levels, quantiles, forecast.scenarios, seed=seed)
+        scenarios.demand[:, :, 0] += backlog
+        return _sized(setup, periods, scenarios.demand.max(axis=0), None, stock, scenarios)
+    demand, safety = _median_and_safety(setup, known, origin, forecast)
+    demand[:, 0] += backlog
+    return _sized(setup, periods, demand, safety, stock)
+
+
+def _median_and_safety(
     setup: BacktestSetup, known: pd.DataFrame, origin: pd.Timestamp, forecast: Forecast
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Median demand and safety stock ``[product, month]`` for the months from ``origin``."""
+    """Median demand and safety stock ``[product, month]`` for the months from ``origin``: the
+    spread from the median up to the product's service level."""
+    levels = np.array(sorted({0.5, *setup.service_level.values()}))
+    quantiles = _quantiles(setup, known, origin, forecast, levels)
+    median = quantiles[:, :, int(np.searchsorted(levels, 0.5))]
+    safety = np.zeros_like(median)
+    for i, product in enumerate(setup.lots.products):
+        k = int(np.searchsorted(levels, setup.service_level.get(product.id, 0.5)))
+        safety[i] = np.maximum(quantiles[i, :, k] - median[i], 0.0)
+    return median, safety
+
+
+def _quantiles(
+    setup: BacktestSetup,
+    known: pd.DataFrame,
+    origin: pd.Timestamp,
+    forecast: Forecast,
+    levels: np.ndarray,
+) -> np.ndarray:
+    """The forecast ``[product, month, level]`` for the months from ``origin`` (zero for a
+    product without history)."""
     products = setup.lots.products
-    levels = sorted({0.5, *setup.service_level.values()})
     steps = setup.horizon + _gap_months(known, origin)
-    predicted = forecast(known, steps, levels)
+    predicted = forecast(known, steps, [float(q) for q in levels])
     predicted = predicted[pd.to_datetime(predicted["ds"]) >= origin]
-    demand = np.zeros((len(products), setup.horizon))
-    safety = np.zeros_like(demand)
+    out = np.zeros((len(products), setup.horizon, len(levels)))
+    columns = [quantile_column(float(q)) for q in levels]
     for i, product in enumerate(products):
         rows = predicted[predicted["unique_id"] == product.id].head(setup.horizon)
-        level = quantile_column(setup.service_level.get(product.id, 0.5))
-        median = rows["q50"].to_numpy(dtype=np.float64)
-        demand[i, : len(rows)] = np.maximum(median, 0.0)
-        safety[i, : len(rows)] = np.maximum(rows[level].to_numpy(dtype=np.float64) - median, 0.0)
-    return demand, safety
+        out[i, : len(rows)] = np.maximum(rows[columns].to_numpy(dtype=np.float64), 0.0)
+    return out
 
 
 def _gap_months(known: pd.DataFrame, origin: pd.Timestamp) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecasting.errors import InvalidInputError as ForecastInputError
 from forecasting.models import MODELS, make_forecaster
-from planner.backtest.run import PERFECT, BacktestSetup, Forecast, backtest
+from planner.backtest.run import PERFECT, BacktestSetup, Forecast, TwoStage, backtest
 from planner.io.scenario_files import read_scenario_files
 from planner.lotsizing import LotProduct, group_capacity, lot_problem
 from planner.model.errors import InputIssue, InvalidInputError, under_field
@@ -22,6 +22,9 @@ from planner.stages.inputs import PlanningInputs, planning_inputs
 DAY = 1440
 DAYS_PER_MONTH = 365.25 / 12
 """A month's days, on average: costs per scenario period become costs per month."""
+
+TWO_STAGE = "two_stage_"
+"""Before a forecaster's name: plan with the two-stage model over its scenarios."""
 
 DEFAULT_METHODS = ("neural", "seasonal_naive", "moving_average", PERFECT)
 """The methods a backtest compares unless told otherwise."""
@@ -59,11 +62,14 @@ def backtest_scenario(
     horizon: int = 3,
     forecast_budget_s: float | None = None,
     time_limit_s: float = 10.0,
+    scenarios: int = 20,
 ) -> BacktestResult:
     """Backtest the scenario's lot sizing with each forecasting method (a forecaster name of
     :data:`forecasting.models.MODELS`, or ``perfect``) over the last ``origins`` months of its
     demand history; ``neural`` uses the scenario's forecaster settings, with
-    ``forecast_budget_s`` seconds per fit when given.
+    ``forecast_budget_s`` seconds per fit when given. ``two_stage_`` before a forecaster's
+    name (``two_stage_neural``) plans with the two-stage model over ``scenarios`` demand
+    scenarios drawn from its quantiles, instead of the median plus a safety stock.
 
     Raises
     ------
@@ -78,7 +84,9 @@ def backtest_scenario(
         raise InvalidInputError(
             [InputIssue("demand.history_csv", "a backtest needs a demand history")], "backtest"
         )
-    forecasts = {name: _method(name, loaded.scenario, forecast_budget_s) for name in methods}
+    forecasts = {
+        name: _method(name, loaded.scenario, forecast_budget_s, scenarios) for name in methods
+    }
     months = backtest(_setup(inputs, horizon, time_limit_s), history, origins, forecasts)
     return BacktestResult(months, summarise(months))
 
@@ -126,15 +134,23 @@ def _monthly(product: LotProduct, per_month: float, shortage: str) -> LotProduct
     return product.model_copy(update=update)
 
 
-def _method(name: str, scenario: Scenario, budget: float | None) -> Forecast | None:
+def _method(
+    name: str, scenario: Scenario, budget: float | None, scenarios: int
+) -> Forecast | TwoStage | None:
     if name == PERFECT:
         return None
+    if name.startswith(TWO_STAGE):
+        inner = _method(name.removeprefix(TWO_STAGE), scenario, budget, scenarios)
+        if inner is None or isinstance(inner, TwoStage):
+            raise InvalidInputError(
+                [InputIssue("--methods", f"{name!r}: {TWO_STAGE} goes before a forecaster")],
+                "backtest",
+            )
+        return TwoStage(inner, scenarios)
     if name not in MODELS:
         choices = sorted([*MODELS, PERFECT])
-        raise InvalidInputError(
-            [InputIssue("--methods", f"unknown method {name!r}; choose from {choices}")],
-            "backtest",
-        )
+        why = f"unknown method {name!r}; choose from {choices}, or {TWO_STAGE} and a forecaster"
+        raise InvalidInputError([InputIssue("--methods", why)], "backtest")
     settings = scenario.demand.forecast
 
     def forecast(known: pd.DataFrame, steps: int, levels: Sequence[float]) -> pd.DataFrame:

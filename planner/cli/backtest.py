@@ -31,9 +31,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--methods",
         default="neural,seasonal_naive,moving_average,perfect",
-        help="comma-separated forecasters (and 'perfect')",
+        help="comma-separated forecasters, 'two_stage_' and a forecaster, and 'perfect'",
     )
     p.add_argument("--horizon", type=steps, default=3, help="months each plan looks ahead")
+    p.add_argument(
+        "--scenarios",
+        type=steps,
+        default=20,
+        help="demand scenarios of the two-stage methods (two_stage_neural, ...)",
+    )
     p.add_argument("--forecast-budget", type=seconds, help="seconds per neural fit")
     p.add_argument("--time-limit", type=seconds, default=10.0, help="seconds per lot sizing")
     p.add_argument("--out", type=Path, help="write backtest.csv, summary and backtest.html here")
@@ -61,6 +67,7 @@ def _backtest(args: argparse.Namespace) -> int:
             horizon=args.horizon,
             forecast_budget_s=args.forecast_budget,
             time_limit_s=args.time_limit,
+            scenarios=args.scenarios,
         )
         if args.out is not None:
             _write(args.out, result, loaded.scenario.name)

@@ -10,10 +10,12 @@ from planner.lotsizing.model import (
     Period,
 )
 from planner.lotsizing.solve import LotPlan, solve_lots
+from planner.lotsizing.two_stage import DemandScenarios, sample_scenarios
 from planner.model.periods import PlanningPeriod
 
 __all__ = [
     "Demand",
+    "DemandScenarios",
     "GroupLoad",
     "LotPlan",
     "LotProduct",
@@ -23,5 +25,6 @@ __all__ = [
     "PlanningPeriod",
     "group_capacity",
     "lot_problem",
+    "sample_scenarios",
     "solve_lots",
 ]

@@ -4,6 +4,7 @@ Pyomo's model-building time dominates."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -21,8 +22,12 @@ def quiet_highs() -> highspy.Highs:
         return highspy.Highs()  # type: ignore[no-untyped-call]
 
 
-def build(data: LotSizingData) -> tuple[highspy.Highs, dict[str, np.ndarray]]:
-    """Columns and rows of :mod:`planner.lotsizing.formulation`, passed to HiGHS at once."""
+def build(
+    data: LotSizingData, demand: np.ndarray | None = None
+) -> tuple[highspy.Highs, dict[str, np.ndarray]]:
+    """Columns and rows of :mod:`planner.lotsizing.formulation`, passed to HiGHS at once;
+    the balance rows meet ``demand`` (``[product, period]``; by default the problem's), while
+    the batch bounds come from the problem's (see :mod:`planner.lotsizing.two_stage`)."""
     c = coefficients(data)
     n_p, n_t, n_g = data.shape
     block = n_p * n_t
@@ -75,7 +80,7 @@ def build(data: LotSizingData) -> tuple[highspy.Highs, dict[str, np.ndarray]]:
     initial = np.array([p.initial_inventory for p in data.problem.products])
     # balance: inv - short - x - inv[t-1] + short[t-1] = -d (+ I0 at t=0)   (backlog)
     #          inv - x - short - inv[t-1] = -d (+ I0)                        (lost sales)
-    rhs = -data.demand.copy()
+    rhs = -(data.demand if demand is None else demand).copy()
     rhs[:, 0] += initial
     first = np.stack([index["inv"][:, 0], index["short"][:, 0], index["x"][:, 0]], axis=1)
     add_rows(first, np.tile([1.0, -1.0, -1.0], (n_p, 1)), rhs[:, 0], rhs[:, 0])
@@ -178,9 +183,6 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
     started = time.perf_counter()
     h, index = build(data)
     build_s = time.perf_counter() - started
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("random_seed", int(seed))
     start = greedy_start(data, coefficients(data))
     if start is not None:
         values = np.zeros(h.getNumCol())
@@ -190,10 +192,48 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
         solution.col_value = list(values)
         solution.value_valid = True
         h.setSolution(solution)
+    run = run_highs(h, time_limit, mip_gap, seed)
+
+    def take(name: str) -> np.ndarray:
+        return run.values[index[name]] if run.has_solution else np.zeros(index[name].shape)
+
+    return RawSolution(
+        termination=run.termination,
+        has_solution=run.has_solution,
+        objective=run.objective,
+        bound=run.bound,
+        build_s=build_s,
+        solve_s=run.solve_s,
+        production=take("x"),
+        setup=np.round(take("y")),
+        inventory=take("inv"),
+        shortage=take("short"),
+        safety_shortfall=take("ss"),
+        overtime=take("over"),
+    )
+
+
+@dataclass(frozen=True)
+class HighsRun:
+    """How a HiGHS solve ended: why it stopped, whether it has a plan, the column values,
+    objective and bound, and the solve time."""
+
+    termination: str
+    has_solution: bool
+    values: np.ndarray
+    objective: float | None
+    bound: float | None
+    solve_s: float
+
+
+def run_highs(h: highspy.Highs, time_limit: float, mip_gap: float, seed: int) -> HighsRun:
+    """Solve the model in ``h`` within ``time_limit`` seconds and ``mip_gap``."""
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("random_seed", int(seed))
     started = time.perf_counter()
     h.run()
     solve_s = time.perf_counter() - started
-    status = h.getModelStatus()
     info = h.getInfo()
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
     termination = {
@@ -201,25 +241,13 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
         highspy.HighsModelStatus.kTimeLimit: "time_limit",
         highspy.HighsModelStatus.kInfeasible: "infeasible",
         highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
-    }.get(status, "unknown")
-    n_p, n_t, n_g = data.shape
-    values = np.asarray(h.getSolution().col_value) if has else np.zeros(6 * n_p * n_t + n_t * n_g)
-
-    def take(name: str) -> np.ndarray:
-        return values[index[name]] if has else np.zeros(index[name].shape)
-
+    }.get(h.getModelStatus(), "unknown")
     bound = info.mip_dual_bound
-    return RawSolution(
+    return HighsRun(
         termination=termination,
         has_solution=has,
+        values=np.asarray(h.getSolution().col_value) if has else np.zeros(h.getNumCol()),
         objective=float(info.objective_function_value) if has else None,
         bound=float(bound) if np.isfinite(bound) else None,
-        build_s=build_s,
         solve_s=solve_s,
-        production=take("x"),
-        setup=np.round(take("y")),
-        inventory=take("inv"),
-        shortage=take("short"),
-        safety_shortfall=take("ss"),
-        overtime=take("over"),
     )

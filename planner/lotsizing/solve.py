@@ -12,7 +12,8 @@ from planner.lotsizing import highs_model, pyomo_model
 from planner.lotsizing.explain import explain_shortfalls
 from planner.lotsizing.formulation import RawSolution
 from planner.lotsizing.model import LotSizingData, LotSizingProblem
-from planner.model.errors import InvalidInputError
+from planner.lotsizing.two_stage import DemandScenarios, solve_two_stage
+from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.settings import LotSolverSettings
 from planner.status import SolutionStatus, Termination
 
@@ -100,6 +101,7 @@ def solve_lots(
     backend: Backend | None = None,
     seed: int = 0,
     explain: bool = True,
+    scenarios: DemandScenarios | None = None,
 ) -> LotPlan:
     """Plan production quantities per product and period.
 
@@ -116,6 +118,10 @@ def solve_lots(
     explain
         When infeasible, solve two relaxations to say which demand cannot be met and how
         much overtime would fix it.
+    scenarios
+        Demand scenarios (``[scenario, product, period]`` with weights): the two-stage model
+        of :mod:`planner.lotsizing.two_stage` instead of the problem's single demand, whose
+        stock and shortage columns are then expectations (highspy backend only).
     """
     chosen = settings or LotSolverSettings()
     time_limit = chosen.time_limit_s if time_limit is None else time_limit
@@ -124,20 +130,17 @@ def solve_lots(
     try:
         data = problem if isinstance(problem, LotSizingData) else problem.build()
     except InvalidInputError as error:
-        return LotPlan(
-            Termination.INVALID_INPUT,
-            SolutionStatus.NO_SOLUTION,
-            None,
-            None,
-            0.0,
-            0.0,
-            backend,
-            None,
-            None,
-            issues=error.issues,
-        )
+        return _invalid(backend, *error.issues)
     module = highs_model if backend == "highspy" else pyomo_model
-    raw = module.solve(data, time_limit, mip_gap, seed)
+    if scenarios is not None and scenarios.demand.shape[1:] != data.demand.shape:
+        raise ValueError("scenarios must be [scenario, product, period] of this problem")
+    if scenarios is not None and backend != "highspy":
+        return _invalid(backend, InputIssue("backend", "the two-stage model is built in highspy"))
+    raw = (
+        module.solve(data, time_limit, mip_gap, seed)
+        if scenarios is None
+        else solve_two_stage(data, scenarios, time_limit, mip_gap, seed)
+    )
     termination = Termination(raw.termination)
     if not raw.has_solution:
         explanation = (
@@ -176,6 +179,21 @@ def solve_lots(
                 data, raw.production, raw.setup, raw.shortage, raw.safety_shortfall, raw.overtime
             )
         ),
+    )
+
+
+def _invalid(backend: str, *issues: InputIssue) -> LotPlan:
+    return LotPlan(
+        Termination.INVALID_INPUT,
+        SolutionStatus.NO_SOLUTION,
+        None,
+        None,
+        0.0,
+        0.0,
+        backend,
+        None,
+        None,
+        issues=issues,
     )
 
 
