@@ -4,6 +4,7 @@ Pyomo's model-building time dominates."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -197,6 +198,17 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
     def take(name: str) -> np.ndarray:
         return run.values[index[name]] if run.has_solution else np.zeros(index[name].shape)
 
+    return raw_solution(run, build_s, take, take)
+
+
+def raw_solution(
+    run: HighsRun,
+    build_s: float,
+    decided: Callable[[str], np.ndarray],
+    followed: Callable[[str], np.ndarray],
+) -> RawSolution:
+    """A run's plan: production, setups and overtime from ``decided`` (column values by
+    variable name), stock, shortage and safety shortfall from ``followed``."""
     return RawSolution(
         termination=run.termination,
         has_solution=run.has_solution,
@@ -204,12 +216,12 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
         bound=run.bound,
         build_s=build_s,
         solve_s=run.solve_s,
-        production=take("x"),
-        setup=np.round(take("y")),
-        inventory=take("inv"),
-        shortage=take("short"),
-        safety_shortfall=take("ss"),
-        overtime=take("over"),
+        production=decided("x"),
+        setup=np.round(decided("y")),
+        inventory=followed("inv"),
+        shortage=followed("short"),
+        safety_shortfall=followed("ss"),
+        overtime=decided("over"),
     )
 
 

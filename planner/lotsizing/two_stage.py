@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from planner.lotsizing.formulation import RawSolution, coefficients
-from planner.lotsizing.highs_model import INF, build, run_highs
+from planner.lotsizing.highs_model import INF, build, raw_solution, run_highs
 from planner.lotsizing.model import LotSizingData
 
 MAX_SECOND_STAGE = 200_000
@@ -103,20 +103,7 @@ def solve_two_stage(
                 out += weight * run.values[columns[name]]
         return out
 
-    return RawSolution(
-        termination=run.termination,
-        has_solution=run.has_solution,
-        objective=run.objective,
-        bound=run.bound,
-        build_s=build_s,
-        solve_s=run.solve_s,
-        production=first_stage("x"),
-        setup=np.round(first_stage("y")),
-        inventory=expected("inv"),
-        shortage=expected("short"),
-        safety_shortfall=expected("ss"),
-        overtime=first_stage("over"),
-    )
+    return raw_solution(run, build_s, first_stage, expected)
 
 
 def _scale_costs(h: highspy.Highs, columns: np.ndarray, cost: object, weight: float) -> None:
