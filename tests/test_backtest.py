@@ -167,6 +167,9 @@ def test_bad_methods_and_origins_are_named() -> None:
         backtest_scenario(DEFAULT, origins=2, methods=["oracle"])
     with pytest.raises(InvalidInputError, match="goes before a forecaster"):
         backtest_scenario(DEFAULT, origins=2, methods=["two_stage_perfect"])
+    with pytest.raises(InvalidInputError) as every:
+        backtest_scenario(DEFAULT, origins=2, methods=["oracle", "naive", "crystal_ball"])
+    assert len(every.value.issues) == 2  # each bad name, at once
     with pytest.raises(InvalidInputError, match="origins"):
         backtest_scenario(DEFAULT, origins=500, methods=[PERFECT])
 

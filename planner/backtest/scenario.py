@@ -84,9 +84,15 @@ def backtest_scenario(
         raise InvalidInputError(
             [InputIssue("demand.history_csv", "a backtest needs a demand history")], "backtest"
         )
-    forecasts = {
-        name: _method(name, loaded.scenario, forecast_budget_s, scenarios) for name in methods
-    }
+    forecasts: dict[str, Forecast | TwoStage | None] = {}
+    issues: list[InputIssue] = []
+    for name in methods:
+        try:
+            forecasts[name] = _method(name, loaded.scenario, forecast_budget_s, scenarios)
+        except InvalidInputError as error:
+            issues += error.issues
+    if issues:
+        raise InvalidInputError(issues, "backtest")
     months = backtest(_setup(inputs, horizon, time_limit_s), history, origins, forecasts)
     return BacktestResult(months, summarise(months))
 
