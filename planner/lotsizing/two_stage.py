@@ -143,22 +143,38 @@ def _add_scenario(
     initial = np.array([p.initial_inventory for p in data.problem.products])
     rhs = -demand.copy()
     rhs[:, 0] += initial
-    for i in range(n_p):
-        for t in range(n_t):
-            row = [cols["inv"][i, t], cols["short"][i, t], index["x"][i, t]]
-            vals = [1.0, -1.0, -1.0]
-            if t > 0:
-                row.append(cols["inv"][i, t - 1])
-                vals.append(-1.0)
-                if c.backlog:
-                    row.append(cols["short"][i, t - 1])
-                    vals.append(1.0)
-            _add_row(h, row, vals, rhs[i, t], rhs[i, t])
-            if data.safety[i, t] > 0:
-                row = [cols["inv"][i, t], cols["ss"][i, t]]
-                _add_row(h, row, [1.0, 1.0], data.safety[i, t], INF)
+    # balance: inv - short - x - inv[t-1] (+ short[t-1] with backlog) = rhs
+    later = [cols["inv"][:, 1:], cols["short"][:, 1:], index["x"][:, 1:], cols["inv"][:, :-1]]
+    signs = [1.0, -1.0, -1.0, -1.0]
+    if c.backlog:
+        later.append(cols["short"][:, :-1])
+        signs.append(1.0)
+    first_rows = np.stack([cols["inv"][:, 0], cols["short"][:, 0], index["x"][:, 0]], axis=1)
+    _add_rows(h, first_rows, [1.0, -1.0, -1.0], rhs[:, 0], rhs[:, 0])
+    if n_t > 1:
+        stacked = np.stack([col.ravel() for col in later], axis=1)
+        _add_rows(h, stacked, signs, rhs[:, 1:].ravel(), rhs[:, 1:].ravel())
+    targets = np.argwhere(data.safety > 0)  # safety: inv + ss >= SS
+    if len(targets):
+        pairs = np.stack(
+            [cols[name][targets[:, 0], targets[:, 1]] for name in ("inv", "ss")], axis=1
+        )
+        safety = data.safety[targets[:, 0], targets[:, 1]]
+        _add_rows(h, pairs, [1.0, 1.0], safety, np.full(len(targets), INF))
     return cols
 
 
-def _add_row(h: highspy.Highs, cols: list[int], vals: list[float], lo: float, hi: float) -> None:
-    h.addRow(lo, hi, len(cols), np.array(cols, dtype=np.int32), np.array(vals))
+def _add_rows(
+    h: highspy.Highs, columns: np.ndarray, signs: list[float], lo: np.ndarray, hi: np.ndarray
+) -> None:
+    """Rows of equal width: row ``r`` has ``signs[k]`` on column ``columns[r, k]``."""
+    n, width = columns.shape
+    h.addRows(
+        n,
+        np.asarray(lo, dtype=np.float64),
+        np.asarray(hi, dtype=np.float64),
+        n * width,
+        (np.arange(n) * width).astype(np.int32),
+        columns.ravel().astype(np.int32),
+        np.tile(np.asarray(signs, dtype=np.float64), n),
+    )

@@ -31,6 +31,9 @@ def test_one_scenario_is_the_deterministic_model(seed: int) -> None:
     two_stage = solve_lots(data, time_limit=20, mip_gap=0, scenarios=alone)
     assert two_stage.objective == pytest.approx(deterministic.objective, abs=1e-6)
     assert two_stage.costs == pytest.approx(deterministic.costs, abs=1e-6)
+    twice = DemandScenarios(np.stack([data.demand, data.demand]), np.array([0.5, 0.5]))
+    copies = solve_lots(data, time_limit=20, mip_gap=0, scenarios=twice)  # rows added per copy
+    assert copies.objective == pytest.approx(deterministic.objective, abs=1e-6)
 
 
 def test_two_scenarios_by_hand() -> None:
