@@ -105,8 +105,7 @@ def plan(
         else actuals
     )
     previous = previous_plan_of(previous_plan)
-    loaded = load_scenario(scenario)
-    inputs = planning_inputs(loaded.scenario, read_scenario_files(loaded))
+    inputs = scenario_inputs(scenario)
     mark = budget.record("setup", mark)
     demand = forecast(inputs, budget, previous)
     budget.record("forecast", mark)
@@ -116,6 +115,19 @@ def plan(
             inputs, demand, previous, frozen_until, settings, budget, on_progress, table
         )
     return replan(inputs, demand, settings, budget, previous, on_progress)
+
+
+def scenario_inputs(scenario: ScenarioLike) -> PlanningInputs:
+    """A scenario loaded and validated, its data files read, as the planning inputs every
+    stage works from.
+
+    Raises
+    ------
+    InvalidInputError
+        When the scenario or its data files are invalid (every problem listed).
+    """
+    loaded = load_scenario(scenario)
+    return planning_inputs(loaded.scenario, read_scenario_files(loaded))
 
 
 def _check_rescheduling(previous_plan: object, frozen_until: object, actuals: object) -> None:

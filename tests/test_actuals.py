@@ -12,7 +12,7 @@ import pytest
 
 import planner
 from planner.cli import main
-from planner.model import InvalidInputError
+from planner.model import InputIssue, InvalidInputError
 
 SMALL = Path(__file__).parent / "data" / "small" / "scenario.yaml"
 
@@ -43,6 +43,13 @@ def _now(plan: planner.Plan) -> int:
     """Ten minutes into the operation at the middle of the schedule."""
     s = plan.schedule.sort_values("start")
     return int(s["start"].iloc[len(s) // 2]) + 10
+
+
+def _rejected(path: Path, now: int, actuals: pd.DataFrame) -> list[InputIssue]:
+    """The problems re-planning from the saved plan at ``now`` finds in ``actuals``."""
+    with pytest.raises(InvalidInputError) as info:
+        planner.plan(SCENARIO, time_limit=5, previous_plan=path, frozen_until=now, actuals=actuals)
+    return list(info.value.issues)
 
 
 def _facts(plan: planner.Plan) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
@@ -163,23 +170,16 @@ def test_contradictions_are_listed_together(saved: tuple[planner.Plan, Path]) ->
             "actual_start": now + 60,
         },
     ]
-    with pytest.raises(InvalidInputError) as info:
-        planner.plan(
-            SCENARIO,
-            time_limit=5,
-            previous_plan=path,
-            frozen_until=now,
-            actuals=pd.DataFrame(rows),
-        )
-    issues = {(i.path, i.message.split(")")[0]) for i in info.value.issues}
-    paths = [i.path for i in info.value.issues]
+    issues = _rejected(path, now, pd.DataFrame(rows))
+    distinct = {(i.path, i.message.split(")")[0]) for i in issues}
+    paths = [i.path for i in issues]
     assert "actuals[0].job" in paths
     assert "actuals[1].operation" in paths
     assert "actuals[2].status" in paths
     assert "actuals[3].actual_end" in paths  # end before start
     assert "actuals[6].actual_start" in paths  # started in the future
-    assert any("overlaps" in i.message for i in info.value.issues)  # rows 4 and 5
-    assert len(issues) >= 6
+    assert any("overlaps" in i.message for i in issues)  # rows 4 and 5
+    assert len(distinct) >= 6
 
 
 def test_actuals_need_a_previous_plan_and_now(saved: tuple[planner.Plan, Path]) -> None:
@@ -233,9 +233,8 @@ def test_reported_work_implies_its_predecessors_ran(saved: tuple[planner.Plan, P
             }
         ]
     )
-    with pytest.raises(InvalidInputError) as info:
-        planner.plan(SCENARIO, time_limit=5, previous_plan=path, frozen_until=now, actuals=table)
-    assert any("must have run before" in i.message for i in info.value.issues), info.value
+    issues = _rejected(path, now, table)
+    assert any("must have run before" in i.message for i in issues), issues
 
 
 def test_a_cancelled_step_hands_its_predecessors_to_its_successors() -> None:
@@ -308,15 +307,8 @@ def test_more_contradictions_are_named(saved: tuple[planner.Plan, Path]) -> None
             "actual_end": 90,
         },
     ]
-    with pytest.raises(InvalidInputError) as info:
-        planner.plan(
-            SCENARIO,
-            time_limit=5,
-            previous_plan=path,
-            frozen_until=now,
-            actuals=pd.DataFrame(rows),
-        )
-    messages = [(i.path, i.message) for i in info.value.issues]
+    issues = _rejected(path, now, pd.DataFrame(rows))
+    messages = [(i.path, i.message) for i in issues]
     assert any(p == "actuals[0].actual_end" and "after now" in m for p, m in messages)
     assert any(p == "actuals[1].actual_start" and "unavailable" in m for p, m in messages)
 
@@ -351,15 +343,8 @@ def test_a_step_reported_before_its_predecessor_ended_is_named(
             "actual_start": int(p["start"]) + 1,
         },
     ]
-    with pytest.raises(InvalidInputError) as info:
-        planner.plan(
-            SCENARIO,
-            time_limit=5,
-            previous_plan=path,
-            frozen_until=now,
-            actuals=pd.DataFrame(rows),
-        )
+    issues = _rejected(path, now, pd.DataFrame(rows))
     assert any(
         i.path == "actuals[1].actual_start" and "before its predecessor" in i.message
-        for i in info.value.issues
-    ), info.value.issues
+        for i in issues
+    ), issues

@@ -70,6 +70,15 @@ def by_model(model: type[Forecaster]) -> Forecast:
     return forecast
 
 
+def test_a_months_capacity_is_the_daily_capacity_times_its_days() -> None:
+    from planner.backtest.run import _periods
+
+    months = [pd.Timestamp("2023-02-01"), pd.Timestamp("2023-03-01")]
+    february, march = _periods(setup(capacity_per_day=10.0), months)
+    assert (february.capacity["G"], march.capacity["G"]) == (280.0, 310.0)
+    assert (february.end - february.start, march.start) == (28 * 1440, february.end)
+
+
 def test_a_month_by_hand() -> None:
     lots = template()
     # A: 5 in stock, 10 made, 12 wanted -> 12 served on time, 3 held (cost 3).

@@ -79,6 +79,10 @@ class BacktestSetup:
     time_limit_s: float = 10.0
     mip_gap: float = 1e-4
 
+    def initial_stock(self) -> np.ndarray:
+        """Each product's stock when the window opens."""
+        return np.array([p.initial_inventory for p in self.lots.products], dtype=np.float64)
+
 
 def backtest(
     setup: BacktestSetup,
@@ -209,7 +213,7 @@ def _sized(
 
 
 def _perfect(setup: BacktestSetup, months: list[pd.Timestamp], actual: np.ndarray) -> list[Month]:
-    stock = np.array([p.initial_inventory for p in setup.lots.products])
+    stock = setup.initial_stock()
     periods = _periods(setup, months)
     made, setups, overtime = _sized(setup, periods, actual, None, stock)
     return _play(setup, made, setups, overtime, actual)
@@ -222,7 +226,7 @@ def _play(
     overtime: np.ndarray,
     actual: np.ndarray,
 ) -> list[Month]:
-    stock = np.array([p.initial_inventory for p in setup.lots.products])
+    stock = setup.initial_stock()
     backlog = np.zeros_like(stock)
     played = []
     for k in range(actual.shape[1]):
@@ -241,7 +245,7 @@ def _rolling(
     actual: np.ndarray,
     forecast: Forecast | TwoStage,
 ) -> list[Month]:
-    stock = np.array([p.initial_inventory for p in setup.lots.products])
+    stock = setup.initial_stock()
     backlog = np.zeros_like(stock)
     played = []
     for k, origin in enumerate(months):

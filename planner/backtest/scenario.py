@@ -12,12 +12,11 @@ import pandas as pd
 from forecasting.errors import InvalidInputError as ForecastInputError
 from forecasting.models import MODELS, make_forecaster
 from planner.backtest.run import PERFECT, BacktestSetup, Forecast, TwoStage, backtest
-from planner.io.scenario_files import read_scenario_files
 from planner.lotsizing import LotProduct, group_capacity, lot_problem
 from planner.model.errors import InputIssue, InvalidInputError, under_field
-from planner.pipeline import ScenarioLike
-from planner.scenario import Scenario, load_scenario
-from planner.stages.inputs import PlanningInputs, planning_inputs
+from planner.pipeline import ScenarioLike, scenario_inputs
+from planner.scenario import Scenario
+from planner.stages.inputs import PlanningInputs
 
 DAY = 1440
 DAYS_PER_MONTH = 365.25 / 12
@@ -77,8 +76,7 @@ def backtest_scenario(
         For an invalid scenario, a scenario without a demand history, an unknown method, or
         more origins than the history allows.
     """
-    loaded = load_scenario(scenario)
-    inputs = planning_inputs(loaded.scenario, read_scenario_files(loaded))
+    inputs = scenario_inputs(scenario)
     history = inputs.files.history
     if history is None:
         raise InvalidInputError(
@@ -88,7 +86,7 @@ def backtest_scenario(
     issues: list[InputIssue] = []
     for name in methods:
         try:
-            forecasts[name] = _method(name, loaded.scenario, forecast_budget_s, scenarios)
+            forecasts[name] = _method(name, inputs.scenario, forecast_budget_s, scenarios)
         except InvalidInputError as error:
             issues += error.issues
     if issues:

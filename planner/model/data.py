@@ -94,6 +94,13 @@ class ProblemData:
             return release
         return tuple(max(r, n) for r, n in zip(release, self.op_not_before, strict=True))
 
+    def changeover(self, machine: int, before: int, family: int) -> int:
+        """Minutes of changeover on ``machine`` into ``family`` after an operation of family
+        ``before`` (``-1``: the machine's first operation, its initial setup)."""
+        if before < 0:
+            return int(self.initial_setup[machine, family])
+        return int(self.setup_times[machine, before, family])
+
     @cached_property
     def stability_priced(self) -> bool:
         """Whether the objective prices moving operations against a previous plan."""

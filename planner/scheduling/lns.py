@@ -459,9 +459,6 @@ class LargeNeighbourhoodSearch:
             and not self.data.stability_priced
         )
 
-    def _stability_priced(self) -> bool:
-        return self.data.objective.stability_weight > 0 and bool(self.data.op_previous)
-
     def _previous_end(self) -> int:
         """The latest end of an operation placed where the previous plan had it."""
         data = self.data
@@ -547,10 +544,7 @@ def decode(
         ready = data.op_release[o]
         for p in data.op_predecessors[o]:
             ready = max(ready, int(new.end[p]))
-        previous = last_family.get(m, -1)
-        setup = int(
-            data.initial_setup[m, family] if previous < 0 else data.setup_times[m, previous, family]
-        )
+        setup = data.changeover(m, last_family.get(m, -1), family)
         t = max(ready, last_end.get(m, 0) + setup)
         if keep_times:
             t = max(t, int(s.start[o]))

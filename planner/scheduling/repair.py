@@ -152,10 +152,7 @@ def _gap(
     for k in range(bisect.bisect_left(line, (ready, -1)), len(line)):
         prev = line[k - 1][1] if k > 0 else None
         nxt = line[k][1]
-        before = -1 if prev is None else data.op_family[prev]
-        setup = int(
-            data.initial_setup[m, family] if before < 0 else data.setup_times[m, before, family]
-        )
+        setup = data.changeover(m, -1 if prev is None else data.op_family[prev], family)
         t = max(ready, (int(draft.end[prev]) if prev is not None else 0) + setup)
         t = placer.fit(m, t, setup, duration)
         out = int(data.setup_times[m, family, data.op_family[nxt]])

@@ -100,10 +100,7 @@ class Placer:
             self.power = PowerProfile(data.peak_power_kw - sum(data.idle_power_kw))
 
     def setup_for(self, machine: int, family: int) -> int:
-        last = self.last_family[machine]
-        if last < 0:
-            return int(self.data.initial_setup[machine, family])
-        return int(self.data.setup_times[machine, last, family])
+        return self.data.changeover(machine, self.last_family[machine], family)
 
     def earliest(self, machine: int, family: int, duration: int, ready: int) -> tuple[int, int]:
         """Earliest start on ``machine`` after ``ready``; returns ``(start, setup)``."""

@@ -217,10 +217,14 @@ def _time(
             rows.bad(k, column, "is required for done and running work")
         return None
     try:
-        return to_minutes(parse_moment(text), horizon_start)
+        moment = parse_moment(text)
     except ValueError as error:
-        said = str(error)
-        rows.bad(k, column, said if said.startswith(repr(text)) else f"{text!r} {said}")
+        rows.bad(k, column, str(error))
+        return None
+    try:
+        return to_minutes(moment, horizon_start)
+    except ValueError as error:
+        rows.bad(k, column, f"{text!r} {error}")
         return None
 
 

@@ -148,6 +148,31 @@ def test_the_warm_start_keeps_what_still_fits(base: planner.Plan) -> None:
         assert base.data.machine_ids[repaired.machine[o]] == by_key.loc[key, "machine"], key
 
 
+def test_the_warm_start_is_the_better_of_two_repairs(base: planner.Plan) -> None:
+    from planner.scheduling.evaluate import Evaluator
+    from planner.scheduling.repair import dispatch_in_order
+    from planner.stages.reschedule import warm_start_schedule
+
+    data = base.data
+    assert data is not None
+    moved = base.schedule.copy()
+    early = moved["start"] < moved["start"].median()
+    moved.loc[early, "start"] += 90  # the first half of the plan slipped by an hour and a half
+    repaired = warm_start_schedule(data, moved)
+    assert repaired is not None
+    by_key = moved.set_index(["job", "operation"])
+    keys = [(data.job_ids[data.op_job[o]], data.op_ids[o]) for o in range(data.num_operations)]
+    order = sorted(range(data.num_operations), key=lambda o: (by_key.loc[keys[o], "start"], o))
+    hints = [data.machine_ids.index(by_key.loc[k, "machine"]) for k in keys]
+    at = [int(by_key.loc[k, "start"]) for k in keys]
+    evaluator = Evaluator(data)
+    both = [
+        evaluator.objective(dispatch_in_order(data, order, hints, at, k)) for k in (True, False)
+    ]
+    assert evaluator.objective(repaired) == pytest.approx(min(both))
+    assert check(data, repaired).feasible
+
+
 def test_the_default_weight_is_in_the_objective(base: planner.Plan) -> None:
     from planner.model.settings import DEFAULT_STABILITY
 
