@@ -7,6 +7,7 @@ else; it imports no solver. Every plan the solvers return passes through :func:`
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,6 +28,9 @@ ViolationKind = Literal[
     "release",
     "horizon",
     "precedence",
+    "min_lag",
+    "max_lag",
+    "transfer",
     "overlap",
     "setup",
     "calendar",
@@ -213,15 +217,8 @@ def _check_operations(data: ProblemData, s: Schedule, out: list[Violation]) -> N
         if s.setup_before[o] < 0:
             out.append(Violation("setup", f"operation {name} has a negative setup", (o,)))
         for p in data.op_predecessors[o]:
-            if s.machine[p] >= 0 and s.start[o] < s.end[p]:
-                out.append(
-                    Violation(
-                        "precedence",
-                        f"operation {name} starts at {s.start[o]} before its predecessor "
-                        f"{_name(data, p)} ends at {s.end[p]}",
-                        (p, o),
-                    )
-                )
+            if s.machine[p] >= 0:
+                _check_arc(data, s, p, o, out)
         pinned = data.op_pinned[o]
         if pinned is not None and (pinned[0] != m or pinned[1] != s.start[o]):
             out.append(
@@ -232,6 +229,52 @@ def _check_operations(data: ProblemData, s: Schedule, out: list[Violation]) -> N
                     (o,),
                 )
             )
+
+
+def _check_arc(data: ProblemData, s: Schedule, p: int, o: int, out: list[Violation]) -> None:
+    """Routing arc ``p -> o``: ``o`` starts after ``p`` ends plus the minimum lag, or with a
+    transfer share overlaps ``p`` only as far as the share allows, and starts no later than the
+    maximum lag after ``p`` ends."""
+    name, pred = _name(data, o), _name(data, p)
+    start, end, pred_start, pred_end = (
+        int(x) for x in (s.start[o], s.end[o], s.start[p], s.end[p])
+    )
+    lag = data.op_min_lag[o] if data.op_min_lag else 0
+    share = data.op_transfer[o] if data.op_transfer else None
+    longest = data.op_max_lag[o] if data.op_max_lag else None
+    if share is None and start < pred_end + lag:
+        kind: ViolationKind = "precedence" if lag == 0 else "min_lag"
+        after = "ends" if lag == 0 else f"ends (+{lag} min lag)"
+        out.append(
+            Violation(
+                kind,
+                f"operation {name} starts at {start} before its predecessor {pred} {after} "
+                f"at {pred_end + lag}",
+                (p, o),
+            )
+        )
+    if share is not None:
+        first = pred_start + math.ceil(share * (pred_end - pred_start) - 1e-9) + lag
+        last = pred_end + math.ceil(share * (end - start) - 1e-9) + lag
+        if start < first or end < last:
+            out.append(
+                Violation(
+                    "transfer",
+                    f"operation {name} runs {start}-{end} but, overlapping its predecessor {pred} "
+                    f"({pred_start}-{pred_end}) by a transfer share of {share:g}, may start at "
+                    f"{first} and end at {last} at the earliest",
+                    (p, o),
+                )
+            )
+    if longest is not None and start > pred_end + longest:
+        out.append(
+            Violation(
+                "max_lag",
+                f"operation {name} starts at {start}, more than its maximum lag of {longest} min "
+                f"after its predecessor {pred} ends at {pred_end}",
+                (p, o),
+            )
+        )
 
 
 def _check_machines(data: ProblemData, s: Schedule, out: list[Violation]) -> None:

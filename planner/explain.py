@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
+from planner.scheduling.bounds import least_gaps
 
 if TYPE_CHECKING:
     from planner.scheduling.result import Result
@@ -71,18 +72,15 @@ def _binding_chain(
         start, m = int(s.start[op]), int(s.machine[op])
         busy_from = start - int(s.setup_before[op])
         name = f"{data.job_ids[data.op_job[op]]}/{data.op_ids[op]}"
-        preds = data.op_predecessors[op]
-        pred_end = max((int(s.end[p]) for p in preds), default=None)
         release = data.op_release[op]
         q = previous.get(op)
         machine = data.machine_ids[m]
-        if pred_end is not None and start == pred_end:
-            p = max(preds, key=lambda x: int(s.end[x]))
+        p = _binding_predecessor(data, s, op)
+        if p is not None:
             chain.append(
                 {
                     "constraint": "routing",
-                    "text": f"{name} waits for its previous step {data.op_ids[p]} "
-                    f"(ends {pred_end})",
+                    "text": f"{name} waits for {_routing_wait(data, s, p, op)}",
                 }
             )
             op = p
@@ -137,6 +135,30 @@ def _window_ending_at(data: ProblemData, m: int, t: int) -> str | None:
     return None
 
 
+def _binding_predecessor(data: ProblemData, s: Schedule, op: int) -> int | None:
+    """The routing predecessor that ``op`` starts right after (lag included), if any."""
+    start, duration = int(s.start[op]), int(s.end[op] - s.start[op])
+    for p in data.op_predecessors[op]:
+        if data.start_after(op, int(s.start[p]), int(s.end[p]), duration) == start:
+            return p
+    return None
+
+
+def _routing_wait(data: ProblemData, s: Schedule, p: int, op: int) -> str:
+    """What ``op`` waits for on the arc from ``p``, in words."""
+    text = f"its previous step {data.op_ids[p]} (ends {int(s.end[p])})"
+    lag = data.op_min_lag[op] if data.op_min_lag else 0
+    share = data.op_transfer[op] if data.op_transfer else None
+    if share is not None:
+        text = (
+            f"its previous step {data.op_ids[p]} ({int(s.start[p])}-{int(s.end[p])}) to "
+            f"finish the first transfer batch ({100 * share:.0f}% of its work)"
+        )
+    if lag:
+        text += f" and a minimum lag of {lag} min"
+    return text
+
+
 def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:
     if data.peak_power_kw is None:
         return False
@@ -150,7 +172,7 @@ def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:
 def _bottleneck(data: ProblemData, s: Schedule, ops: tuple[int, ...]) -> dict[str, Any] | None:
     waits = []
     for o in ops:
-        ready = max([data.op_release[o], *(int(s.end[p]) for p in data.op_predecessors[o])])
+        ready = data.ready_time(o, s.start, s.end, int(s.end[o] - s.start[o]))
         waits.append((int(s.start[o]) - ready, o))
     wait, o = max(waits)
     if wait <= 0:
@@ -183,9 +205,12 @@ def _processing_and_capacity(
     reasons = []
     release = data.job_release[j]
     shortest = {o: min(d for _, d in data.op_options[o]) for o in data.job_operations[j]}
+    gap = least_gaps(data)
     finish: dict[int, int] = {}
     for o in data.job_operations[j]:
-        finish[o] = max([release, *(finish[p] for p in data.op_predecessors[o])]) + shortest[o]
+        finish[o] = max(
+            [release + shortest[o], *(finish[p] + gap(p, o)[1] for p in data.op_predecessors[o])]
+        )
     need = max(finish.values()) - release
     if need > due - release:
         reasons.append(

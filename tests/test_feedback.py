@@ -147,3 +147,56 @@ def test_feedback_stops_at_once_when_the_schedule_fits() -> None:
     outcome = _feedback(problem, rounds=3)
     assert len(outcome.rounds) == 1 and outcome.converged
     assert pytest.approx(outcome.final.overflow.sum()) == 0
+
+
+def test_routing_lags_and_transfer_batches_reach_the_jobs() -> None:
+    """Lags carry over as they are; a transfer quantity becomes the share of each (sub-)lot
+    in its first transfer batch, none when the batch holds the whole lot."""
+    weld = RoutingStep(
+        id="weld",
+        machines=(StepMachine(machine="WELD", minutes_per_unit=2.0),),
+        min_lag_minutes=30,
+        max_lag_minutes=240,
+        transfer_quantity=25,
+    )
+    product = PRODUCTS[0].model_copy(update={"routing": (PRODUCTS[0].routing[0], weld)})
+    problem = lot_problem(
+        [product], MACHINES, PERIODS, [Demand(product="frame", period="D2", quantity=200)]
+    )
+    plan = solve_lots(problem)
+    jobs = lots_to_jobs(plan.lots, [product], PERIODS, max_operation_minutes=250)
+    assert [j.quantity for j in jobs] == pytest.approx([100, 100])
+    for job in jobs:
+        cut, welding = job.operations
+        assert (cut.min_lag_minutes, cut.max_lag_minutes, cut.transfer_share) == (0, None, None)
+        assert (welding.min_lag_minutes, welding.max_lag_minutes) == (30, 240)
+        assert welding.transfer_share == pytest.approx(0.25)
+    small = lots_to_jobs(
+        plan.lots,
+        [
+            product.model_copy(
+                update={
+                    "routing": (
+                        product.routing[0],
+                        weld.model_copy(update={"transfer_quantity": 500}),
+                    )
+                }
+            )
+        ],
+        PERIODS,
+    )
+    assert small[0].operations[1].transfer_share is None
+
+
+def test_a_lag_on_the_first_step_is_refused_with_the_step_named() -> None:
+    with pytest.raises(ValueError, match="routing step 'cut' sets min_lag_minutes"):
+        Product(
+            id="p",
+            routing=(
+                RoutingStep(
+                    id="cut",
+                    machines=(StepMachine(machine="CUT", minutes_per_unit=1.0),),
+                    min_lag_minutes=5,
+                ),
+            ),
+        )

@@ -1,11 +1,19 @@
 """Run PyJobShop (CP-SAT backend) on one benchmark instance; print one JSON object.
 
-Usage: python pyjobshop_peer.py FILE {jsp,fjs,fjs-sdst} TIME_LIMIT WORKERS
+Usage: python pyjobshop_peer.py FILE {jsp,fjs,fjs-sdst,problem} TIME_LIMIT WORKERS
 
 The instance is read with the planner's own reader so both solvers see the same data (for
-FJSP-SDST the same setup times between the same operations on each machine); the schedule is
+FJSP-SDST the same setup times between the same operations on each machine; ``problem`` is a
+planner problem file, without calendars, which PyJobShop does not model); the schedule is
 printed, with the setup each operation needs, so the planner's independent checker can verify
 it.
+
+Time lags: a minimum lag is the delay of an end-before-start constraint, a maximum lag a
+start-before-end constraint the other way with a negative delay. PyJobShop's delays are
+constants, so a transfer share (whose overlap depends on the machines' durations) becomes
+the tightest of them over the eligible machines: start-before-start and end-before-end
+delays that are never shorter than the planner's, so PyJobShop's plans pass the planner's
+checker (and PyJobShop solves a slightly harder problem where durations differ).
 """
 
 from __future__ import annotations
@@ -14,16 +22,19 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 from pyjobshop import Model
 
-from planner.io import read_instance
+from planner.io import load_problem, read_instance
 from planner.model import ProblemData
+from planner.model.data import share_of
 
 
 def main() -> None:
     path, fmt, limit, workers = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-    data = read_instance(path, fmt).build()
+    problem = load_problem(path) if fmt == "problem" else read_instance(path, fmt)
+    data = problem.build()
     started = time.perf_counter()
     model = Model()
     machines = [model.add_machine(name=m) for m in data.machine_ids]
@@ -37,7 +48,7 @@ def main() -> None:
             tasks.append(task)
     for o, preds in enumerate(data.op_predecessors):
         for p in preds:
-            model.add_end_before_start(tasks[p], tasks[o])
+            _add_arc(model, data, tasks, p, o)
     if data.has_setups:
         for m in range(data.num_machines):
             here = [o for o, options in enumerate(data.op_options) if m in dict(options)]
@@ -77,6 +88,22 @@ def main() -> None:
             }
         )
     )
+
+
+def _add_arc(model: Model, data: ProblemData, tasks: list[Any], p: int, o: int) -> None:
+    """The routing arc ``p -> o`` with its lags (see the module docstring)."""
+    lag = data.op_min_lag[o] if data.op_min_lag else 0
+    share = data.op_transfer[o] if data.op_transfer else None
+    if share is None:
+        model.add_end_before_start(tasks[p], tasks[o], delay=lag)
+    else:
+        first = max(share_of(share, d) for _, d in data.op_options[p])
+        last = max(share_of(share, d) for _, d in data.op_options[o])
+        model.add_start_before_start(tasks[p], tasks[o], delay=first + lag)
+        model.add_end_before_end(tasks[p], tasks[o], delay=last + lag)
+    longest = data.op_max_lag[o] if data.op_max_lag else None
+    if longest is not None:
+        model.add_start_before_end(tasks[o], tasks[p], delay=-longest)
 
 
 def _add_setups(data: ProblemData, rows: list[dict[str, object]]) -> None:

@@ -31,6 +31,7 @@ def synthetic_problem(
     due_dates: bool = True,
     peak_power_kw: float | None = None,
     horizon_days: int | None = None,
+    lags: bool = False,
 ) -> Problem:
     """A random but realistic problem with ``n_jobs * ops_per_job`` operations.
 
@@ -46,8 +47,14 @@ def synthetic_problem(
         Optional site limit.
     horizon_days
         Planning horizon; by default long enough for the load.
+    lags
+        Time lags between steps (drawn apart, so the rest of the problem stays the same): a
+        fifth of the steps after the first wait 30 to 240 min (curing), a tenth must start
+        within 8 hours of the step before, and a fifth start after a quarter to half of it
+        (transfer batches).
     """
     rng = random.Random(seed)
+    lag_rng = random.Random(seed + 7919)
     groups = groups or max(1, n_machines // 3)
     groups = min(groups, n_machines)
     group_of = [m % groups for m in range(n_machines)]
@@ -67,7 +74,10 @@ def synthetic_problem(
                 if group_of[m] == g
             ]
             total_minutes += base
-            ops.append({"id": f"O{k}", "machines": options, "setup_family": family})
+            ops.append(
+                {"id": f"O{k}", "machines": options, "setup_family": family}
+                | (_lag(lag_rng) if lags and k else {})
+            )
         jobs.append(
             {
                 "id": f"J{j}",
@@ -135,3 +145,15 @@ def synthetic_problem(
     if peak_power_kw is not None:
         raw["peak_power_kw"] = peak_power_kw
     return Problem.from_dict(raw)
+
+
+def _lag(rng: random.Random) -> dict[str, object]:
+    """The lag fields of a step after the first (see :func:`synthetic_problem`)."""
+    lag: dict[str, object] = {}
+    if rng.random() < 0.2:
+        lag["min_lag_minutes"] = rng.randint(30, 240)
+    if rng.random() < 0.1:
+        lag["max_lag_minutes"] = int(lag.get("min_lag_minutes", 0)) + 480  # type: ignore[call-overload]
+    if rng.random() < 0.2:
+        lag["transfer_share"] = rng.choice([0.25, 0.5])
+    return lag

@@ -7,6 +7,7 @@ are referred to by index.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -18,6 +19,12 @@ from planner.model.settings import ObjectiveWeights
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+def share_of(share: float, duration: int) -> int:
+    """Whole minutes of ``share`` of ``duration``, rounded up (the exact product rounds to
+    itself)."""
+    return math.ceil(share * duration - 1e-9)
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +70,15 @@ class ProblemData:
     op_previous: tuple[tuple[int, int] | None, ...] = ()
     """Per operation, (machine, start) in the previous plan, where one was given and its machine
     is still eligible; empty when no operation has one."""
+    op_min_lag: tuple[int, ...] = ()
+    """Per operation, minutes from each routing predecessor's end to its start at least
+    (curing, cooling); empty when no operation has a lag or a transfer share."""
+    op_max_lag: tuple[int | None, ...] = ()
+    """Per operation, minutes from each routing predecessor's end to its start at most;
+    empty as :attr:`op_min_lag`."""
+    op_transfer: tuple[float | None, ...] = ()
+    """Per operation, the share of each predecessor's work after which it may start
+    (overlapping batches, see :meth:`start_after`); empty as :attr:`op_min_lag`."""
     hourly_prices: FloatArray | None = None
     price_offset_min: int = 0
     currency: str = "USD"
@@ -100,6 +116,51 @@ class ProblemData:
         if before < 0:
             return int(self.initial_setup[machine, family])
         return int(self.setup_times[machine, before, family])
+
+    @cached_property
+    def has_lags(self) -> bool:
+        """Whether any routing arc has a minimum or maximum lag or a transfer share."""
+        return (
+            any(self.op_min_lag)
+            or any(x is not None for x in self.op_max_lag)
+            or any(x is not None for x in self.op_transfer)
+        )
+
+    @cached_property
+    def has_max_lags(self) -> bool:
+        return any(x is not None for x in self.op_max_lag)
+
+    def start_after(self, o: int, pred_start: int, pred_end: int, duration: int) -> int:
+        """Earliest start of ``o``, running ``duration`` minutes, after a routing predecessor
+        that runs over ``[pred_start, pred_end)``: its end, or with a transfer share ``f`` the
+        later of ``pred_start + ceil(f * pred duration)`` (the first units are done) and
+        ``pred_end + ceil(f * duration) - duration`` (the last units still pass), plus the
+        minimum lag."""
+        if not self.op_min_lag:
+            return pred_end
+        share = self.op_transfer[o]
+        t = pred_end
+        if share is not None:
+            t = max(
+                pred_start + share_of(share, pred_end - pred_start),
+                pred_end + share_of(share, duration) - duration,
+            )
+        return t + self.op_min_lag[o]
+
+    def ready_time(self, o: int, start: IntArray, end: IntArray, duration: int) -> int:
+        """Earliest start of ``o`` (running ``duration`` minutes) after its release and its
+        routing predecessors timed by ``start`` and ``end``."""
+        t = self.op_release[o]
+        for p in self.op_predecessors[o]:
+            t = max(t, self.start_after(o, int(start[p]), int(end[p]), duration))
+        return t
+
+    def latest_start_after(self, o: int, pred_end: int) -> int | None:
+        """Latest start of ``o`` a predecessor ending at ``pred_end`` allows (maximum lag)."""
+        if not self.op_max_lag:
+            return None
+        lag = self.op_max_lag[o]
+        return None if lag is None else pred_end + lag
 
     @cached_property
     def stability_priced(self) -> bool:

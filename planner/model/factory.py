@@ -99,6 +99,15 @@ def _check_magnitude(value: Any, limit: float) -> None:
                 _check_magnitude(item, limit)
 
 
+def check_lag_order(min_lag: int, max_lag: int | None) -> None:
+    """A routing step's maximum lag may not be below its minimum lag."""
+    if max_lag is not None and max_lag < min_lag:
+        raise ValueError(
+            f"max_lag_minutes ({max_lag}) is below min_lag_minutes ({min_lag}); no start "
+            "would be allowed"
+        )
+
+
 class Unavailability(Frozen):
     """A window in which a machine cannot work: a break between shifts, maintenance, a breakdown.
 

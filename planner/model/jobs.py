@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from planner.model.factory import Frozen, NonNegativeFloat
+from planner.model.factory import Frozen, NonNegativeFloat, check_lag_order
 from planner.model.time import TimePoint
 
 
@@ -44,6 +44,18 @@ class Operation(Frozen):
     not_before
         The operation may not start earlier (rescheduling sets it to now for work that has
         not started); the job's release applies as well.
+    min_lag_minutes
+        Minutes, in calendar time, between the end of each predecessor and this operation's
+        start at least (curing, cooling, transport).
+    max_lag_minutes
+        Minutes between the end of each predecessor and this operation's start at most (coat
+        within 8 hours of welding).
+    transfer_share
+        Overlapping batches: the operation may start once this share of each predecessor's
+        work is done (its start at least that share of the predecessor's duration after the
+        predecessor's start), and ends at least this share of its own duration after the
+        predecessor's end (the last units still have to pass). ``None``: after the whole
+        predecessor. The minimum lag comes on top of both.
     """
 
     id: str = Field(min_length=1)
@@ -53,6 +65,14 @@ class Operation(Frozen):
     pinned: Pinned | None = None
     previous: Pinned | None = None
     not_before: TimePoint | None = None
+    min_lag_minutes: int = Field(default=0, ge=0)
+    max_lag_minutes: int | None = Field(default=None, ge=0)
+    transfer_share: float | None = Field(default=None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _lags(self) -> Operation:
+        check_lag_order(self.min_lag_minutes, self.max_lag_minutes)
+        return self
 
 
 class Job(Frozen):

@@ -119,6 +119,7 @@ class _Compiler:
         if self.issues:
             raise InvalidInputError(self.issues, "problem")
 
+        lags = _lags(ops)
         job_ops: list[list[int]] = [[] for _ in p.jobs]
         for o, op in enumerate(ops):
             job_ops[op["job"]].append(o)
@@ -157,6 +158,9 @@ class _Compiler:
             op_previous=tuple(op["previous"] for op in ops)
             if any(op["previous"] for op in ops)
             else (),
+            op_min_lag=lags[0],
+            op_max_lag=lags[1],
+            op_transfer=lags[2],
             objective=p.objective,
             hourly_prices=prices,
             price_offset_min=offset,
@@ -244,8 +248,25 @@ class _Compiler:
                     "not_before": 0
                     if op.not_before is None
                     else self.minutes(op.not_before, f"{opath}.not_before") or 0,
+                    **self._lag(op, opath, bool(preds[k])),
                 }
             first += len(job.operations)
+
+    def _lag(self, op: Any, opath: str, has_predecessors: bool) -> dict[str, Any]:
+        lag = {
+            "min_lag": op.min_lag_minutes,
+            "max_lag": op.max_lag_minutes,
+            "transfer": op.transfer_share,
+        }
+        if not has_predecessors:
+            for field in ("min_lag_minutes", "max_lag_minutes", "transfer_share"):
+                if getattr(op, field) not in (None, 0):
+                    self.fail(
+                        f"{opath}.{field}",
+                        "is set but the operation has no predecessor to count it from; "
+                        "give it on a later step of the routing",
+                    )
+        return lag
 
     def _options(
         self, options: tuple[Any, ...], opath: str, machine_index: dict[str, int]
@@ -390,13 +411,15 @@ class _Compiler:
             with contextlib.suppress(ValueError):
                 release = max(release, to_minutes(job.release, self.p.horizon_start))
         max_setup = int(setup_times.max()) if setup_times.size else 0
-        work = sum(max((d for _, d in op["options"]), default=0) + max_setup for op in ops)
+        work = sum(
+            max((d for _, d in op["options"]), default=0) + max_setup + op["min_lag"] for op in ops
+        )
         pinned = max(
             (op[key][1] for op in ops for key in ("pinned", "previous") if op[key]), default=0
         )
         pinned = max(pinned, max((op["not_before"] for op in ops), default=0))
         blocked = max((w[-1][1] for w in unavailable if w), default=0)
-        return max(1, max(release, pinned, blocked) + work + max_setup)
+        return int(max(1, max(release, pinned, blocked) + work + max_setup))
 
     def _tariff(self, horizon: int) -> tuple[np.ndarray | None, int]:
         tariff = self.p.tariff
@@ -493,3 +516,17 @@ def _short_list(index: Mapping[str, int], limit: int = 8) -> str:
     names = list(index)
     text = ", ".join(repr(n) for n in names[:limit])
     return text + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _lags(
+    ops: list[dict[str, Any]],
+) -> tuple[tuple[int, ...], tuple[int | None, ...], tuple[float | None, ...]]:
+    """The lag fields of :class:`ProblemData` (minimum, maximum, transfer share): empty when
+    no operation has a lag or a transfer share."""
+    if all(not op["min_lag"] and op["max_lag"] is None and op["transfer"] is None for op in ops):
+        return (), (), ()
+    return (
+        tuple(op["min_lag"] for op in ops),
+        tuple(op["max_lag"] for op in ops),
+        tuple(op["transfer"] for op in ops),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from planner.model.factory import Frozen
+from planner.model.factory import Frozen, check_lag_order
 
 
 class StepMachine(Frozen):
@@ -21,12 +21,32 @@ class RoutingStep(Frozen):
 
     ``predecessors`` name earlier steps; if no step names any, the steps run in order.
     ``setup_family`` defaults to the product's family.
+
+    Time lags and overlapping batches, counted from each predecessor step:
+    ``min_lag_minutes`` (calendar time from its end to this step's start at least: curing,
+    cooling), ``max_lag_minutes`` (at most: coat within 8 hours of welding) and
+    ``transfer_quantity`` (this step may start once that many units of the predecessor are
+    done, its first transfer batch, instead of the whole lot; the lot's last units still pass
+    after the predecessor ends).
     """
 
     id: str = Field(min_length=1)
     machines: tuple[StepMachine, ...] = Field(min_length=1)
     predecessors: tuple[str, ...] | None = None
     setup_family: str | None = None
+    min_lag_minutes: int = Field(default=0, ge=0)
+    max_lag_minutes: int | None = Field(default=None, ge=0)
+    transfer_quantity: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _lags(self) -> RoutingStep:
+        check_lag_order(self.min_lag_minutes, self.max_lag_minutes)
+        return self
+
+    def counts_from_predecessors(self) -> tuple[str, ...]:
+        """The lag and transfer fields this step sets (they need a predecessor step)."""
+        fields = ("min_lag_minutes", "max_lag_minutes", "transfer_quantity")
+        return tuple(f for f in fields if getattr(self, f) not in (None, 0))
 
 
 class BatchRules(Frozen):
@@ -91,6 +111,18 @@ class Product(BatchRules):
     routing: tuple[RoutingStep, ...] = Field(min_length=1)
     priority: float = Field(default=1.0, ge=0)
     service_level: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _lags_need_predecessors(self) -> Product:
+        in_order = all(step.predecessors is None for step in self.routing)
+        for k, step in enumerate(self.routing):
+            first = not step.predecessors if not in_order else k == 0
+            if first and step.counts_from_predecessors():
+                raise ValueError(
+                    f"routing step {step.id!r} sets {', '.join(step.counts_from_predecessors())} "
+                    "but has no predecessor step to count from; set it on a later step"
+                )
+        return self
 
     def target_service_level(self) -> float:
         """The newsvendor critical ratio ``b / (b + h)`` unless a level is given, kept within

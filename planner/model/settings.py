@@ -87,6 +87,10 @@ class SearchTuning(Frozen):
     full_model_max_size
         ``auto`` uses the full model only when it has at most this many circuit arcs and
         energy slot literals (beyond it, building alone takes seconds; set by hand).
+    first_plan_share
+        When no dispatching rule finds a feasible plan (maximum lags can defeat them), the
+        share of the remaining time the full model gets to find one before the neighbourhood
+        search improves it (set by hand).
     lns_subproblem_time_s
         Time limit of one neighbourhood sub-problem (set by hand; the search adapts the
         neighbourhood size to what solves within it).
@@ -109,6 +113,7 @@ class SearchTuning(Frozen):
     flexible_share: float = Field(default=0.8, ge=0, le=1)
     hybrid_full_model_share: float = Field(default=0.3, ge=0, le=1)
     full_model_max_size: int = Field(default=20_000, ge=0)
+    first_plan_share: float = Field(default=0.5, ge=0, le=1)
     lns_subproblem_time_s: float = Field(default=0.2, gt=0, le=60)
     lns_grow: float = Field(default=1.1, ge=1, le=10)
     lns_shrink: float = Field(default=1.1, ge=1, le=10)

@@ -3,7 +3,8 @@
 The makespan bound is the largest of two relaxations, both aware of the machines' calendars:
 
 * **routing**: each job alone in the plant, every operation on its best eligible machine and
-  within that machine's working time, from the job's release;
+  within that machine's working time, from the job's release, with the least time lags (or
+  overlaps of transfer batches) between its steps;
 * **machine sets with heads, changeovers and tails**: operations whose eligible machines all
   lie in a set S must be processed on S. Take those that cannot start before ``r`` (their
   routing head); from ``r`` on, S must offer their processing time (each on its fastest
@@ -21,6 +22,9 @@ weighted tardiness each job has even alone in the plant.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -65,26 +69,46 @@ def routing_heads(data: ProblemData) -> tuple[list[int], list[int]]:
     """Earliest start and end of each operation with its job alone in the plant (best
     eligible machine, its calendar respected, no changeovers)."""
     window_ends = [[e for _, e in w] for w in data.unavailable]
+    gap = least_gaps(data)
     heads = [0] * data.num_operations
     ends = [0] * data.num_operations
     for o in data.topological_order:
-        ready = max([data.op_release[o], *(ends[p] for p in data.op_predecessors[o])])
-        best_start, best_end = ready, None
+        ready = max(
+            [data.op_release[o], *(ends[p] + gap(p, o)[0] for p in data.op_predecessors[o])]
+        )
+        best_start, best_end = None, None
         for m, d in data.op_options[o]:
             start = earliest_fit(data.unavailable[m], window_ends[m], ready, 0, d)
-            if best_end is None or start + d < best_end:
-                best_start, best_end = start, start + d
-        heads[o], ends[o] = best_start, best_end if best_end is not None else ready
+            best_start = start if best_start is None else min(best_start, start)
+            best_end = start + d if best_end is None else min(best_end, start + d)
+        heads[o] = ready if best_start is None else best_start
+        ends[o] = ready if best_end is None else best_end
     return heads, ends
+
+
+def least_gaps(data: ProblemData) -> Callable[[int, int], tuple[int, int]]:
+    """For a routing arc ``p -> q``, the least time from ``p``'s end to ``q``'s start and to
+    ``q``'s end over all their machines (a transfer share can make the first negative)."""
+    shortest = [min(d for _, d in options) for options in data.op_options]
+
+    @functools.cache
+    def gap(p: int, q: int) -> tuple[int, int]:
+        if not data.has_lags:
+            return 0, shortest[q]
+        pairs = [(a, b) for _, a in data.op_options[p] for _, b in data.op_options[q]]
+        starts = [data.start_after(q, 0, a, b) - a for a, b in pairs]
+        return min(starts), min(x + b for x, (_, b) in zip(starts, pairs, strict=True))
+
+    return gap
 
 
 def _routing_tails(data: ProblemData) -> list[int]:
     """Shortest processing that must follow each operation in its routing (working minutes,
     so also a bound in calendar time)."""
-    shortest = [min(d for _, d in options) for options in data.op_options]
+    gap = least_gaps(data)
     tails = [0] * data.num_operations
     for o in reversed(data.topological_order):
-        tails[o] = max((shortest[q] + tails[q] for q in data.op_successors[o]), default=0)
+        tails[o] = max((gap(o, q)[1] + tails[q] for q in data.op_successors[o]), default=0)
     return tails
 
 

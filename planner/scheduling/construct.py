@@ -16,6 +16,7 @@ Rules (the priority):
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Callable, Sequence
@@ -24,6 +25,8 @@ import numpy as np
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
+from planner.scheduling.draft import Draft, best_machine
+from planner.scheduling.max_lags import assign_holding, holding_max_lags
 from planner.scheduling.timeline import Placer
 
 RULES = ("mwkr", "atcs", "edd", "spt")
@@ -43,57 +46,6 @@ def default_rule(data: ProblemData) -> str:
     """ATCS when tardiness is weighted and jobs have due dates, else MWKR."""
     has_due = any(d is not None for d in data.job_due)
     return "atcs" if data.objective.weighted_tardiness > 0 and has_due else "mwkr"
-
-
-class Draft:
-    """A schedule under construction: placements so far, machine states, ready times."""
-
-    def __init__(self, data: ProblemData) -> None:
-        n = data.num_operations
-        self.data = data
-        self.placer = Placer(data)
-        self.machine = np.full(n, -1, dtype=np.int64)
-        self.start = np.zeros(n, dtype=np.int64)
-        self.end = np.zeros(n, dtype=np.int64)
-        self.setup = np.zeros(n, dtype=np.int64)
-        self.ready = [data.op_release[o] for o in range(n)]
-        self.waiting = [len(p) for p in data.op_predecessors]
-        self.done = [False] * n
-
-    def assign(self, o: int, machine: int, start: int, setup: int) -> list[int]:
-        """Place ``o``; returns the operations this makes ready."""
-        data = self.data
-        d = data.durations[o][machine]
-        self.machine[o], self.start[o], self.end[o], self.setup[o] = (
-            machine,
-            start,
-            start + d,
-            setup,
-        )
-        self.placer.place(machine, data.op_family[o], start, d)
-        self.done[o] = True
-        freed = []
-        for s in data.op_successors[o]:
-            self.ready[s] = max(self.ready[s], start + d)
-            self.waiting[s] -= 1
-            if self.waiting[s] == 0 and not self.done[s]:
-                freed.append(s)
-        return freed
-
-    def place_pinned(self) -> None:
-        """Pinned operations first, in start order: they block their machines up to their end."""
-        data = self.data
-        for t, o in sorted((p[1], o) for o, p in enumerate(data.op_pinned) if p is not None):
-            m = data.op_pinned[o][0]  # type: ignore[index]
-            self.assign(o, m, t, self.placer.setup_for(m, data.op_family[o]))
-
-    def ready_operations(self) -> list[int]:
-        return [
-            o for o in range(self.data.num_operations) if self.waiting[o] == 0 and not self.done[o]
-        ]
-
-    def schedule(self) -> Schedule:
-        return Schedule(self.machine, self.start, self.end, self.setup)
 
 
 Priority = Callable[[int, float], float]
@@ -126,15 +78,19 @@ def dispatch(
     rule = rule or default_rule(data)
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
-    draft = Draft(data)
-    draft.place_pinned()
     priority = _priorities(data, rule, remaining_work(data))
-    if active:
-        _active(draft, priority)
-    else:
-        mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
-        _non_delay(draft, priority, window * mean_duration)
-    return draft.schedule()
+    mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
+
+    def generate(not_before: list[int] | None) -> Draft:
+        draft = Draft(data, not_before)
+        draft.place_pinned()
+        if active:
+            _active(draft, priority)
+        else:
+            _non_delay(draft, priority, window * mean_duration)
+        return draft
+
+    return holding_max_lags(data, generate)
 
 
 def _non_delay(draft: Draft, priority: Priority, slack_window: float) -> None:
@@ -164,8 +120,8 @@ def _non_delay(draft: Draft, priority: Priority, slack_window: float) -> None:
                 if other != best[0]:
                     heapq.heappush(heap, (other_est, -priority(other, other_est), other))
             o = best[0]
-        m, t, s = best_machine(data, placer, o, ready[o])
-        for freed in draft.assign(o, m, t, s):
+        m, t, s = best_machine(data, placer, o, functools.partial(draft.ready_for, o))
+        for freed in assign_holding(draft, o, m, t, s):
             est2 = _estimate(data, placer, freed, ready[freed])
             heapq.heappush(heap, (est2, -priority(freed, est2), freed))
 
@@ -207,10 +163,10 @@ def _active(draft: Draft, priority: Priority) -> None:
                 candidates.append((priority(q, est), -est, -q))
         chosen = -max(candidates)[2]
         d = data.durations[chosen][m_star]
-        t, s = placer.earliest(m_star, data.op_family[chosen], d, ready[chosen])
+        t, s = placer.earliest(m_star, data.op_family[chosen], d, draft.ready_for(chosen, d))
         for m, _ in data.op_options[chosen]:
             ready_on[m].discard(chosen)
-        for freed in draft.assign(chosen, m_star, t, s):
+        for freed in assign_holding(draft, chosen, m_star, t, s):
             enqueue(freed)
 
 
@@ -220,19 +176,6 @@ def _estimate(data: ProblemData, placer: Placer, o: int, ready: int) -> int:
     return min(
         max(ready, placer.free_at[m] + placer.setup_for(m, family)) for m, _ in data.op_options[o]
     )
-
-
-def best_machine(data: ProblemData, placer: Placer, o: int, ready: int) -> tuple[int, int, int]:
-    """The eligible machine where ``o`` completes first: ``(machine, start, setup)``."""
-    best: tuple[int, int, int, int] | None = None
-    family = data.op_family[o]
-    for m, d in data.op_options[o]:
-        t, s = placer.earliest(m, family, d, ready)
-        key = (t + d, s, d, m)
-        if best is None or key < best:
-            best = key
-            choice = (m, t, s)
-    return choice
 
 
 def _priorities(data: ProblemData, rule: str, work: Sequence[int]):  # type: ignore[no-untyped-def]

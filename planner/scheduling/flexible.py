@@ -54,8 +54,9 @@ Arrays = tuple[np.ndarray, ...]
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: a regular objective it prices exactly
     (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
-    power limit and no pinned operations, and not a classical job shop (which has a stronger
-    search)."""
+    power limit, no pinned operations and no maximum lags (its semi-active timing starts
+    everything as early as it can, which may break them), and not a classical job shop
+    (which has a stronger search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     return (
@@ -64,6 +65,7 @@ def flexible_applies(data: ProblemData) -> bool:
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
+        and not data.has_max_lags
         and data.num_operations > 1
         and not tabu_applies(data)
     )
@@ -151,6 +153,8 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
         np.array(data.job_weight, dtype=np.float64),
         np.array([w.makespan, w.weighted_tardiness, w.setup_time, *guide], dtype=np.float64),
         np.array([data.horizon], dtype=np.int64),
+        np.array(data.op_min_lag or [0] * n, dtype=np.int64),
+        np.array([-1.0 if f is None else f for f in data.op_transfer or [None] * n]),
     )  # fmt: skip
 
 

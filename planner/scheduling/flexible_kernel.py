@@ -5,11 +5,14 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
 
     (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
-     job_weight, weights, limits)
+     job_weight, weights, limits, min_lag, transfer_share)
 
 ``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and the
 guide's (per minute of the sum of all ends and of changeover; see
-:func:`planner.scheduling.flexible_timing.true_objective`), ``limits`` the horizon. A solution
+:func:`planner.scheduling.flexible_timing.true_objective`), ``limits`` the horizon,
+``min_lag`` and ``transfer_share`` each operation's lag after its routing predecessors and
+its share of overlap with them (-1: none; see
+:func:`planner.scheduling.flexible_timing.arc_start`). A solution
 is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
 there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
 first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
@@ -31,6 +34,7 @@ import numpy as np
 from planner.scheduling.flexible_timing import (
     INFEASIBLE,
     Arrays,
+    arc_start,
     evaluate,
     retime,
     true_objective,
@@ -163,7 +167,7 @@ def _chain(
         latest_end = -1
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
             p = pred_idx[k]
-            if end[p] == s:
+            if arc_start(problem, o, start[p], end[p], end[o] - s) == s:
                 tight_pred = p
             if end[p] > latest_end:
                 latest, latest_end = p, end[p]
@@ -220,8 +224,10 @@ def _window(problem: Arrays, o: int, starts: np.ndarray, ends: np.ndarray) -> tu
     release, _, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
     lo = release[o]
     for k in range(pred_ptr[o], pred_ptr[o + 1]):
-        if ends[pred_idx[k]] > lo:
-            lo = ends[pred_idx[k]]
+        p = pred_idx[k]
+        after = arc_start(problem, o, starts[p], ends[p], ends[o] - starts[o])
+        if after > lo:
+            lo = after
     hi = 1 << 62
     for k in range(succ_ptr[o], succ_ptr[o + 1]):
         if starts[succ_idx[k]] < hi:

@@ -112,8 +112,10 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
         d = duration[o]
         t = release[o]
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
-            if end[pred_idx[k]] > t:
-                t = end[pred_idx[k]]
+            q = pred_idx[k]
+            after = arc_start(problem, o, start[q], end[q], d)
+            if after > t:
+                t = after
         p = mprev[o]
         if p >= 0:
             su = setup[m, family[p], family[o]]
@@ -144,6 +146,19 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
                     order[tail] = q
                     tail += 1
     return tail
+
+
+@jit
+def arc_start(problem: Arrays, o: int, pred_start: int, pred_end: int, duration: int) -> int:
+    """Earliest start of ``o`` (running ``duration``) after a routing predecessor over
+    ``[pred_start, pred_end)``, as :meth:`planner.model.data.ProblemData.start_after` says:
+    ``problem[20]`` holds the minimum lags, ``problem[21]`` the transfer shares (-1: none)."""
+    lag, share = problem[20][o], problem[21][o]
+    if share < 0:
+        return int(pred_end + lag)
+    first = pred_start + int(np.ceil(share * (pred_end - pred_start) - 1e-9))
+    last = pred_end + int(np.ceil(share * duration - 1e-9)) - duration
+    return int(max(first, last) + lag)
 
 
 @jit

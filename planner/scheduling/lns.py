@@ -31,11 +31,11 @@ from planner.model.data import IntArray, ProblemData
 from planner.model.settings import SolverSettings
 from planner.schedule import Schedule
 from planner.scheduling.cpsat import Placement, SchedulingModel
+from planner.scheduling.decode import decode
 from planner.scheduling.evaluate import Evaluator
 from planner.scheduling.neighbourhoods import OPERATORS, SearchView, operators_for
 from planner.scheduling.progress import Tracker
 from planner.scheduling.subproblem import MachinePrefix, MachineSuffix, SubProblem
-from planner.scheduling.timeline import PowerProfile, earliest_fit
 
 MIN_SIZE, MAX_SIZE = 8, 2000
 MAX_ARCS = 20_000
@@ -76,16 +76,25 @@ def compute_tails(data: ProblemData, s: Schedule, graph: _Graph) -> tuple[IntArr
     for o in np.lexsort((s.end, s.start))[::-1].tolist():
         best, jbest = 0, 0
         for q in succ[o]:
-            if tails[q] > best:
-                best = tails[q]
-            if duration[q] + jtails[q] > jbest:
-                jbest = duration[q] + jtails[q]
+            after_start, after_end = _after_arc(data, o, q, duration[o], duration[q])
+            best = max(best, after_start + tails[q])
+            jbest = max(jbest, after_end + jtails[q])
         q = nxt[o]
         if q >= 0 and setup[q] + tails[q] > best:
             best = setup[q] + tails[q]
         tails[o] = duration[o] + best
         jtails[o] = jbest
     return np.asarray(tails, dtype=np.int64), np.asarray(jtails, dtype=np.int64)
+
+
+def _after_arc(
+    data: ProblemData, o: int, q: int, duration: int, q_duration: int
+) -> tuple[int, int]:
+    """Along the routing arc ``o -> q``: the least time from ``o``'s end to ``q``'s start, and
+    from ``o``'s end to ``q``'s end (a transfer share lets ``q`` overlap ``o``: the first may
+    be negative)."""
+    start_gap = data.start_after(q, 0, duration, q_duration) - duration
+    return start_gap, start_gap + q_duration
 
 
 @dataclass
@@ -370,11 +379,14 @@ class LargeNeighbourhoodSearch:
             jt, tt = 0, 0
             for p in data.op_predecessors[o]:
                 if p not in free_set:
-                    h = max(h, int(s.end[p]))
+                    h = max(h, _earliest_after(data, p, o, s))
             for q in data.op_successors[o]:
                 if q not in free_set:
-                    jt = max(jt, int(tails[q]))
-                    tt = max(tt, int(s.end[q] - s.start[q] + job_tails[q]))
+                    gap, through = _after_arc(
+                        data, o, q, _longest(data, o), int(s.end[q] - s.start[q])
+                    )
+                    jt = max(jt, gap + int(tails[q]))
+                    tt = max(tt, through + int(job_tails[q]))
             head[o] = h
             if jt:
                 job_tail[o] = jt
@@ -494,77 +506,13 @@ class LargeNeighbourhoodSearch:
         return best
 
 
-def decode(
-    data: ProblemData,
-    s: Schedule,
-    free: list[int],
-    after: set[int],
-    placement: Placement,
-    keep_times: bool = False,
-) -> Schedule | None:
-    """Apply ``placement`` to the free operations and re-time the operations after them.
+def _longest(data: ProblemData, o: int) -> int:
+    """The longest duration of ``o``: with a transfer share, its successors' least gap after
+    its end is the smallest then."""
+    return max(d for _, d in data.op_options[o])
 
-    Operations after keep their machine and order and start as early as their routing, their
-    machine (with setups), its calendar and the site power limit allow; with ``keep_times``
-    they start no earlier than before. Returns ``None`` when the result would break the horizon
-    or a pinned operation.
-    """
-    new = s.copy()
-    for o, (m, start, end, setup) in placement.assignments.items():
-        new.machine[o], new.start[o], new.end[o], new.setup_before[o] = m, start, end, setup
-    if not after:
-        return new if new.end.max() <= data.horizon else None
-    after_list = sorted(after, key=lambda o: (int(s.start[o]), int(s.end[o]), o))
-    moving = set(free) | after
-    # machine state after the fixed prefix and the free operations
-    last_end: dict[int, int] = {}
-    last_family: dict[int, int] = {}
-    machines = {int(new.machine[o]) for o in after}
-    sequences = s.machine_sequences(data.num_machines)
-    for m in machines:
-        stay = [o for o in sequences[m] if o not in moving]
-        if stay:
-            last_end[m], last_family[m] = int(s.end[stay[-1]]), data.op_family[stay[-1]]
-    for o in sorted(free, key=lambda o: (int(new.start[o]), int(new.end[o]))):
-        m = int(new.machine[o])
-        if new.end[o] >= last_end.get(m, -1):
-            last_end[m], last_family[m] = int(new.end[o]), data.op_family[o]
-    power = None
-    extra = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
-    if data.peak_power_kw is not None:
-        power = PowerProfile(data.peak_power_kw - sum(data.idle_power_kw))
-        for o in range(data.num_operations):
-            if o not in after:
-                power.add(int(new.start[o]), int(new.end[o]), extra[int(new.machine[o])])
-    window_ends = [[e for _, e in w] for w in data.unavailable]
-    for o in after_list:
-        m = int(new.machine[o])
-        family = data.op_family[o]
-        duration = int(s.end[o] - s.start[o])
-        ready = data.op_release[o]
-        for p in data.op_predecessors[o]:
-            ready = max(ready, int(new.end[p]))
-        setup = data.changeover(m, last_family.get(m, -1), family)
-        t = max(ready, last_end.get(m, 0) + setup)
-        if keep_times:
-            t = max(t, int(s.start[o]))
-        while True:
-            t = earliest_fit(data.unavailable[m], window_ends[m], t, setup, duration)
-            if power is None:
-                break
-            t2 = power.earliest(t, duration, extra[m])
-            if t2 == t:
-                break
-            t = t2
-        pinned = data.op_pinned[o]
-        if pinned is not None:
-            if t > pinned[1]:
-                return None
-            t = pinned[1]
-        new.start[o], new.end[o], new.setup_before[o] = t, t + duration, setup
-        last_end[m], last_family[m] = t + duration, family
-        if power is not None:
-            power.add(t, t + duration, extra[m])
-    if new.end.max() > data.horizon:
-        return None
-    return new
+
+def _earliest_after(data: ProblemData, p: int, o: int, s: Schedule) -> int:
+    """Earliest start of ``o`` on any of its machines after ``p`` as ``s`` has it."""
+    start, end = int(s.start[p]), int(s.end[p])
+    return min(data.start_after(o, start, end, d) for _, d in data.op_options[o])

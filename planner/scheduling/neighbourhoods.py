@@ -57,7 +57,12 @@ class SearchView:
         chain = [op]
         while len(chain) < data.num_operations:
             start = int(s.start[op])
-            preds = [p for p in data.op_predecessors[op] if int(s.end[p]) == start]
+            duration = int(s.end[op] - s.start[op])
+            preds = [
+                p
+                for p in data.op_predecessors[op]
+                if data.start_after(op, int(s.start[p]), int(s.end[p]), duration) == start
+            ]
             q = previous.get(op)
             if preds:
                 op = preds[0]

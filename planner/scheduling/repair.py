@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
-from planner.scheduling.construct import Draft, best_machine
+from planner.scheduling.draft import Draft, best_machine
+from planner.scheduling.max_lags import Undo, assign_holding, holding_max_lags, tight_successors
 from planner.scheduling.timeline import earliest_fit
 
 
@@ -36,8 +37,26 @@ def dispatch_in_order(
     ends up last); without ``keep_in_place``, everything keeps its order and displaced work
     pushes what follows it (little lateness, more moves).
     """
+    hinted = [0 if start_hint is None else start_hint[o] or 0 for o in range(len(order))]
+
+    def generate(not_before: list[int] | None) -> Draft:
+        if not_before is not None:  # maximum lags: predecessors held back
+            not_before = [max(a, b) for a, b in zip(hinted, not_before, strict=True)]
+        draft = Draft(data, not_before or hinted)
+        return _repair(draft, order, machine_hint, start_hint, keep_in_place)
+
+    return holding_max_lags(data, generate)
+
+
+def _repair(
+    draft: Draft,
+    order: Sequence[int],
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None] | None,
+    keep_in_place: bool,
+) -> Draft:
+    data = draft.data
     n = data.num_operations
-    draft = Draft(data)
     draft.place_pinned()
     rank = {o: k for k, o in enumerate(order)}
     waiting = sorted(
@@ -49,29 +68,32 @@ def dispatch_in_order(
     while waiting:
         rest = []
         for o in waiting:
+            if draft.done[o]:
+                continue  # placed with the predecessor it follows within a maximum lag
             if draft.waiting[o] > 0:
                 rest.append(o)
                 continue
             hint = machine_hint[o]
+            at = 0 if start_hint is None else start_hint[o] or 0
+
+            def ready(duration: int, o: int = o, at: int = at) -> int:
+                return max(draft.ready_for(o, duration), at)
+
             if hint is not None and hint in data.durations[o]:
-                ready = draft.ready[o]
-                if start_hint is not None and start_hint[o] is not None:
-                    ready = max(ready, int(start_hint[o]))  # type: ignore[arg-type]
-                t, s = draft.placer.earliest(
-                    hint, data.op_family[o], data.durations[o][hint], ready
-                )
-                if start_hint is not None and start_hint[o] is not None and t > ready:
+                duration = data.durations[o][hint]
+                t, s = draft.placer.earliest(hint, data.op_family[o], duration, ready(duration))
+                if start_hint is not None and start_hint[o] is not None and t > ready(duration):
                     # displaced: another eligible machine may finish it sooner
                     other = best_machine(data, draft.placer, o, ready)
-                    if other[1] + data.durations[o][other[0]] < t + data.durations[o][hint]:
+                    if other[1] + data.durations[o][other[0]] < t + duration:
                         hint, t, s = other
-                draft.assign(o, hint, t, s)
+                assign_holding(draft, o, hint, t, s)
             else:
-                draft.assign(o, *best_machine(data, draft.placer, o, draft.ready[o]))
+                assign_holding(draft, o, *best_machine(data, draft.placer, o, ready))
         if len(rest) == len(waiting):  # pragma: no cover - routings are acyclic
             break
         waiting = rest
-    return draft.schedule()
+    return draft
 
 
 def _where_they_were(
@@ -83,20 +105,45 @@ def _where_they_were(
     """First pass of a repair: every operation that still fits exactly where it was (its
     machine, its start) goes there, in the order of those starts; the rest are returned, in
     order, for the second pass (after them on their machines)."""
-    data = draft.data
     rest = []
     for o in waiting:
-        m, at = machine_hint[o], start_hint[o]
-        if draft.waiting[o] > 0 or m is None or at is None or m not in data.durations[o]:
+        if draft.done[o]:
+            continue  # placed with the predecessor it must follow within a maximum lag
+        if draft.waiting[o] > 0 or not _back_where_it_was(draft, o, machine_hint, start_hint):
             rest.append(o)
-            continue
-        ready = max(draft.ready[o], at)
-        t, s = draft.placer.earliest(m, data.op_family[o], data.durations[o][m], ready)
-        if t == at:
-            draft.assign(o, m, t, s)
-        else:
-            rest.append(o)
-    return rest
+    return [o for o in rest if not draft.done[o]]
+
+
+def _back_where_it_was(
+    draft: Draft,
+    o: int,
+    machine_hint: Sequence[int | None],
+    start_hint: Sequence[int | None],
+) -> bool:
+    """Place ``o`` exactly where it was if it fits there, together with the successors it
+    must be followed by within a maximum lag (each where it was, in time), or not at all."""
+    data = draft.data
+    m, at = machine_hint[o], start_hint[o]
+    if m is None or at is None or m not in data.durations[o]:
+        return False
+    duration = data.durations[o][m]
+    t, s = draft.placer.earliest(
+        m, data.op_family[o], duration, max(draft.ready_for(o, duration), at)
+    )
+    if t != at:
+        return False
+    tight = tight_successors(draft, o)
+    undo = Undo(draft)
+    undo.record(o)
+    draft.assign(o, m, t, s)
+    for q in tight:
+        latest = data.latest_start_after(q, t + duration)
+        hint = start_hint[q]
+        in_time = hint is not None and latest is not None and hint <= latest
+        if not in_time or not _back_where_it_was(draft, q, machine_hint, start_hint):
+            undo.rollback()
+            return False
+    return True
 
 
 def _into_gaps(
@@ -120,13 +167,13 @@ def _into_gaps(
         progress = False
         rest = []
         for o in waiting:
-            if draft.waiting[o] > 0:
-                rest.append(o)
+            if draft.waiting[o] > 0 or tight_successors(draft, o):
+                rest.append(o)  # with a maximum lag after it: appended with its successors
                 continue
-            ready = max(draft.ready[o], start_hint[o] or 0)
             hint = machine_hint[o]
             best: tuple[int, int, int, tuple[int, int, int]] | None = None
             for m, duration in data.op_options[o]:
+                ready = max(draft.ready_for(o, duration), start_hint[o] or 0)
                 slot = _gap(draft, placed[m], o, m, ready)
                 if slot is not None:
                     key = (slot[0] + duration, 0 if m == hint else 1, m, slot)

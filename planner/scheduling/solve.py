@@ -177,6 +177,11 @@ class _Run:
         if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
             assert report is not None
             incumbent, report = self._flexible(incumbent, report, bound)
+        if strategy == "lns" and not feasible:
+            # no rule found a plan (maximum lags can defeat them): the full model looks for one
+            termination, incumbent, report, bound = self._full_model(
+                incumbent, None, bound, self.tuning.first_plan_share
+            )
         if strategy in ("cpsat", "hybrid"):
             share = 1.0 if strategy == "cpsat" else self.tuning.hybrid_full_model_share
             termination, incumbent, report, bound = self._full_model(

@@ -186,6 +186,17 @@ def _operations(product: Product, quantity: float) -> list[Operation]:
             ),
             predecessors=step.predecessors,
             setup_family=step.setup_family or product.family,
+            min_lag_minutes=step.min_lag_minutes,
+            max_lag_minutes=step.max_lag_minutes,
+            transfer_share=_transfer_share(step.transfer_quantity, quantity),
         )
         for step in product.routing
     ]
+
+
+def _transfer_share(transfer_quantity: float | None, quantity: float) -> float | None:
+    """The share of a lot of ``quantity`` units in its first transfer batch; ``None`` when
+    the batch holds the whole lot (the step waits for all of it)."""
+    if transfer_quantity is None or transfer_quantity >= quantity:
+        return None
+    return transfer_quantity / quantity

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,9 +26,10 @@ def forever() -> float:
     return math.inf
 
 
-def tiny_factory(seed: int, objective: dict[str, float]) -> Problem:
+def tiny_factory(seed: int, objective: dict[str, float], lags: bool = False) -> Problem:
     """Three jobs of two operations on three machines: machine choice, two setup families,
-    a calendar window on one machine, release dates and due dates."""
+    a calendar window on one machine, release dates and due dates; with ``lags``, minimum
+    lags and transfer shares between the two operations of a job."""
     rng = random.Random(seed)
     jobs = []
     for j in range(3):
@@ -36,7 +38,13 @@ def tiny_factory(seed: int, objective: dict[str, float]) -> Problem:
             options = [
                 (m, rng.randint(2, 9)) for m in rng.sample(["A", "B", "C"], rng.randint(1, 2))
             ]
-            ops.append(op(f"O{k}", *options, setup_family=rng.choice(["red", "blue"])))
+            lag: dict[str, Any] = {}
+            if lags and k == 1:
+                lag = {
+                    "min_lag_minutes": rng.choice([0, 0, 2, 5]),
+                    "transfer_share": rng.choice([None, 0.3, 0.5]),
+                }
+            ops.append(op(f"O{k}", *options, setup_family=rng.choice(["red", "blue"]), **lag))
         jobs.append(job(f"J{j}", *ops, release=rng.randint(0, 4), due=rng.randint(8, 20)))
     return problem(
         machines=[
@@ -83,12 +91,16 @@ OBJECTIVES = [
 ]
 
 
+@pytest.mark.parametrize("lags", [False, True])
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_finds_the_brute_force_optimum_and_the_bound_stays_below(
-    seed: int, objective: dict[str, float]
+    seed: int, objective: dict[str, float], lags: bool
 ) -> None:
-    data = tiny_factory(seed, objective).build()
+    """Also with minimum lags and transfer shares, under which semi-active timing (every
+    operation as early as its arcs allow) is still optimal for these objectives."""
+    data = tiny_factory(seed, objective, lags).build()
+    assert data.has_lags == lags
     assert flexible_applies(data)
     start, _ = best_dispatch(data, budget_s=0.0)
     search = FlexibleTabuSearch(data, seed=seed)

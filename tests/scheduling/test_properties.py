@@ -18,6 +18,21 @@ from planner.scheduling import solve
 
 
 @st.composite
+def lags(draw: st.DrawFn) -> dict[str, Any]:
+    """Mostly none; else a minimum lag, a maximum lag or a transfer share (or several). A
+    maximum lag leaves room for a changeover (a lag of 0 with a changeover in between has
+    no plan at all: see ``test_lags``), so every problem has a plan."""
+    if draw(st.integers(0, 2)):
+        return {}
+    least = draw(st.sampled_from([0, 0, 4]))
+    return {
+        "min_lag_minutes": least,
+        "max_lag_minutes": draw(st.sampled_from([None, least + 10, least + 20])),
+        "transfer_share": draw(st.sampled_from([None, 0.5])),
+    }
+
+
+@st.composite
 def small_problems(draw: st.DrawFn) -> Problem:
     n_machines = draw(st.integers(1, 3))
     families = ["A", "B", "C"][: draw(st.integers(1, 3))]
@@ -51,6 +66,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
                         {"machine": f"M{m}", "duration": draw(st.integers(1, 9))} for m in eligible
                     ],
                     "setup_family": draw(st.sampled_from(families)),
+                    **(draw(lags()) if k else {}),
                 }
             )
         jobs.append(
@@ -118,7 +134,11 @@ def _corrupt(
             return None
         bad.machine[o] = others[0]
     elif kind == "precedence":
-        with_pred = [q for q in range(n) if data.op_predecessors[q]]
+        with_pred = [
+            q
+            for q in range(n)
+            if data.op_predecessors[q] and not (data.op_transfer and data.op_transfer[q])
+        ]
         if not with_pred:
             return None
         q = with_pred[0]
@@ -176,7 +196,10 @@ def test_checker_rejects_corrupted_schedules(problem: Problem, kind: str, seed: 
     report = check(data, bad)
     assert not report.feasible, kind
     kinds = {v.kind for v in report.violations}
-    expected: dict[str, Any] = {"overlap": {"overlap", "setup"}, "precedence": {"precedence"}}
+    expected: dict[str, Any] = {
+        "overlap": {"overlap", "setup"},
+        "precedence": {"precedence", "min_lag"},
+    }
     assert kinds & expected.get(kind, {kind}), (kind, report.summary())
 
 

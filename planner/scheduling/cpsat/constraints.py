@@ -6,7 +6,8 @@ import math
 
 from ortools.sat.python import cp_model
 
-from planner.model.data import ProblemData
+from planner.model.data import ProblemData, share_of
+from planner.schedule import Schedule
 from planner.scheduling.cpsat.variables import Option, Variables
 from planner.scheduling.subproblem import MachinePrefix, SubProblem
 
@@ -32,12 +33,44 @@ class Constraints:
         self._peak_power()
 
     def _precedence(self) -> None:
-        """Routing DAG among free operations (fixed predecessors are in the heads)."""
-        free = self.v.start
+        """Routing arcs into free operations: from free predecessors as constraints, from
+        fixed ones (placed as in the hint) as bounds; without lags the heads hold those."""
+        free, data = self.v.start, self.data
         for o in self.sub.free:
-            for p in self.data.op_predecessors[o]:
+            for p in data.op_predecessors[o]:
                 if p in free:
-                    self.model.add(self.v.start[o] >= self.v.end[p])
+                    self._free_arc(p, o)
+                elif data.has_lags and self.sub.hint is not None:
+                    self._fixed_arc(p, o, self.sub.hint)
+
+    def _free_arc(self, p: int, o: int) -> None:
+        """``o`` after ``p`` as :meth:`ProblemData.start_after` says, both free."""
+        data, model, v = self.data, self.model, self.v
+        lag = data.op_min_lag[o] if data.op_min_lag else 0
+        share = data.op_transfer[o] if data.op_transfer else None
+        if share is None:
+            model.add(v.start[o] >= v.end[p] + lag)
+        else:
+            for opt in v.options[p]:  # the first units of p are done
+                ct = model.add(v.start[o] >= v.start[p] + share_of(share, opt.duration) + lag)
+                _enforce(ct, opt)
+            for opt in v.options[o]:  # the last units of p still pass o
+                ct = model.add(v.end[o] >= v.end[p] + share_of(share, opt.duration) + lag)
+                _enforce(ct, opt)
+        longest = data.op_max_lag[o] if data.op_max_lag else None
+        if longest is not None:
+            model.add(v.start[o] <= v.end[p] + longest)
+
+    def _fixed_arc(self, p: int, o: int, hint: Schedule) -> None:
+        """``o`` (free) after ``p``, fixed where ``hint`` has it."""
+        data, model, v = self.data, self.model, self.v
+        pred_start, pred_end = int(hint.start[p]), int(hint.end[p])
+        for opt in v.options[o]:
+            earliest = data.start_after(o, pred_start, pred_end, opt.duration)
+            _enforce(model.add(v.start[o] >= earliest), opt)
+        latest = data.latest_start_after(o, pred_end)
+        if latest is not None:
+            model.add(v.start[o] <= latest)
 
     def _pinned(self) -> None:
         for o in self.sub.free:
@@ -143,6 +176,12 @@ class Constraints:
                 demands.append(math.ceil(kw * 1000 - 1e-6))
         if intervals:
             self.model.add_cumulative(intervals, demands, capacity)
+
+
+def _enforce(ct: cp_model.Constraint, option: Option) -> None:
+    """Make ``ct`` hold only when ``option`` is chosen (always when it is the only one)."""
+    if option.presence is not None:
+        ct.only_enforce_if(option.presence)
 
 
 def option_on(v: Variables, op: int, machine: int) -> Option:
