@@ -1,8 +1,11 @@
-"""Time lags and transfer batches: synthetic factories at 1k and 10k operations.
+"""Time lags, transfer batches and operators: synthetic factories at 1k and 10k operations.
 
 Each problem is :func:`planner.io.synthetic.synthetic_problem` with ``lags=True`` (a fifth of
 the steps wait 30-240 min after the step before, a tenth must start within 8 hours of it, a
-fifth overlap it in transfer batches), sequence-dependent setups, makespan. Two settings:
+fifth overlap it in transfer batches), sequence-dependent setups, makespan; with
+``--operators`` every operation also needs one operator of a pool (60% of the machines on
+the early shift, 40% on the late one, none at night; without calendars half the machines at
+any time). Two settings:
 
 * ``factory``: with the two-shift calendars and maintenance. The planner alone (PyJobShop has
   no machine calendars): time to the first checked plan, the plan after the budget, the
@@ -13,7 +16,8 @@ fifth overlap it in transfer batches), sequence-dependent setups, makespan. Two 
 
 Each run is a separate process, one at a time.
 
-    python benchmarks/bench_lags.py [--sizes 1k,10k] [--limit 60] [--reference] [--tag NAME]
+    python benchmarks/bench_lags.py [--sizes 1k,10k] [--limit 60] [--reference] [--operators]
+                                    [--tag NAME]
 """
 
 from __future__ import annotations
@@ -33,21 +37,23 @@ SIZES = {"1k": (100, 20, 10), "10k": (1000, 100, 10)}
 OBJECTIVE = {"makespan": 1.0, "weighted_tardiness": 0.0, "setup_time": 0.0, "energy_cost": 0.0}
 
 
-def problem(size: str, calendars: bool, seed: int):  # type: ignore[no-untyped-def]
+def problem(size: str, calendars: bool, seed: int, operators: bool):  # type: ignore[no-untyped-def]
     from planner.io.synthetic import synthetic_problem
 
     jobs, machines, ops = SIZES[size]
     made = synthetic_problem(
         jobs, machines, ops, seed=seed, energy=False, due_dates=False, calendars=calendars,
-        lags=True,
+        lags=True, operators=operators,
     )  # fmt: skip
     return made.model_copy(update={"objective": made.objective.model_copy(update=OBJECTIVE)})
 
 
-def planner_run(size: str, setting: str, limit: float, seed: int) -> dict[str, object]:
+def planner_run(
+    size: str, setting: str, limit: float, seed: int, operators: bool
+) -> dict[str, object]:
     from planner.scheduling import solve
 
-    data = problem(size, setting == "factory", seed).build()
+    data = problem(size, setting == "factory", seed, operators).build()
     result = solve(data, time_limit=limit, workers=2, seed=seed)
     first = result.progress[0] if result.progress else None
     return {
@@ -64,10 +70,10 @@ def planner_run(size: str, setting: str, limit: float, seed: int) -> dict[str, o
     }
 
 
-def pyjobshop_run(size: str, limit: float, seed: int) -> dict[str, object]:
+def pyjobshop_run(size: str, limit: float, seed: int, operators: bool) -> dict[str, object]:
     from planner.check import check
 
-    made = problem(size, False, seed)
+    made = problem(size, False, seed, operators)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "problem.json"
         path.write_text(made.model_dump_json())
@@ -100,15 +106,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=float, default=60.0)
     parser.add_argument("--reference", action="store_true", help="add 600-s planner runs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--operators", action="store_true", help="every operation needs one")
     parser.add_argument("--tag", default="lags_60s", help="name of the result files")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         solver, size, setting, limit = args.one
         if solver == "planner":
-            row = planner_run(size, setting, float(limit), args.seed)
+            row = planner_run(size, setting, float(limit), args.seed, args.operators)
         else:
-            row = pyjobshop_run(size, float(limit), args.seed)
+            row = pyjobshop_run(size, float(limit), args.seed, args.operators)
         print(json.dumps(row))
         return
     runs = []
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for solver, size, setting, limit in runs:
         cmd = [sys.executable, __file__, "--one", solver, size, setting, str(limit)]
+        cmd += ["--operators"] if args.operators else []
         done = subprocess.run(
             [*cmd, "--seed", str(args.seed)], capture_output=True, text=True,
             timeout=limit * 5 + 900,
@@ -136,9 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
     out.with_suffix(".md").write_text(
-        "# Time lags and transfer batches (synthetic, setups, makespan)\n\n"
-        + table.to_markdown(index=False)
-        + "\n"
+        f"# Time lags and transfer batches{' with operators' if args.operators else ''}"
+        " (synthetic, setups, makespan)\n\n" + table.to_markdown(index=False) + "\n"
     )
 
 

@@ -7,6 +7,7 @@ else; it imports no solver. Every plan the solvers return passes through :func:`
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ ViolationKind = Literal[
     "calendar",
     "pinned",
     "peak_power",
+    "resource",
 ]
 
 
@@ -73,6 +75,9 @@ class Kpis(BaseModel):
     utilisation: dict[str, float]
     moved_operations: int = 0
     objective: float
+    resource_utilisation: dict[str, float] = {}
+    """Per resource pool, the unit-minutes held over the unit-minutes available in
+    ``[0, makespan]``."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,9 @@ def check(data: ProblemData, schedule: Schedule | pd.DataFrame) -> CheckReport:
     Returns
     -------
     CheckReport
-        Every violated constraint (overlap, precedence, eligibility, duration, calendar, setup,
-        release, horizon, pinned, peak power, missing or unknown rows) and the KPIs.
+        Every violated constraint (overlap, precedence, lags, eligibility, duration, calendar,
+        setup, release, horizon, pinned, peak power, resource pools, missing or unknown rows)
+        and the KPIs.
     """
     violations: list[Violation] = []
     if isinstance(schedule, pd.DataFrame):
@@ -118,6 +124,7 @@ def check(data: ProblemData, schedule: Schedule | pd.DataFrame) -> CheckReport:
     _check_operations(data, schedule, violations)
     _check_machines(data, schedule, violations)
     peak = _check_peak_power(data, schedule, violations)
+    _check_pools(data, schedule, violations)
     kpis = compute_kpis(data, schedule, peak)
     return CheckReport(tuple(violations), kpis, schedule)
 
@@ -353,6 +360,75 @@ def _check_peak_power(data: ProblemData, s: Schedule, out: list[Violation]) -> f
     return peak
 
 
+def _pool_holders(data: ProblemData, s: Schedule, pool: int) -> list[tuple[int, int, int, int]]:
+    """``(from, to, units, operation)`` of every hold on ``pool``: the operation's processing,
+    or its changeover for a need during the setup."""
+    holders = []
+    for o, needs in enumerate(data.op_needs):
+        if s.machine[o] < 0:
+            continue
+        start = int(s.start[o])
+        for p, units, setup_only in needs:
+            lo, hi = (
+                (start - int(s.setup_before[o]), start) if setup_only else (start, int(s.end[o]))
+            )
+            if p == pool and hi > lo:
+                holders.append((lo, hi, units, o))
+    return holders
+
+
+def _pool_capacity(data: ProblemData, pool: int, t: int) -> int:
+    for start, end, capacity in data.pool_windows[pool]:
+        if start <= t < end:
+            return capacity
+    return data.pool_capacity[pool]
+
+
+def _check_pools(data: ProblemData, s: Schedule, out: list[Violation]) -> None:
+    """Every stretch of time in which operations hold more of a pool than it has."""
+    if not data.op_needs or len(s) != data.num_operations:
+        return
+    for pool, name in enumerate(data.pool_ids):
+        holders = _pool_holders(data, s, pool)
+        delta: Counter[int] = Counter()
+        for lo, hi, units, _ in holders:
+            delta[lo] += units
+            delta[hi] -= units
+        bounds = {t for w in data.pool_windows[pool] for t in w[:2]}
+        level = 0
+        points = sorted(set(delta) | bounds)
+        for t, following in itertools.pairwise([*points, None]):
+            assert t is not None
+            level += delta[t]
+            capacity = _pool_capacity(data, pool, t)
+            if level > capacity and following is not None:
+                held = [o for lo, hi, _, o in holders if lo <= t < hi]
+                out.append(
+                    Violation(
+                        "resource",
+                        f"{name} is held {level} times from minute {t} to {following} but has "
+                        f"{capacity}: " + ", ".join(_name(data, o) for o in held),
+                        tuple(held),
+                    )
+                )
+
+
+def _pool_utilisation(data: ProblemData, s: Schedule, makespan: int) -> dict[str, float]:
+    """Unit-minutes held over unit-minutes available in ``[0, makespan]``, per pool."""
+    out = {}
+    for pool, name in enumerate(data.pool_ids):
+        held = sum(
+            units * max(0, min(hi, makespan) - max(lo, 0))
+            for lo, hi, units, _ in _pool_holders(data, s, pool)
+        )
+        available = data.pool_capacity[pool] * makespan
+        for start, end, capacity in data.pool_windows[pool]:
+            inside = max(0, min(end, makespan) - min(start, makespan))
+            available += (capacity - data.pool_capacity[pool]) * inside
+        out[name] = round(held / available, 4) if available > 0 else 0.0
+    return out
+
+
 def compute_kpis(data: ProblemData, s: Schedule, peak_power_kw: float | None = None) -> Kpis:
     """KPIs of a schedule, recomputed from the problem (energy priced at minute resolution)."""
     scheduled = s.machine >= 0
@@ -404,6 +480,7 @@ def compute_kpis(data: ProblemData, s: Schedule, peak_power_kw: float | None = N
         utilisation=utilisation,
         moved_operations=moved,
         objective=round(objective, 6),
+        resource_utilisation=_pool_utilisation(data, s, makespan) if data.op_needs else {},
     )
 
 

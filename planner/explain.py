@@ -111,6 +111,12 @@ def _binding_chain(
                 {"constraint": "release", "text": f"{name} starts at its job's release ({release})"}
             )
             break
+        pool = _full_pool(data, s, op)
+        if pool is not None:
+            chain.append(
+                {"constraint": "resource", "text": f"{name} waits for a free unit of {pool}"}
+            )
+            break
         if _at_power_limit(data, s, start):
             chain.append(
                 {"constraint": "peak_power", "text": f"{name} waits for the site power limit"}
@@ -157,6 +163,32 @@ def _routing_wait(data: ProblemData, s: Schedule, p: int, op: int) -> str:
     if lag:
         text += f" and a minimum lag of {lag} min"
     return text
+
+
+def _full_pool(data: ProblemData, s: Schedule, op: int) -> str | None:
+    """A pool ``op`` needs that was fully held by other operations just before it took it."""
+    if not data.op_needs:
+        return None
+    for pool, units, setup_only in data.op_needs[op]:
+        t = int(s.start[op]) - (int(s.setup_before[op]) if setup_only else 0) - 1
+        held = 0
+        for o, needs in enumerate(data.op_needs):
+            start = int(s.start[o])
+            for p, u, only_setup in needs:
+                lo, hi = (
+                    (start - int(s.setup_before[o]), start)
+                    if only_setup
+                    else (start, int(s.end[o]))
+                )
+                if p == pool and o != op and lo <= t < hi:
+                    held += u
+        capacity = data.pool_capacity[pool]
+        for a, b, c in data.pool_windows[pool]:
+            if a <= t < b:
+                capacity = c
+        if held + units > capacity:
+            return data.pool_ids[pool]
+    return None
 
 
 def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:

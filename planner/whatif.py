@@ -6,7 +6,9 @@ A change is either a JSON merge patch (RFC 7386) on the scenario, or a list of n
 * ``{"edit": "demand", "percent": 20, "products": ["P01-bracket"]}`` (all products if omitted)
 * ``{"edit": "rush_order", "product": "...", "quantity": 50, "due": "...", "priority": 5}``
 * ``{"edit": "tariff", "prices_csv": "../data/prices/FR_2024.csv"}``
-* ``{"edit": "extra_shift", "start": "22:00", "end": "06:00", "days": [0, 1, 2, 3, 4]}``
+* ``{"edit": "extra_shift", "start": "22:00", "end": "06:00", "days": [0, 1, 2, 3, 4],
+  "crew": {"operators": 3}}`` (pools given per shift get the crew named for the new shift,
+  else as many as on the last shift)
 
 Relative paths in a change resolve against the base scenario's folder.
 """
@@ -122,6 +124,13 @@ def _edit(raw: dict[str, Any], edit: Mapping[str, Any]) -> dict[str, Any]:
             calendar["working_days"] = sorted(
                 set(calendar.get("working_days", [])) | set(edit["days"])
             )
+        crew = edit.get("crew") or {}
+        if not isinstance(crew, Mapping):
+            raise TypeError("crew names the units of each resource pool on the new shift")
+        for pool in raw["factory"].get("resources", []):
+            if pool.get("shift_capacity"):  # the new shift's crew: given, else the last shift's
+                units = crew.get(pool["id"], pool["shift_capacity"][-1])
+                pool["shift_capacity"] = [*pool["shift_capacity"], units]
     return raw
 
 

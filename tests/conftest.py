@@ -52,3 +52,26 @@ def assert_checked(result: Result, data: ProblemData) -> CheckReport:
     assert result.schedule is not None
     assert check(data, result.schedule).feasible
     return report
+
+
+def optimum_by_every_strategy(p: Problem) -> float:
+    """The objective every strategy reaches on a tiny problem (asserted equal, each plan
+    checked), with the dispatching rule's plan checked too and the lower bound never above
+    the optimum."""
+    from planner.scheduling import solve
+    from planner.scheduling.bounds import objective_lower_bound
+    from planner.scheduling.construct import dispatch
+
+    data = p.build()
+    assert check(data, dispatch(data)).feasible
+    values = set()
+    for strategy in ("cpsat", "lns", "hybrid"):
+        result = solve(p, SolverSettings(time_limit_s=5, workers=1, strategy=strategy))
+        assert_checked(result, data)
+        assert result.objective is not None
+        values.add(result.objective)
+    assert len(values) == 1, values
+    value = values.pop()
+    bound = objective_lower_bound(data)
+    assert bound is not None and bound <= value + 1e-9
+    return value

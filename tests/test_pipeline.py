@@ -176,3 +176,22 @@ def test_a_plan_is_immutable(small_plan: planner.Plan) -> None:
         small_plan.kpis = {}  # type: ignore[misc]
     # explanations are computed once, when the plan is made
     assert small_plan.explain() == list(small_plan.explanations)
+
+
+def test_a_plan_with_operators_per_shift_and_curing_lags() -> None:
+    """A scenario's pools and lags reach the schedule: the checker accepts it, the KPIs give
+    the pool's utilisation and gantt.html charts its load."""
+    from planner.report.output import plan_files
+
+    raw = planner.load_scenario(SMALL).raw()
+    raw["factory"]["resources"] = [{"id": "operators", "capacity": 0, "shift_capacity": [2, 1]}]
+    for product in raw["products"]:
+        for k, step in enumerate(product["routing"]):
+            step["needs"] = [{"pool": "operators"}]
+            if k:
+                step["min_lag_minutes"] = 20
+    p = planner.plan(planner.load_scenario(raw, base_dir=SMALL.parent))
+    assert p.data is not None and p.data.has_pools and p.data.has_lags
+    assert check(p.data, p.schedule).feasible
+    assert 0 < p.kpis.schedule.resource_utilisation["operators"] <= 1
+    assert "resource pools" in plan_files(p, charts=True)["gantt.html"]

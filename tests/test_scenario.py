@@ -166,3 +166,32 @@ def test_default_factory_matches_its_description() -> None:
     assert len(s.factory.calendar.shifts) == 2 and s.factory.calendar.maintenance
     assert s.tariff is not None and "DE-LU_2024" in s.tariff.prices_csv
     assert s.demand.orders
+    steps = [step for p in s.products for step in p.routing]
+    assert {step.min_lag_minutes for step in steps if step.id == "assemble"} == {30}
+    assert {step.transfer_quantity for step in steps if step.id == "weld"} == {20}
+
+
+def test_resource_pools_take_their_capacity_per_shift() -> None:
+    from planner.scenario.calendar import horizon_bounds, pools_with_shifts
+
+    raw = copy.deepcopy(RAW)
+    raw["factory"]["resources"] = [
+        {"id": "operators", "capacity": 0, "shift_capacity": [3, 2]},
+        {"id": "fixtures", "capacity": 2},
+    ]
+    raw["products"][0]["routing"][0]["needs"] = [{"pool": "operators"}]
+    scenario = load_scenario(raw, base_dir=SMALL.parent).scenario
+    start, end = horizon_bounds(scenario.horizon, scenario.factory.calendar)
+    operators, fixtures = pools_with_shifts(scenario.factory, start, end)
+    windows = sorted((w.start, w.end, w.capacity) for w in operators.windows)
+    assert windows[:2] == [(360, 840, 3), (840, 1320, 2)]  # 06:00-14:00 and 14:00-22:00 local
+    assert operators.capacity == 0 and (fixtures.capacity, fixtures.windows) == (2, ())
+
+
+def test_resource_pool_references_are_checked_with_paths() -> None:
+    raw = copy.deepcopy(RAW)
+    raw["factory"]["resources"] = [{"id": "operators", "capacity": 1, "shift_capacity": [3]}]
+    raw["products"][1]["routing"][0]["needs"] = [{"pool": "welders"}]
+    found = issues(raw)
+    assert "unknown resource pool 'welders'" in found["products[1].routing[0].needs[0].pool"]
+    assert "1 capacities for 2 shifts" in found["factory.resources[0].shift_capacity"]

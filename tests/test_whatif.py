@@ -61,6 +61,26 @@ def test_named_edits() -> None:
         apply_change(raw, [{"edit": "teleport"}])
 
 
+def test_an_extra_shift_brings_its_crew() -> None:
+    """Pools given per shift get the crew the edit names for the new shift, else as many as on
+    the last shift; the scenario stays valid."""
+    raw = planner.load_scenario(SMALL).raw()
+    raw["factory"]["resources"] = [
+        {"id": "operators", "capacity": 0, "shift_capacity": [4, 2]},
+        {"id": "setters", "capacity": 0, "shift_capacity": [1, 1]},
+        {"id": "fixtures", "capacity": 2},
+    ]
+    shift = {"edit": "extra_shift", "start": "22:00", "end": "06:00", "crew": {"operators": 1}}
+    edited = apply_change(raw, [shift])
+    pools = {p["id"]: p for p in edited["factory"]["resources"]}
+    assert pools["operators"]["shift_capacity"] == [4, 2, 1]
+    assert pools["setters"]["shift_capacity"] == [1, 1, 1]
+    assert "shift_capacity" not in pools["fixtures"]
+    planner.load_scenario(edited, base_dir=SMALL.parent)
+    with pytest.raises(InvalidInputError, match="crew names the units"):
+        apply_change(raw, [shift | {"crew": [3]}])
+
+
 def test_whatif_deltas_and_changed_assignments() -> None:
     base = planner.plan(SMALL)
     change = [

@@ -8,6 +8,9 @@ planner problem file, without calendars, which PyJobShop does not model); the sc
 printed, with the setup each operation needs, so the planner's independent checker can verify
 it.
 
+Resource pools become renewable resources (with a constant capacity; pools with capacity
+windows or needs during changeovers are refused), held by every mode of a task that needs them.
+
 Time lags: a minimum lag is the delay of an end-before-start constraint, a maximum lag a
 start-before-end constraint the other way with a negative delay. PyJobShop's delays are
 constants, so a transfer share (whose overlap depends on the machines' durations) becomes
@@ -38,13 +41,19 @@ def main() -> None:
     started = time.perf_counter()
     model = Model()
     machines = [model.add_machine(name=m) for m in data.machine_ids]
+    pools = [_renewable(model, data, k) for k in range(len(data.pool_ids))]
     tasks = []
     for j, ops in enumerate(data.job_operations):
         job = model.add_job(name=data.job_ids[j])
         for o in ops:
             task = model.add_task(job=job, name=f"{data.job_ids[j]}/{data.op_ids[o]}")
+            needs = data.op_needs[o] if data.op_needs else ()
+            if any(setup_only for _, _, setup_only in needs):
+                raise SystemExit("PyJobShop holds resources for whole tasks, not changeovers")
             for m, duration in data.op_options[o]:
-                model.add_mode(task, machines[m], duration)
+                held = [pools[k] for k, _, _ in needs]
+                demands = [0, *(units for _, units, _ in needs)]
+                model.add_mode(task, [machines[m], *held], duration, demands=demands)
             tasks.append(task)
     for o, preds in enumerate(data.op_predecessors):
         for p in preds:
@@ -88,6 +97,13 @@ def main() -> None:
             }
         )
     )
+
+
+def _renewable(model: Model, data: ProblemData, pool: int) -> Any:
+    """A resource pool as a renewable resource (PyJobShop's capacity is constant)."""
+    if data.pool_windows[pool]:
+        raise SystemExit("PyJobShop's renewable resources have one capacity, not windows")
+    return model.add_renewable(data.pool_capacity[pool], name=data.pool_ids[pool])
 
 
 def _add_arc(model: Model, data: ProblemData, tasks: list[Any], p: int, o: int) -> None:

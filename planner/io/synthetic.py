@@ -32,6 +32,7 @@ def synthetic_problem(
     peak_power_kw: float | None = None,
     horizon_days: int | None = None,
     lags: bool = False,
+    operators: bool = False,
 ) -> Problem:
     """A random but realistic problem with ``n_jobs * ops_per_job`` operations.
 
@@ -52,6 +53,10 @@ def synthetic_problem(
         fifth of the steps after the first wait 30 to 240 min (curing), a tenth must start
         within 8 hours of the step before, and a fifth start after a quarter to half of it
         (transfer batches).
+    operators
+        A pool of operators that every operation needs one of: as many as 60% of the
+        machines on the early shift (06:00-14:00) and 40% on the late one, none at night
+        (with ``calendars``; without, 50% at any time).
     """
     rng = random.Random(seed)
     lag_rng = random.Random(seed + 7919)
@@ -144,6 +149,11 @@ def synthetic_problem(
         }
     if peak_power_kw is not None:
         raw["peak_power_kw"] = peak_power_kw
+    if operators:
+        raw["resources"] = [_operators(n_machines, days if calendars else 0)]
+        for job in jobs:
+            for op in job["operations"]:  # type: ignore[attr-defined]
+                op["needs"] = [{"pool": "operators"}]
     return Problem.from_dict(raw)
 
 
@@ -157,3 +167,17 @@ def _lag(rng: random.Random) -> dict[str, object]:
     if rng.random() < 0.2:
         lag["transfer_share"] = rng.choice([0.25, 0.5])
     return lag
+
+
+def _operators(n_machines: int, days: int) -> dict[str, object]:
+    """The operator pool (see :func:`synthetic_problem`): over ``days`` of two shifts, or
+    half the machines' worth at any time when ``days`` is 0."""
+    if not days:
+        return {"id": "operators", "capacity": max(1, n_machines // 2)}
+    early, late = max(1, round(0.6 * n_machines)), max(1, round(0.4 * n_machines))
+    windows = [
+        {"start": d * DAY + a, "end": d * DAY + b, "capacity": c}
+        for d in range(days)
+        for a, b, c in ((360, 840, early), (840, 1320, late))
+    ]
+    return {"id": "operators", "capacity": 0, "windows": windows}

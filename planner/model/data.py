@@ -79,6 +79,15 @@ class ProblemData:
     op_transfer: tuple[float | None, ...] = ()
     """Per operation, the share of each predecessor's work after which it may start
     (overlapping batches, see :meth:`start_after`); empty as :attr:`op_min_lag`."""
+    pool_ids: tuple[str, ...] = ()
+    """Resource pools (operators, tools, fixtures)."""
+    pool_capacity: tuple[int, ...] = ()
+    """Units of each pool at any minute outside its windows."""
+    pool_windows: tuple[tuple[tuple[int, int, int], ...], ...] = ()
+    """Per pool, ``(start, end, capacity)`` of the periods with another capacity, sorted."""
+    op_needs: tuple[tuple[tuple[int, int, bool], ...], ...] = ()
+    """Per operation, ``(pool, units, during setup only)`` of what it holds; empty when no
+    operation needs a pool."""
     hourly_prices: FloatArray | None = None
     price_offset_min: int = 0
     currency: str = "USD"
@@ -161,6 +170,29 @@ class ProblemData:
             return None
         lag = self.op_max_lag[o]
         return None if lag is None else pred_end + lag
+
+    @cached_property
+    def has_pools(self) -> bool:
+        """Whether any operation needs a resource pool."""
+        return any(self.op_needs)
+
+    def pool_capacity_steps(self, pool: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """The most units ``pool`` ever has, and ``(start, end, units)`` of that peak that are
+        missing at other times (from minute 0 on; the last step runs to the horizon)."""
+        windows = self.pool_windows[pool]
+        base = self.pool_capacity[pool]
+        peak = max([base, *(c for _, _, c in windows)])
+        steps, t = [], 0
+        for start, end, capacity in windows:
+            if start > t and peak > base:
+                steps.append((t, start, peak - base))
+            if peak > capacity:
+                steps.append((start, end, peak - capacity))
+            t = end
+        end_of_time = max(self.horizon, t) + 1
+        if peak > base and end_of_time > t:
+            steps.append((t, end_of_time, peak - base))
+        return peak, steps
 
     @cached_property
     def stability_priced(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from planner.model.factory import Frozen, NonNegativeFloat, check_lag_order
+from planner.model.resources import ResourceNeed
 from planner.model.time import TimePoint
 
 
@@ -56,6 +57,9 @@ class Operation(Frozen):
         predecessor's start), and ends at least this share of its own duration after the
         predecessor's end (the last units still have to pass). ``None``: after the whole
         predecessor. The minimum lag comes on top of both.
+    needs
+        Units of resource pools (operators, tools) it holds while it runs, or during its
+        changeover only.
     """
 
     id: str = Field(min_length=1)
@@ -68,6 +72,7 @@ class Operation(Frozen):
     min_lag_minutes: int = Field(default=0, ge=0)
     max_lag_minutes: int | None = Field(default=None, ge=0)
     transfer_share: float | None = Field(default=None, gt=0, le=1)
+    needs: tuple[ResourceNeed, ...] = ()
 
     @model_validator(mode="after")
     def _lags(self) -> Operation:

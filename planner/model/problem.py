@@ -16,6 +16,7 @@ from planner.model.energy import EnergyTariff
 from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
 from planner.model.jobs import Job
+from planner.model.resources import ResourcePool, compile_needs, compile_pools
 from planner.model.settings import ObjectiveWeights
 from planner.model.time import TimePoint, as_utc, to_minutes
 
@@ -41,6 +42,8 @@ class Problem(Frozen):
         it for long tariffs: the model's size grows with the horizon).
     peak_power_kw
         Site limit on the power drawn at any minute (processing plus idle draw).
+    resources
+        Pools of operators, tools or fixtures that operations need next to their machine.
     """
 
     name: str = "problem"
@@ -51,6 +54,7 @@ class Problem(Frozen):
     setups: tuple[SetupRule, ...] = ()
     tariff: EnergyTariff | None = None
     peak_power_kw: float | None = Field(default=None, gt=0)
+    resources: tuple[ResourcePool, ...] = ()
     objective: ObjectiveWeights = ObjectiveWeights()
 
     @classmethod
@@ -105,9 +109,12 @@ class _Compiler:
         unavailable, reasons = self._calendars()
         families = self._families()
         family_index = {f: i for i, f in enumerate(families)}
+        pool_index, pool_windows, issues = compile_pools(p.resources, self.minutes)
+        self.issues.extend(issues)
+        self.pool_index = pool_index
         ops = list(self._operations(machine_index, family_index))
         setup_times, initial_setup = self._setups(machine_index, families, family_index)
-        horizon = self._horizon(ops, setup_times, unavailable)
+        horizon = self._horizon(ops, setup_times, (*unavailable, *pool_windows))
         prices, offset = self._tariff(horizon)
         if prices is not None and p.horizon_minutes is None:
             # energy can pay for waiting, so with a priced energy term every priced minute is
@@ -158,6 +165,10 @@ class _Compiler:
             op_previous=tuple(op["previous"] for op in ops)
             if any(op["previous"] for op in ops)
             else (),
+            pool_ids=tuple(pool.id for pool in p.resources),
+            pool_capacity=tuple(pool.capacity for pool in p.resources),
+            pool_windows=pool_windows,
+            op_needs=tuple(op["needs"] for op in ops) if any(op["needs"] for op in ops) else (),
             op_min_lag=lags[0],
             op_max_lag=lags[1],
             op_transfer=lags[2],
@@ -249,6 +260,7 @@ class _Compiler:
                     if op.not_before is None
                     else self.minutes(op.not_before, f"{opath}.not_before") or 0,
                     **self._lag(op, opath, bool(preds[k])),
+                    "needs": self._needs(op, opath),
                 }
             first += len(job.operations)
 
@@ -267,6 +279,11 @@ class _Compiler:
                         "give it on a later step of the routing",
                     )
         return lag
+
+    def _needs(self, op: Any, opath: str) -> tuple[tuple[int, int, bool], ...]:
+        needs, issues = compile_needs(op.needs, f"{opath}.needs", self.pool_index, self.p.resources)
+        self.issues.extend(issues)
+        return needs
 
     def _options(
         self, options: tuple[Any, ...], opath: str, machine_index: dict[str, int]
@@ -402,8 +419,9 @@ class _Compiler:
         self,
         ops: list[dict[str, Any]],
         setup_times: np.ndarray,
-        unavailable: tuple[tuple[tuple[int, int], ...], ...],
+        blocked_windows: tuple[tuple[tuple[int, ...], ...], ...],
     ) -> int:
+        """Machine windows and pool capacity windows both hold work back."""
         if self.p.horizon_minutes is not None:
             return self.p.horizon_minutes
         release = 0
@@ -418,7 +436,7 @@ class _Compiler:
             (op[key][1] for op in ops for key in ("pinned", "previous") if op[key]), default=0
         )
         pinned = max(pinned, max((op["not_before"] for op in ops), default=0))
-        blocked = max((w[-1][1] for w in unavailable if w), default=0)
+        blocked = max((w[-1][1] for w in blocked_windows if w), default=0)
         return int(max(1, max(release, pinned, blocked) + work + max_setup))
 
     def _tariff(self, horizon: int) -> tuple[np.ndarray | None, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from planner.model.factory import Frozen, check_lag_order
+from planner.model.resources import ResourceNeed
 
 
 class StepMachine(Frozen):
@@ -27,7 +28,8 @@ class RoutingStep(Frozen):
     cooling), ``max_lag_minutes`` (at most: coat within 8 hours of welding) and
     ``transfer_quantity`` (this step may start once that many units of the predecessor are
     done, its first transfer batch, instead of the whole lot; the lot's last units still pass
-    after the predecessor ends).
+    after the predecessor ends). ``needs`` names the resource pools (operators, fixtures) the
+    step holds while it runs, or during its changeover.
     """
 
     id: str = Field(min_length=1)
@@ -37,6 +39,7 @@ class RoutingStep(Frozen):
     min_lag_minutes: int = Field(default=0, ge=0)
     max_lag_minutes: int | None = Field(default=None, ge=0)
     transfer_quantity: float | None = Field(default=None, gt=0)
+    needs: tuple[ResourceNeed, ...] = ()
 
     @model_validator(mode="after")
     def _lags(self) -> RoutingStep:

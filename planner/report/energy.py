@@ -29,7 +29,12 @@ def load_profile(schedule: pd.DataFrame, data: ProblemData, step: int = 15) -> p
         if data.hourly_prices is not None
         else np.full(len(bins), np.nan)
     )
-    frame = pd.DataFrame({"minute": bins, "load_kw": load, "price_per_mwh": price})
+    return with_time(pd.DataFrame({"minute": bins, "load_kw": load, "price_per_mwh": price}), data)
+
+
+def with_time(frame: pd.DataFrame, data: ProblemData) -> pd.DataFrame:
+    """``frame`` with a ``time`` column for its ``minute`` column, when the problem has a
+    horizon start."""
     if data.horizon_start is not None:
         frame["time"] = pd.Timestamp(data.horizon_start) + pd.to_timedelta(
             frame["minute"], unit="min"

@@ -9,10 +9,13 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.plans import Plan
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 FILES = (
     "plan.json",
@@ -83,13 +86,30 @@ def plan_files(plan: Plan, charts: bool = True) -> dict[str, str]:
         from planner.report.energy import energy_figure
         from planner.report.gantt import gantt_figure
 
-        files["gantt.html"] = gantt_figure(
+        gantt = gantt_figure(
             plan.schedule, plan.data, f"{plan.scenario}: schedule", late_orders=late_orders(plan)
-        ).to_html(include_plotlyjs=True)
+        )
+        files["gantt.html"] = _page(gantt, _pool_figure(plan))
         files["energy.html"] = energy_figure(
             plan.schedule, plan.data, f"{plan.scenario}: load and price"
         ).to_html(include_plotlyjs=True)
     return files
+
+
+def _pool_figure(plan: Plan) -> go.Figure | None:
+    """The resource-load chart under the Gantt chart, where the plan has pools."""
+    if plan.data is None or not plan.data.pool_ids or plan.schedule is None:
+        return None
+    from planner.report.resources import resource_figure
+
+    return resource_figure(plan.schedule, plan.data, f"{plan.scenario}: resource pools")
+
+
+def _page(*figures: go.Figure | None) -> str:
+    """One HTML page with the figures one below the other (plotly's script included once)."""
+    shown = [f for f in figures if f is not None]
+    parts = [f.to_html(full_html=False, include_plotlyjs=k == 0) for k, f in enumerate(shown)]
+    return '<html><head><meta charset="utf-8"></head><body>' + "".join(parts) + "</body></html>"
 
 
 def late_orders(plan: Plan) -> list[str]:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from planner.model.periods import PlanningPeriod
+from planner.model.resources import CapacityWindow, ResourcePool
 from planner.model.time import as_utc
-from planner.scenario.model import Calendar, Horizon
+from planner.scenario.model import Calendar, Factory, Horizon
 
 
 def horizon_bounds(horizon: Horizon, calendar: Calendar) -> tuple[datetime, datetime]:
@@ -33,16 +34,18 @@ def horizon_bounds(horizon: Horizon, calendar: Calendar) -> tuple[datetime, date
 
 
 def shift_windows(
-    calendar: Calendar, start: datetime, end: datetime
+    calendar: Calendar, start: datetime, end: datetime, only: int | None = None
 ) -> list[tuple[datetime, datetime]]:
-    """Working windows (UTC) overlapping ``[start, end)``, one per shift and working day."""
+    """Working windows (UTC) overlapping ``[start, end)``, one per shift and working day
+    (``only``: of that shift alone), adjacent ones merged."""
     zone = ZoneInfo(calendar.timezone)
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date() + timedelta(days=1)
     windows = []
+    shifts = calendar.shifts if only is None else calendar.shifts[only : only + 1]
     while day <= last:
         if day.weekday() in calendar.working_days:
-            for shift in calendar.shifts:
+            for shift in shifts:
                 a = datetime.combine(day, shift.start, tzinfo=zone)
                 b = datetime.combine(day, shift.end, tzinfo=zone)
                 if b <= a:
@@ -98,3 +101,17 @@ def planning_periods(horizon: Horizon, calendar: Calendar) -> list[PlanningPerio
         label = (local + k * step).strftime("%Y-%m-%d")
         periods.append(PlanningPeriod(label, minutes(a, start), minutes(b, start)))
     return periods
+
+
+def pools_with_shifts(factory: Factory, start: datetime, end: datetime) -> tuple[ResourcePool, ...]:
+    """The factory's resource pools, each shift's capacity as windows in minutes from
+    ``start`` (up to ``end``)."""
+    pools = []
+    for spec in factory.resources:
+        windows = [
+            CapacityWindow(start=minutes(a, start), end=minutes(b, start), capacity=capacity)
+            for k, capacity in enumerate(spec.shift_capacity)
+            for a, b in shift_windows(factory.calendar, start, end, only=k)
+        ]
+        pools.append(ResourcePool(id=spec.id, capacity=spec.capacity, windows=tuple(windows)))
+    return tuple(pools)

@@ -51,13 +51,28 @@ class Calendar(Frozen):
     maintenance: tuple[Maintenance, ...] = ()
 
 
+class ResourcePoolSpec(Frozen):
+    """A pool of operators (one pool per skill: welders, setters), tools or fixtures that
+    routing steps need next to their machine (their ``needs``).
+
+    ``capacity`` units at any time, or per shift of the calendar ``shift_capacity`` (one
+    number per shift, in the calendar's order: 6 on the early shift, 3 on the late one);
+    outside the shifts ``capacity`` holds.
+    """
+
+    id: str = Field(min_length=1)
+    capacity: int = Field(ge=0)
+    shift_capacity: tuple[Annotated[int, Field(ge=0)], ...] = ()
+
+
 class Factory(Frozen):
-    """Machines, their calendar and the changeover rules."""
+    """Machines, their calendar, the changeover rules and the shared resource pools."""
 
     machines: tuple[Machine, ...] = Field(min_length=1)
     calendar: Calendar = Calendar()
     setups: tuple[SetupRule, ...] = ()
     peak_power_kw: float | None = Field(default=None, gt=0)
+    resources: tuple[ResourcePoolSpec, ...] = ()
 
 
 class Order(Frozen):
@@ -178,6 +193,7 @@ def check_references(scenario: Scenario) -> list[InputIssue]:
                             f"unknown machine {option.machine!r}",
                         )
                     )
+    issues.extend(_pool_references(scenario))
     for k, order in enumerate(scenario.demand.orders):
         if order.product not in products:
             issues.append(
@@ -218,4 +234,32 @@ def check_references(scenario: Scenario) -> list[InputIssue]:
         )
     if scenario.demand.history_csv is None and not scenario.demand.orders:
         issues.append(InputIssue("demand", "give a history_csv to forecast from, or firm orders"))
+    return issues
+
+
+def _pool_references(scenario: Scenario) -> list[InputIssue]:
+    """Resource pools: unique ids, one shift capacity per shift, needs naming a pool."""
+    factory = scenario.factory
+    pools, issues = index_ids((p.id for p in factory.resources), "factory.resources", "pool")
+    shifts = len(factory.calendar.shifts)
+    for k, pool in enumerate(factory.resources):
+        if pool.shift_capacity and len(pool.shift_capacity) != shifts:
+            issues.append(
+                InputIssue(
+                    f"factory.resources[{k}].shift_capacity",
+                    f"gives {len(pool.shift_capacity)} capacities for {shifts} shifts; give "
+                    "one per shift of factory.calendar.shifts, in its order",
+                )
+            )
+    for k, product in enumerate(scenario.products):
+        for s, step in enumerate(product.routing):
+            for n, need in enumerate(step.needs):
+                if need.pool not in pools:
+                    issues.append(
+                        InputIssue(
+                            f"products[{k}].routing[{s}].needs[{n}].pool",
+                            f"unknown resource pool {need.pool!r}; known: "
+                            + (", ".join(sorted(pools)) or "none (add factory.resources)"),
+                        )
+                    )
     return issues

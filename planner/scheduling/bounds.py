@@ -16,6 +16,9 @@ The makespan bound is the largest of two relaxations, both aware of the machines
   When each operation has its own family (operation-to-operation setup times) this is the
   cheapest setup into each operation.
 
+With resource pools, a pool must offer the unit-minutes its operations hold (each at its
+shortest duration) under its capacity over time.
+
 Each threshold ``r`` is a head of an operation in S (at most :data:`MAX_THRESHOLDS` of them,
 spread over the range). The bound on the objective adds, to the weighted makespan bound, the
 weighted tardiness each job has even alone in the plant.
@@ -46,7 +49,29 @@ def _makespan_bound(data: ProblemData, heads: list[int], ends: list[int]) -> int
     best = max(ends, default=0)
     for machines, ops in _machine_sets(data).items():
         best = max(best, _set_bound(data, machines, ops, (heads, tails), into))
+    for pool in range(len(data.pool_ids)):
+        best = max(best, _pool_bound(data, pool))
     return best
+
+
+def _pool_bound(data: ProblemData, pool: int) -> int:
+    """The first minute by which ``pool`` can have offered the unit-minutes its operations
+    hold (each its shortest duration), counting its capacity over time."""
+    held = sum(
+        units * min(d for _, d in data.op_options[o])
+        for o, needs in enumerate(data.op_needs)
+        for p, units, setup_only in needs
+        if p == pool and not setup_only
+    )
+    t, offered = 0, 0
+    steps = [*data.pool_windows[pool], (data.horizon + 1, data.horizon + 1, 0)]
+    for start, end, capacity in steps:
+        for lo, hi, units in ((t, start, data.pool_capacity[pool]), (start, end, capacity)):
+            if hi > lo and units > 0 and offered + units * (hi - lo) >= held:
+                return lo + -(-(held - offered) // units)
+            offered += units * max(0, hi - lo)
+        t = max(t, end)
+    return 0  # the pool cannot offer it within the horizon: the search reports no plan
 
 
 def objective_lower_bound(data: ProblemData) -> float | None:

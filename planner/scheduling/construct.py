@@ -163,7 +163,7 @@ def _active(draft: Draft, priority: Priority) -> None:
                 candidates.append((priority(q, est), -est, -q))
         chosen = -max(candidates)[2]
         d = data.durations[chosen][m_star]
-        t, s = placer.earliest(m_star, data.op_family[chosen], d, draft.ready_for(chosen, d))
+        t, s = placer.earliest(chosen, m_star, draft.ready_for(chosen, d))
         for m, _ in data.op_options[chosen]:
             ready_on[m].discard(chosen)
         for freed in assign_holding(draft, chosen, m_star, t, s):

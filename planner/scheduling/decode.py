@@ -7,7 +7,7 @@ from __future__ import annotations
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.cpsat import Placement
-from planner.scheduling.timeline import PowerProfile, earliest_fit
+from planner.scheduling.timeline import Usage, earliest_fit
 
 
 def decode(
@@ -21,9 +21,9 @@ def decode(
     """Apply ``placement`` to the free operations and re-time the operations after them.
 
     Operations after keep their machine and order and start as early as their routing, their
-    machine (with setups), its calendar and the site power limit allow; with ``keep_times``
-    they start no earlier than before. Returns ``None`` when the result would break the horizon
-    or a pinned operation.
+    machine (with setups), its calendar, the site power limit and the resource pools allow;
+    with ``keep_times`` they start no earlier than before. Returns ``None`` when the result
+    would break the horizon, a pinned operation or a maximum lag.
     """
     new = s.copy()
     for o, (m, start, end, setup) in placement.assignments.items():
@@ -45,13 +45,12 @@ def decode(
         m = int(new.machine[o])
         if new.end[o] >= last_end.get(m, -1):
             last_end[m], last_family[m] = int(new.end[o]), data.op_family[o]
-    power = None
-    extra = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
-    if data.peak_power_kw is not None:
-        power = PowerProfile(data.peak_power_kw - sum(data.idle_power_kw))
+    usage = Usage(data)  # site power and resource pools
+    if usage.active:
         for o in range(data.num_operations):
             if o not in after:
-                power.add(int(new.start[o]), int(new.end[o]), extra[int(new.machine[o])])
+                start, setup = int(new.start[o]), int(new.setup_before[o])
+                usage.add(o, int(new.machine[o]), start, setup, int(new.end[o]) - start)
     window_ends = [[e for _, e in w] for w in data.unavailable]
     for o in after_list:
         m = int(new.machine[o])
@@ -64,9 +63,9 @@ def decode(
             t = max(t, int(s.start[o]))
         while True:
             t = earliest_fit(data.unavailable[m], window_ends[m], t, setup, duration)
-            if power is None:
+            if not usage.active:
                 break
-            t2 = power.earliest(t, duration, extra[m])
+            t2 = usage.earliest(o, m, t, setup, duration)
             if t2 == t:
                 break
             t = t2
@@ -79,8 +78,7 @@ def decode(
             return None
         new.start[o], new.end[o], new.setup_before[o] = t, t + duration, setup
         last_end[m], last_family[m] = t + duration, family
-        if power is not None:
-            power.add(t, t + duration, extra[m])
+        usage.add(o, m, t, setup, duration)
     if new.end.max() > data.horizon:
         return None
     return new

@@ -49,7 +49,7 @@ class Draft:
             start + d,
             setup,
         )
-        self.placer.place(machine, data.op_family[o], start, d)
+        self.placer.place(o, machine, start, setup)
         self.done[o] = True
         freed = []
         for s in data.op_successors[o]:
@@ -82,9 +82,8 @@ def best_machine(
     """The eligible machine where ``o`` completes first: ``(machine, start, setup)``;
     ``ready(duration)`` is its earliest start where it takes ``duration`` minutes."""
     best: tuple[int, int, int, int] | None = None
-    family = data.op_family[o]
     for m, d in data.op_options[o]:
-        t, s = placer.earliest(m, family, d, ready(d))
+        t, s = placer.earliest(o, m, ready(d))
         key = (t + d, s, d, m)
         if best is None or key < best:
             best = key

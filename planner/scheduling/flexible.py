@@ -54,8 +54,7 @@ Arrays = tuple[np.ndarray, ...]
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: a regular objective it prices exactly
     (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
-    power limit, no pinned operations and no maximum lags (its semi-active timing starts
-    everything as early as it can, which may break them), and not a classical job shop
+    power limit or resource pools and no pinned operations, and not a classical job shop
     (which has a stronger search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
@@ -65,7 +64,7 @@ def flexible_applies(data: ProblemData) -> bool:
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
-        and not data.has_max_lags
+        and not data.has_pools
         and data.num_operations > 1
         and not tabu_applies(data)
     )
@@ -155,6 +154,10 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
         np.array([data.horizon], dtype=np.int64),
         np.array(data.op_min_lag or [0] * n, dtype=np.int64),
         np.array([-1.0 if f is None else f for f in data.op_transfer or [None] * n]),
+        np.array(
+            [-1 if x is None else x for x in data.op_max_lag] if data.has_max_lags else [],
+            dtype=np.int64,
+        ),
     )  # fmt: skip
 
 
@@ -310,7 +313,8 @@ def _timing(n: int, jobs: int) -> Arrays:
     def ints(size: int) -> np.ndarray:
         return np.zeros(size, dtype=np.int64)
 
-    return ints(n), ints(n), ints(n), ints(n), ints(n), ints(jobs), ints(3), ints(n)
+    start, end, setup, order, indegree, mark, hold, saved = (ints(n) for _ in range(8))
+    return start, end, setup, order, indegree, ints(jobs), ints(3), mark, hold, saved
 
 
 @functools.cache

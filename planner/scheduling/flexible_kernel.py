@@ -5,22 +5,25 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
 
     (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
-     job_weight, weights, limits, min_lag, transfer_share)
+     job_weight, weights, limits, min_lag, transfer_share, max_lag)
 
 ``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and the
 guide's (per minute of the sum of all ends and of changeover; see
 :func:`planner.scheduling.flexible_timing.true_objective`), ``limits`` the horizon,
 ``min_lag`` and ``transfer_share`` each operation's lag after its routing predecessors and
 its share of overlap with them (-1: none; see
-:func:`planner.scheduling.flexible_timing.arc_start`). A solution
+:func:`planner.scheduling.flexible_timing.arc_start`), ``max_lag`` its maximum lag after them
+(-1: none; empty without maximum lags). A solution
 is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
 there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
 first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
-setup_before, order, indegree, completion, total, mark)``. ``total[0]`` is the sum of all ends,
-the tie-break between moves of equal value; ``total[1]`` counts evaluations, ``total[2]`` sums
-the changeovers, and ``mark`` holds the count of the evaluation that last touched each
-operation. ``work`` holds scratch rows of one length each: insertion positions
-(0), the chain (1), position scores (2) and the re-timing's saved times (3 to 6).
+setup_before, order, indegree, completion, total, mark, hold, saved_hold)``. ``total[0]`` is
+the sum of all ends, the tie-break between moves of equal value; ``total[1]`` counts
+evaluations, ``total[2]`` sums the changeovers, ``mark`` holds the count of the evaluation that
+last touched each operation, and ``hold`` the earliest start each operation is held to so
+that its successors start within their maximum lags. ``work`` holds scratch rows of one length
+each: insertion positions (0), the chain (1), position scores (2) and the re-timing's saved
+times (3 to 6).
 
 Timing (full and incremental) lives in :mod:`planner.scheduling.flexible_timing`.
 

@@ -22,9 +22,60 @@ Arrays = tuple[np.ndarray, ...]
 INFEASIBLE = 1e300
 
 
+MAX_HOLD_ROUNDS = 20
+"""With maximum lags: how often :func:`evaluate` holds predecessors back and times again."""
+
+
 @jit
 def evaluate(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
-    """Time ``solution`` (semi-active) into ``timing`` and return its objective."""
+    """Time ``solution`` into ``timing`` and return its objective: semi-active, but with
+    maximum lags each predecessor that ended too early is held back (``timing[8]``, the
+    earliest start it is held to) until every maximum lag holds; if that fails from no holds,
+    once more from the holds of the last evaluation (which the incremental re-timing kept)."""
+    if problem[22].shape[0] == 0:
+        return _evaluate_once(problem, solution, timing)
+    hold, saved = timing[8], timing[9]
+    saved[:] = hold
+    hold[:] = 0
+    value = _evaluate_holding(problem, solution, timing)
+    if value >= INFEASIBLE:
+        hold[:] = saved
+        value = _evaluate_holding(problem, solution, timing)
+    return value
+
+
+@jit
+def _evaluate_holding(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
+    for _ in range(MAX_HOLD_ROUNDS):
+        value = _evaluate_once(problem, solution, timing)
+        if value >= INFEASIBLE or not _hold_back(problem, timing):
+            return value
+    return INFEASIBLE
+
+
+@jit
+def _hold_back(problem: Arrays, timing: Arrays) -> bool:
+    """Hold back each predecessor that ends more than its successor's maximum lag before the
+    successor starts, so that it ends just in time; whether any was."""
+    pred_ptr, pred_idx, max_lag = problem[2], problem[3], problem[22]
+    start, end, hold = timing[0], timing[1], timing[8]
+    changed = False
+    for o in range(max_lag.shape[0]):
+        if max_lag[o] < 0:
+            continue
+        for k in range(pred_ptr[o], pred_ptr[o + 1]):
+            p = pred_idx[k]
+            if start[o] > end[p] + max_lag[o]:
+                need = start[o] - max_lag[o] - (end[p] - start[p])
+                if need > hold[p]:
+                    hold[p] = need
+                    changed = True
+    return changed
+
+
+@jit
+def _evaluate_once(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
+    """Time ``solution`` semi-actively (after the holds) into ``timing``."""
     pred_ptr, mprev = problem[2], solution[2]
     order, indegree, total, mark = timing[3], timing[4], timing[6], timing[7]
     n = pred_ptr.shape[0] - 1
@@ -53,7 +104,7 @@ def retime(
     for the completions and the total it derived."""
     succ_ptr, succ_idx = problem[4], problem[5]
     mnext = solution[3]
-    start, end, setup_before, order, indegree, _, total, mark = timing
+    start, end, setup_before, order, indegree, _, total, mark = timing[:8]
     affected, saved_start, saved_end, saved_setup = work[3], work[4], work[5], work[6]
     total[1] += 1
     stamp = total[1]
@@ -86,12 +137,33 @@ def retime(
             order[tail] = q
             tail += 1
     value = INFEASIBLE  # a cycle runs through o: some affected operation stays untimed
-    if _propagate(problem, solution, timing, tail, stamp) == count:
+    if _propagate(problem, solution, timing, tail, stamp) == count and _within_max_lags(
+        problem, timing, affected, count
+    ):
         value = _score(problem, timing)
     for x in range(count):
         q = affected[x]
         start[q], end[q], setup_before[q] = saved_start[x], saved_end[x], saved_setup[x]
     return value
+
+
+@jit
+def _within_max_lags(problem: Arrays, timing: Arrays, affected: np.ndarray, count: int) -> bool:
+    """Whether every re-timed operation starts within the maximum lag of its predecessors
+    (the holds stay as they were: a move that needs others is not made)."""
+    max_lag = problem[22]
+    if max_lag.shape[0] == 0:
+        return True
+    pred_ptr, pred_idx = problem[2], problem[3]
+    start, end = timing[0], timing[1]
+    for x in range(count):
+        q = affected[x]
+        if max_lag[q] < 0:
+            continue
+        for k in range(pred_ptr[q], pred_ptr[q + 1]):
+            if start[q] > end[pred_idx[k]] + max_lag[q]:
+                return False
+    return True
 
 
 @jit
@@ -105,12 +177,13 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
     start, end, setup_before, order, indegree = timing[:5]
     mark = timing[7]
     head = 0
+    hold = timing[8]
     while head < tail:
         o = order[head]
         head += 1
         m = machine[o]
         d = duration[o]
-        t = release[o]
+        t = max(release[o], hold[o])
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
             q = pred_idx[k]
             after = arc_start(problem, o, start[q], end[q], d)

@@ -424,6 +424,7 @@ class LargeNeighbourhoodSearch:
                 if extra[int(s.machine[o])] > 0
             )
         return SubProblem(
+            fixed_usage=_fixed_usage(data, s, staying, min(head.values())),
             free=tuple(free),
             head=head,
             job_tail=job_tail,
@@ -516,3 +517,22 @@ def _earliest_after(data: ProblemData, p: int, o: int, s: Schedule) -> int:
     """Earliest start of ``o`` on any of its machines after ``p`` as ``s`` has it."""
     start, end = int(s.start[p]), int(s.end[p])
     return min(data.start_after(o, start, end, d) for _, d in data.op_options[o])
+
+
+def _fixed_usage(
+    data: ProblemData, s: Schedule, staying: np.ndarray, earliest: int
+) -> tuple[tuple[int, int, int, int], ...]:
+    """``(pool, start, end, units)`` that operations staying in place hold of resource pools
+    from ``earliest`` on (the neighbourhood's operations cannot start before it)."""
+    if not data.op_needs:
+        return ()
+    held = []
+    for o in np.flatnonzero(staying & (s.end > earliest)).tolist():
+        start = int(s.start[o])
+        for pool, units, setup_only in data.op_needs[o]:
+            lo, hi = (
+                (start - int(s.setup_before[o]), start) if setup_only else (start, int(s.end[o]))
+            )
+            if hi > lo:
+                held.append((pool, lo, hi, units))
+    return tuple(held)

@@ -33,17 +33,15 @@ def assign_holding(draft: Draft, p: int, machine: int, start: int, setup: int) -
     """Place ``p`` on ``machine`` at ``start`` (or later, see the module docstring) with the
     chain of maximum-lag successors that wait for nothing else; returns the operations this
     makes ready."""
-    data = draft.data
     if not tight_successors(draft, p):
         return draft.assign(p, machine, start, setup)
-    duration = data.durations[p][machine]
     for attempt in range(MAX_SHIFTS + 1):
         undo = Undo(draft)
         freed, late = _place_group(draft, p, machine, start, setup, undo)
         if late <= 0 or attempt == MAX_SHIFTS:
             break
         undo.rollback()
-        start, setup = draft.placer.earliest(machine, data.op_family[p], duration, start + late)
+        start, setup = draft.placer.earliest(p, machine, start + late)
     return freed
 
 
@@ -87,9 +85,6 @@ class Undo:
         placer = draft.placer
         self.free_at = list(placer.free_at)
         self.last_family = list(placer.last_family)
-        self.power = (
-            None if placer.power is None else (list(placer.power.times), list(placer.power.level))
-        )
         self.placed: list[int] = []
         self.successors: list[tuple[int, int, int]] = []
 
@@ -105,11 +100,13 @@ class Undo:
         draft, placer = self.draft, self.draft.placer
         placer.free_at[:] = self.free_at
         placer.last_family[:] = self.last_family
-        if placer.power is not None and self.power is not None:
-            placer.power.times, placer.power.level = self.power
         for s, ready, waiting in reversed(self.successors):
             draft.ready[s], draft.waiting[s] = ready, waiting
-        for o in self.placed:
+        for o in reversed(self.placed):
+            m = int(draft.machine[o])
+            duration = int(draft.end[o] - draft.start[o])
+            start, setup = int(draft.start[o]), int(draft.setup[o])
+            placer.usage.add(o, m, start, setup, duration, sign=-1)  # power and pools given back
             draft.done[o] = False
             draft.machine[o] = -1
 

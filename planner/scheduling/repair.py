@@ -81,7 +81,7 @@ def _repair(
 
             if hint is not None and hint in data.durations[o]:
                 duration = data.durations[o][hint]
-                t, s = draft.placer.earliest(hint, data.op_family[o], duration, ready(duration))
+                t, s = draft.placer.earliest(o, hint, ready(duration))
                 if start_hint is not None and start_hint[o] is not None and t > ready(duration):
                     # displaced: another eligible machine may finish it sooner
                     other = best_machine(data, draft.placer, o, ready)
@@ -127,9 +127,7 @@ def _back_where_it_was(
     if m is None or at is None or m not in data.durations[o]:
         return False
     duration = data.durations[o][m]
-    t, s = draft.placer.earliest(
-        m, data.op_family[o], duration, max(draft.ready_for(o, duration), at)
-    )
+    t, s = draft.placer.earliest(o, m, max(draft.ready_for(o, duration), at))
     if t != at:
         return False
     tight = tight_successors(draft, o)
@@ -201,13 +199,20 @@ def _gap(
         nxt = line[k][1]
         setup = data.changeover(m, -1 if prev is None else data.op_family[prev], family)
         t = max(ready, (int(draft.end[prev]) if prev is not None else 0) + setup)
-        t = placer.fit(m, t, setup, duration)
+        t = placer.fit(o, m, t, setup)
         out = int(data.setup_times[m, family, data.op_family[nxt]])
         next_start = int(draft.start[nxt])
         fits_next = earliest_fit(windows, ends, next_start, out, data.durations[nxt][m])
-        if t + duration + out <= next_start and fits_next == next_start:
+        same_hold = out == int(draft.setup[nxt]) or not _holds_during_setup(data, nxt)
+        if t + duration + out <= next_start and fits_next == next_start and same_hold:
             return t, setup, k
     return None
+
+
+def _holds_during_setup(data: ProblemData, o: int) -> bool:
+    """Whether ``o`` holds a pool during its changeover (another changeover length would
+    change what it holds, which the placer's pool loads do not follow)."""
+    return bool(data.op_needs) and any(setup_only for _, _, setup_only in data.op_needs[o])
 
 
 def _insert(

@@ -54,6 +54,8 @@ class SubProblem:
         Per job, the latest end among its operations that stay where they are.
     fixed_power
         ``(start, end, extra_kw)`` of operations that stay, for the site power limit.
+    fixed_usage
+        ``(pool, start, end, units)`` that operations that stay hold of resource pools.
     hint
         A feasible placement of the free operations (the current schedule).
     horizon
@@ -73,6 +75,7 @@ class SubProblem:
     tardiness_tail: dict[int, int] = field(default_factory=dict)
     latest_start: dict[int, int] = field(default_factory=dict)
     """Optional per-operation cap on the start (keeps neighbourhood models small)."""
+    fixed_usage: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def is_full(self) -> bool:

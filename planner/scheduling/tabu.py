@@ -49,6 +49,7 @@ def tabu_applies(data: ProblemData) -> bool:
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
+        and not data.has_pools
         and not data.has_lags
         and all(len(options) == 1 for options in data.op_options)
         # with zero durations a critical swap can close a cycle (the N5 argument needs d > 0)

@@ -1,8 +1,9 @@
-"""Earliest feasible placement on a machine calendar and under a site power limit.
+"""Earliest feasible placement on a machine calendar, under a site power limit and within
+the capacities of resource pools.
 
-Shared by the dispatching rules and the schedule decoder: both place operations one at a time
-at the earliest minute where the setup and the operation fit between unavailability windows
-and, with a site limit, where the extra power fits under the limit.
+Shared by the dispatching rules, the repair and the schedule decoder: they place operations
+one at a time at the earliest minute where the setup and the operation fit between
+unavailability windows and where what the operation draws (extra power, pool units) fits.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def earliest_fit(
     return t
 
 
-class PowerProfile:
-    """Extra site power (above the idle draw) over time, as a step function.
+class LoadProfile:
+    """A load over time (extra site power above the idle draw, or units of a resource pool)
+    under a capacity, as a step function.
 
     ``level[i]`` holds on ``[times[i], times[i+1])``; the last level holds to infinity.
     """
@@ -82,11 +84,63 @@ class PowerProfile:
             i = j
 
 
+class Usage:
+    """What operations placed so far draw from shared capacity: the site's power above the
+    idle draw (under its limit) and the units of each resource pool (under its capacity, less
+    what its capacity windows take away)."""
+
+    def __init__(self, data: ProblemData) -> None:
+        self.data = data
+        self.extra_power = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
+        self.power: LoadProfile | None = None
+        if data.peak_power_kw is not None:
+            self.power = LoadProfile(data.peak_power_kw - sum(data.idle_power_kw))
+        self.pools: list[LoadProfile] = []
+        for pool in range(len(data.pool_ids)):
+            peak, missing = data.pool_capacity_steps(pool)
+            profile = LoadProfile(peak)
+            for start, end, units in missing:
+                profile.add(start, end, units)
+            self.pools.append(profile)
+
+    def needs(self, o: int) -> tuple[tuple[int, int, bool], ...]:
+        return self.data.op_needs[o] if self.data.op_needs else ()
+
+    def earliest(self, o: int, machine: int, t: int, setup: int, duration: int) -> int:
+        """Earliest start ``>= t`` where ``o`` fits: its extra power during processing, its
+        pool units during processing (or during the setup before it)."""
+        while True:
+            before = t
+            if self.power is not None:
+                t = self.power.earliest(t, duration, self.extra_power[machine])
+            for pool, units, setup_only in self.needs(o):
+                if not setup_only:
+                    t = self.pools[pool].earliest(t, duration, units)
+                elif setup > 0:
+                    t = self.pools[pool].earliest(t - setup, setup, units) + setup
+            if t == before:
+                return t
+
+    def add(
+        self, o: int, machine: int, start: int, setup: int, duration: int, sign: int = 1
+    ) -> None:
+        """Take (``sign=-1``: give back) what ``o`` draws when it starts at ``start``."""
+        if self.power is not None:
+            self.power.add(start, start + duration, sign * self.extra_power[machine])
+        for pool, units, setup_only in self.needs(o):
+            lo, hi = (start - setup, start) if setup_only else (start, start + duration)
+            self.pools[pool].add(lo, hi, sign * units)
+
+    @property
+    def active(self) -> bool:
+        return self.power is not None or bool(self.data.op_needs)
+
+
 class Placer:
     """Places operations at their earliest feasible start, machine by machine.
 
-    Tracks each machine's last operation (for setups), its calendar and the site power
-    profile. Used by the dispatching rules and by the LNS decoder.
+    Tracks each machine's last operation (for setups), its calendar and what operations draw
+    from the site power and the resource pools. Used by the dispatching rules and the repair.
     """
 
     def __init__(self, data: ProblemData) -> None:
@@ -94,35 +148,34 @@ class Placer:
         self.window_ends = [[e for _, e in w] for w in data.unavailable]
         self.free_at = [0] * data.num_machines
         self.last_family = [-1] * data.num_machines
-        self.power: PowerProfile | None = None
-        self.extra_power = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
-        if data.peak_power_kw is not None:
-            self.power = PowerProfile(data.peak_power_kw - sum(data.idle_power_kw))
+        self.usage = Usage(data)
 
     def setup_for(self, machine: int, family: int) -> int:
         return self.data.changeover(machine, self.last_family[machine], family)
 
-    def earliest(self, machine: int, family: int, duration: int, ready: int) -> tuple[int, int]:
-        """Earliest start on ``machine`` after ``ready``; returns ``(start, setup)``."""
-        setup = self.setup_for(machine, family)
-        return self.fit(machine, max(ready, self.free_at[machine] + setup), setup, duration), setup
+    def earliest(self, o: int, machine: int, ready: int) -> tuple[int, int]:
+        """Earliest start of ``o`` on ``machine`` after ``ready``, appended to what the machine
+        has; returns ``(start, setup)``."""
+        setup = self.setup_for(machine, self.data.op_family[o])
+        return self.fit(o, machine, max(ready, self.free_at[machine] + setup), setup), setup
 
-    def fit(self, machine: int, t: int, setup: int, duration: int) -> int:
-        """Earliest start ``>= t`` where the setup and the operation avoid the machine's
-        unavailable windows and the operation's extra power fits under the site limit."""
+    def fit(self, o: int, machine: int, t: int, setup: int) -> int:
+        """Earliest start ``>= t`` where the setup and ``o`` avoid the machine's unavailable
+        windows and ``o`` fits under the site power limit and its pools' capacities."""
         windows = self.data.unavailable[machine]
         ends = self.window_ends[machine]
+        duration = self.data.durations[o][machine]
         while True:
             t = earliest_fit(windows, ends, t, setup, duration)
-            if self.power is None:
+            if not self.usage.active:
                 return t
-            later = self.power.earliest(t, duration, self.extra_power[machine])
+            later = self.usage.earliest(o, machine, t, setup, duration)
             if later == t:
                 return t
             t = later
 
-    def place(self, machine: int, family: int, start: int, duration: int) -> None:
+    def place(self, o: int, machine: int, start: int, setup: int) -> None:
+        duration = self.data.durations[o][machine]
         self.free_at[machine] = max(self.free_at[machine], start + duration)
-        self.last_family[machine] = family
-        if self.power is not None:
-            self.power.add(start, start + duration, self.extra_power[machine])
+        self.last_family[machine] = self.data.op_family[o]
+        self.usage.add(o, machine, start, setup, duration)

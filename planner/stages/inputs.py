@@ -17,12 +17,14 @@ from planner.model import EnergyTariff, Machine, Unavailability
 from planner.model.errors import under_field
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
+from planner.model.resources import ResourcePool
 from planner.scenario import Scenario
 from planner.scenario.calendar import (
     horizon_bounds,
     minutes,
     off_shift_windows,
     planning_periods,
+    pools_with_shifts,
     shift_windows,
 )
 
@@ -72,6 +74,8 @@ class PlanningInputs:
         The energy tariff, if the scenario prices energy.
     order_due
         The firm orders per (product, period).
+    resources
+        The resource pools, with their shift capacities as windows in minutes.
     """
 
     scenario: Scenario
@@ -85,6 +89,7 @@ class PlanningInputs:
     throughput: pd.DataFrame
     tariff: EnergyTariff | None
     order_due: dict[tuple[str, str], OrderDue]
+    resources: tuple[ResourcePool, ...] = ()
 
     @property
     def release_lead(self) -> int:
@@ -123,6 +128,7 @@ def planning_inputs(scenario: Scenario, files: ScenarioFiles) -> PlanningInputs:
         throughput=throughput,
         tariff=_tariff(scenario, files),
         order_due=order_due(scenario, start, periods),
+        resources=pools_with_shifts(scenario.factory, start, until),
     )
 
 

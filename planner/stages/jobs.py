@@ -189,6 +189,7 @@ def _operations(product: Product, quantity: float) -> list[Operation]:
             min_lag_minutes=step.min_lag_minutes,
             max_lag_minutes=step.max_lag_minutes,
             transfer_share=_transfer_share(step.transfer_quantity, quantity),
+            needs=step.needs,
         )
         for step in product.routing
     ]

@@ -30,6 +30,7 @@ def scheduling_problem(
         setups=s.factory.setups,
         tariff=inputs.tariff,
         peak_power_kw=s.factory.peak_power_kw,
+        resources=inputs.resources,
         objective=objective or s.objective,
     )
 

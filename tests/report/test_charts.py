@@ -92,3 +92,32 @@ def test_energy_load_is_the_checkers(solved: tuple[ProblemData, Result]) -> None
     price = next(t for t in figure.data if "price" in t.name)
     expected = data.price_per_minute(0, int(report.kpis.makespan) + 1)[::15]
     assert np.allclose(np.asarray(price.y, dtype=float), expected)
+
+
+def test_the_pool_chart_shows_what_the_checker_counts() -> None:
+    """The resource chart's load of each pool is what the schedule holds (its peak within
+    the pool's capacity), and a plan with pools writes it into gantt.html."""
+    from planner.report.resources import pool_load, resource_figure
+    from tests.conftest import job, machine, op, problem
+
+    p = problem(
+        machines=[machine("A"), machine("B"), machine("C")],
+        jobs=[
+            job(f"J{k}", op("a", (m, 10 + k), needs=[{"pool": "operators"}]))
+            for k, m in enumerate("ABCAB")
+        ],
+        resources=[
+            {"id": "operators", "capacity": 2, "windows": [{"start": 0, "end": 5, "capacity": 1}]}
+        ],
+    )
+    data = p.build()
+    result = solve(data, SolverSettings(time_limit_s=3, workers=1, strategy="cpsat"))
+    assert result.schedule is not None
+    load = pool_load(result.schedule, data, 0)
+    assert (load["held"] <= load["capacity"]).all()
+    assert load["held"].max() == 2 and load.loc[load["minute"] < 5, "held"].max() <= 1
+    # 5 operations of 10-14 min held one unit each: the steps integrate to their minutes
+    minutes = np.diff([*load["minute"], int(result.schedule["end"].max())])
+    assert float((load["held"] * minutes).sum()) == sum(10 + k for k in range(5))
+    figure = resource_figure(result.schedule, data)
+    assert {t.name for t in figure.data} == {"operators: held", "operators: capacity"}

@@ -33,6 +33,33 @@ def lags(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def pools(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Mostly none; else an operator pool of 1-2 with, maybe, a stretch with fewer."""
+    if draw(st.integers(0, 2)):
+        return []
+    windows = []
+    if draw(st.booleans()):
+        start = draw(st.integers(0, 30))
+        windows.append(
+            {
+                "start": start,
+                "end": start + draw(st.integers(1, 20)),
+                "capacity": draw(st.integers(0, 1)),
+            }
+        )
+    return [{"id": "operators", "capacity": draw(st.integers(1, 2)), "windows": windows}]
+
+
+@st.composite
+def needs(draw: st.DrawFn, has_pool: bool) -> dict[str, Any]:
+    if not has_pool or draw(st.booleans()):
+        return {}
+    return {
+        "needs": [{"pool": "operators", "during": draw(st.sampled_from(["operation", "setup"]))}]
+    }
+
+
+@st.composite
 def small_problems(draw: st.DrawFn) -> Problem:
     n_machines = draw(st.integers(1, 3))
     families = ["A", "B", "C"][: draw(st.integers(1, 3))]
@@ -50,6 +77,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
                 "initial_family": draw(st.sampled_from([None, *families])),
             }
         )
+    resources = draw(pools())
     jobs = []
     for j in range(draw(st.integers(1, 4))):
         ops = []
@@ -67,6 +95,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
                     ],
                     "setup_family": draw(st.sampled_from(families)),
                     **(draw(lags()) if k else {}),
+                    **draw(needs(bool(resources))),
                 }
             )
         jobs.append(
@@ -92,6 +121,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
             "jobs": jobs,
             "setups": setups,
             "peak_power_kw": peak,
+            "resources": resources,
             "tariff": {"hourly_prices": [draw(st.integers(-20, 150)) * 1.0 for _ in range(8)]},
             "objective": {
                 "makespan": 1,

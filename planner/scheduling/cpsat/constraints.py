@@ -16,7 +16,7 @@ class Constraints:
     """Adds every constraint of a sub-problem to ``model``.
 
     Order: precedence, pinned, machine boundary (prefix), no overlap with calendars,
-    sequence-dependent setups, site peak power.
+    sequence-dependent setups, site peak power, resource pools.
     """
 
     def __init__(
@@ -31,6 +31,7 @@ class Constraints:
         self._no_overlap_and_calendars()
         self._setups()
         self._peak_power()
+        self._resource_pools()
 
     def _precedence(self) -> None:
         """Routing arcs into free operations: from free predecessors as constraints, from
@@ -176,6 +177,48 @@ class Constraints:
                 demands.append(math.ceil(kw * 1000 - 1e-6))
         if intervals:
             self.model.add_cumulative(intervals, demands, capacity)
+
+    def _resource_pools(self) -> None:
+        """Each pool as a cumulative over what holds it: the operations' processing (or, for
+        a need during the setup, their changeover) intervals on every machine they may run on,
+        the periods its capacity windows take units away, and what stays fixed around a
+        neighbourhood."""
+        data = self.data
+        if not data.op_needs:
+            return
+        held: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = {}
+        for o in self.sub.free:
+            for pool, units, setup_only in data.op_needs[o]:
+                intervals, demands = held.setdefault(pool, ([], []))
+                for opt in self.v.options[o]:
+                    interval = self._setup_interval(opt) if setup_only else opt.processing
+                    if interval is not None:
+                        intervals.append(interval)
+                        demands.append(units)
+        for pool, (intervals, demands) in held.items():
+            peak, missing = data.pool_capacity_steps(pool)
+            fixed = [(s, e, u) for s, e, u in missing if s < self.sub.horizon]
+            fixed += [(s, e, u) for p, s, e, u in self.sub.fixed_usage if p == pool]
+            for k, (start, end, units) in enumerate(fixed):
+                end = min(end, self.sub.horizon)
+                if end > start:
+                    intervals.append(
+                        self.model.new_fixed_size_interval_var(start, end - start, f"r{pool}_{k}")
+                    )
+                    demands.append(units)
+            self.model.add_cumulative(intervals, demands, peak)
+
+    def _setup_interval(self, option: Option) -> cp_model.IntervalVar | None:
+        """The changeover before ``option``'s operation, where its machine has changeovers."""
+        if option.busy_start is None:
+            return None
+        start, setup = self.v.start[option.op], option.setup
+        name = f"setup_{option.op}_{option.machine}"
+        if option.presence is None:
+            return self.model.new_interval_var(option.busy_start, setup, start, name)
+        return self.model.new_optional_interval_var(
+            option.busy_start, setup, start, option.presence, name
+        )
 
 
 def _enforce(ct: cp_model.Constraint, option: Option) -> None:
