@@ -195,3 +195,8 @@ def test_resource_pool_references_are_checked_with_paths() -> None:
     found = issues(raw)
     assert "unknown resource pool 'welders'" in found["products[1].routing[0].needs[0].pool"]
     assert "1 capacities for 2 shifts" in found["factory.resources[0].shift_capacity"]
+    raw["products"][1]["routing"][0]["needs"] = []
+    raw["factory"]["resources"][0]["shift_capacity"] = [3, 2]
+    raw["factory"]["calendar"]["shifts"][1]["start"] = "12:00"  # 06-14 and 12-22 overlap
+    found = issues(raw)
+    assert "shifts 0 and 1 overlap" in found["factory.resources[0].shift_capacity"]

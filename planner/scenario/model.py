@@ -242,13 +242,23 @@ def _pool_references(scenario: Scenario) -> list[InputIssue]:
     factory = scenario.factory
     pools, issues = index_ids((p.id for p in factory.resources), "factory.resources", "pool")
     shifts = len(factory.calendar.shifts)
+    overlap = _overlapping_shifts(factory.calendar.shifts)
     for k, pool in enumerate(factory.resources):
+        path = f"factory.resources[{k}].shift_capacity"
         if pool.shift_capacity and len(pool.shift_capacity) != shifts:
             issues.append(
                 InputIssue(
-                    f"factory.resources[{k}].shift_capacity",
+                    path,
                     f"gives {len(pool.shift_capacity)} capacities for {shifts} shifts; give "
                     "one per shift of factory.calendar.shifts, in its order",
+                )
+            )
+        elif pool.shift_capacity and overlap is not None:
+            issues.append(
+                InputIssue(
+                    path,
+                    f"shifts {overlap[0]} and {overlap[1]} overlap, so a capacity per shift is "
+                    "ambiguous where they do; give shifts that do not overlap",
                 )
             )
     for k, product in enumerate(scenario.products):
@@ -263,3 +273,21 @@ def _pool_references(scenario: Scenario) -> list[InputIssue]:
                         )
                     )
     return issues
+
+
+def _overlapping_shifts(shifts: tuple[Shift, ...]) -> tuple[int, int] | None:
+    """The first two shifts (by position) whose hours overlap on the clock, if any."""
+
+    def minutes(shift: Shift) -> set[int]:
+        start = shift.start.hour * 60 + shift.start.minute
+        end = shift.end.hour * 60 + shift.end.minute
+        if end <= start:
+            end += 1440
+        return {t % 1440 for t in range(start, end)}
+
+    covered = [minutes(shift) for shift in shifts]
+    for a in range(len(shifts)):
+        for b in range(a + 1, len(shifts)):
+            if covered[a] & covered[b]:
+                return a, b
+    return None

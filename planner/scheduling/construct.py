@@ -3,7 +3,8 @@
 The generator is non-delay list scheduling: among the operations whose predecessors are done,
 it repeatedly takes the one that can start earliest (ties and near-ties go to the highest
 priority), and places it on the eligible machine where it completes first, respecting setups,
-calendars, release times, pinned operations and the site power limit.
+calendars, release times, time lags and transfer batches, pinned operations, the site power
+limit and resource pools (maximum lags: see :mod:`planner.scheduling.max_lags`).
 
 Rules (the priority):
 
@@ -73,7 +74,8 @@ def dispatch(
     Returns
     -------
     Schedule
-        Feasible unless pinned operations conflict with their own predecessors.
+        Feasible unless pinned operations conflict with their own predecessors or a maximum
+        lag could not be held (the checker then rejects it).
     """
     rule = rule or default_rule(data)
     if rule not in RULES:
