@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.draft import Draft, best_machine
-from planner.scheduling.max_lags import Undo, assign_holding, holding_max_lags, tight_successors
+from planner.scheduling.max_lags import assign_holding, holding_max_lags, tight_successors
 from planner.scheduling.timeline import earliest_fit
 
 
@@ -120,8 +120,9 @@ def _back_where_it_was(
     machine_hint: Sequence[int | None],
     start_hint: Sequence[int | None],
 ) -> bool:
-    """Place ``o`` exactly where it was if it fits there, together with the successors it
-    must be followed by within a maximum lag (each where it was, in time), or not at all."""
+    """Place ``o`` exactly where it was if it fits there and each successor it must be
+    followed by within a maximum lag was there in time (they come in their own turn, in the
+    order of the starts, as the placer appends to each machine)."""
     data = draft.data
     m, at = machine_hint[o], start_hint[o]
     if m is None or at is None or m not in data.durations[o]:
@@ -130,17 +131,12 @@ def _back_where_it_was(
     t, s = draft.placer.earliest(o, m, max(draft.ready_for(o, duration), at))
     if t != at:
         return False
-    tight = tight_successors(draft, o)
-    undo = Undo(draft)
-    undo.record(o)
-    draft.assign(o, m, t, s)
-    for q in tight:
+    for q in tight_successors(draft, o):
         latest = data.latest_start_after(q, t + duration)
         hint = start_hint[q]
-        in_time = hint is not None and latest is not None and hint <= latest
-        if not in_time or not _back_where_it_was(draft, q, machine_hint, start_hint):
-            undo.rollback()
+        if hint is None or latest is None or hint > latest:
             return False
+    draft.assign(o, m, t, s)
     return True
 
 
