@@ -120,3 +120,16 @@ def test_the_bound_counts_what_a_pool_must_offer() -> None:
     assert objective_lower_bound(one) == 20
     late = {"id": "operators", "capacity": 2, "windows": [{"start": 0, "end": 15, "capacity": 0}]}
     assert objective_lower_bound(two_machines(late).build()) == 25
+
+
+def test_a_late_job_waiting_for_an_operator_is_explained() -> None:
+    from planner.explain import explain_late_jobs
+
+    p = two_machines(
+        {"id": "operators", "capacity": 1}, op={}, problem={"objective": {"makespan": 1}}
+    )
+    late = p.model_copy(update={"jobs": tuple(j.model_copy(update={"due": 10}) for j in p.jobs)})
+    result = solve(late, SolverSettings(time_limit_s=5, workers=1, strategy="cpsat"))
+    (entry,) = explain_late_jobs(result, None)
+    assert entry["binding"] == ["resource"]
+    assert "waits for a free unit of operators" in entry["reasons"][0]
