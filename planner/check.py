@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from planner.model.data import ProblemData
+from planner.model.data import ProblemData, share_of
 from planner.schedule import Schedule
 
 ViolationKind = Literal[
@@ -261,8 +260,8 @@ def _check_arc(data: ProblemData, s: Schedule, p: int, o: int, out: list[Violati
             )
         )
     if share is not None:
-        first = pred_start + math.ceil(share * (pred_end - pred_start) - 1e-9) + lag
-        last = pred_end + math.ceil(share * (end - start) - 1e-9) + lag
+        first = pred_start + share_of(share, pred_end - pred_start) + lag
+        last = pred_end + share_of(share, end - start) + lag
         if start < first or end < last:
             out.append(
                 Violation(
@@ -361,27 +360,16 @@ def _check_peak_power(data: ProblemData, s: Schedule, out: list[Violation]) -> f
 
 
 def _pool_holders(data: ProblemData, s: Schedule, pool: int) -> list[tuple[int, int, int, int]]:
-    """``(from, to, units, operation)`` of every hold on ``pool``: the operation's processing,
-    or its changeover for a need during the setup."""
-    holders = []
-    for o, needs in enumerate(data.op_needs):
-        if s.machine[o] < 0:
-            continue
-        start = int(s.start[o])
-        for p, units, setup_only in needs:
-            lo, hi = (
-                (start - int(s.setup_before[o]), start) if setup_only else (start, int(s.end[o]))
-            )
-            if p == pool and hi > lo:
-                holders.append((lo, hi, units, o))
-    return holders
-
-
-def _pool_capacity(data: ProblemData, pool: int, t: int) -> int:
-    for start, end, capacity in data.pool_windows[pool]:
-        if start <= t < end:
-            return capacity
-    return data.pool_capacity[pool]
+    """``(from, to, units, operation)`` of every hold on ``pool``."""
+    return [
+        (lo, hi, units, o)
+        for o in range(len(data.op_needs))
+        if s.machine[o] >= 0
+        for p, lo, hi, units in data.holds(
+            o, int(s.start[o]), int(s.end[o]), int(s.setup_before[o])
+        )
+        if p == pool
+    ]
 
 
 def _check_pools(data: ProblemData, s: Schedule, out: list[Violation]) -> None:
@@ -400,7 +388,7 @@ def _check_pools(data: ProblemData, s: Schedule, out: list[Violation]) -> None:
         for t, following in itertools.pairwise([*points, None]):
             assert t is not None
             level += delta[t]
-            capacity = _pool_capacity(data, pool, t)
+            capacity = data.pool_capacity_at(pool, t)
             if level > capacity and following is not None:
                 held = [o for lo, hi, _, o in holders if lo <= t < hi]
                 out.append(

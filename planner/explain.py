@@ -167,28 +167,22 @@ def _routing_wait(data: ProblemData, s: Schedule, p: int, op: int) -> str:
 
 def _full_pool(data: ProblemData, s: Schedule, op: int) -> str | None:
     """A pool ``op`` needs that was fully held by other operations just before it took it."""
-    if not data.op_needs:
-        return None
-    for pool, units, setup_only in data.op_needs[op]:
-        t = int(s.start[op]) - (int(s.setup_before[op]) if setup_only else 0) - 1
-        held = 0
-        for o, needs in enumerate(data.op_needs):
-            start = int(s.start[o])
-            for p, u, only_setup in needs:
-                lo, hi = (
-                    (start - int(s.setup_before[o]), start)
-                    if only_setup
-                    else (start, int(s.end[o]))
-                )
-                if p == pool and o != op and lo <= t < hi:
-                    held += u
-        capacity = data.pool_capacity[pool]
-        for a, b, c in data.pool_windows[pool]:
-            if a <= t < b:
-                capacity = c
-        if held + units > capacity:
+    for pool, taken, _, units in _holds(data, s, op):
+        t = taken - 1
+        held = sum(
+            u
+            for o in range(data.num_operations)
+            if o != op
+            for p, lo, hi, u in _holds(data, s, o)
+            if p == pool and lo <= t < hi
+        )
+        if held + units > data.pool_capacity_at(pool, t):
             return data.pool_ids[pool]
     return None
+
+
+def _holds(data: ProblemData, s: Schedule, o: int) -> list[tuple[int, int, int, int]]:
+    return data.holds(o, int(s.start[o]), int(s.end[o]), int(s.setup_before[o]))
 
 
 def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:

@@ -176,6 +176,26 @@ class ProblemData:
         """Whether any operation needs a resource pool."""
         return any(self.op_needs)
 
+    def holds(self, o: int, start: int, end: int, setup: int) -> list[tuple[int, int, int, int]]:
+        """``(pool, from, to, units)`` that ``o`` holds when it runs over ``[start, end)``
+        after a changeover of ``setup`` minutes: its processing, or for a need during the
+        setup its changeover."""
+        if not self.op_needs:
+            return []
+        out = []
+        for pool, units, setup_only in self.op_needs[o]:
+            lo, hi = (start - setup, start) if setup_only else (start, end)
+            if hi > lo:
+                out.append((pool, lo, hi, units))
+        return out
+
+    def pool_capacity_at(self, pool: int, t: int) -> int:
+        """Units of ``pool`` at minute ``t``."""
+        for start, end, capacity in self.pool_windows[pool]:
+            if start <= t < end:
+                return capacity
+        return self.pool_capacity[pool]
+
     def pool_capacity_steps(self, pool: int) -> tuple[int, list[tuple[int, int, int]]]:
         """The most units ``pool`` ever has, and ``(start, end, units)`` of that peak that are
         missing at other times (from minute 0 on; the last step runs to the horizon)."""

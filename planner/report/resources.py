@@ -25,9 +25,8 @@ def pool_load(schedule: pd.DataFrame, data: ProblemData, pool: int) -> pd.DataFr
         strict=True,
     ):
         o = index[(str(job), str(operation))]
-        for p, units, setup_only in data.op_needs[o] if data.op_needs else ():
-            lo, hi = (int(setup_start), int(start)) if setup_only else (int(start), int(end))
-            if p == pool and hi > lo:
+        for p, lo, hi, units in data.holds(o, int(start), int(end), int(start - setup_start)):
+            if p == pool:
                 delta[lo] = delta.get(lo, 0) + units
                 delta[hi] = delta.get(hi, 0) - units
     last = int(schedule["end"].max()) if len(schedule) else 0
@@ -37,10 +36,7 @@ def pool_load(schedule: pd.DataFrame, data: ProblemData, pool: int) -> pd.DataFr
         if t > last:
             break
         held += delta.get(t, 0)
-        capacity = next(
-            (c for a, b, c in data.pool_windows[pool] if a <= t < b), data.pool_capacity[pool]
-        )
-        rows.append({"minute": t, "held": held, "capacity": capacity})
+        rows.append({"minute": t, "held": held, "capacity": data.pool_capacity_at(pool, t)})
     return with_time(pd.DataFrame(rows), data)
 
 

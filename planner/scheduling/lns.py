@@ -526,13 +526,8 @@ def _fixed_usage(
     from ``earliest`` on (the neighbourhood's operations cannot start before it)."""
     if not data.op_needs:
         return ()
-    held = []
-    for o in np.flatnonzero(staying & (s.end > earliest)).tolist():
-        start = int(s.start[o])
-        for pool, units, setup_only in data.op_needs[o]:
-            lo, hi = (
-                (start - int(s.setup_before[o]), start) if setup_only else (start, int(s.end[o]))
-            )
-            if hi > lo:
-                held.append((pool, lo, hi, units))
-    return tuple(held)
+    return tuple(
+        hold
+        for o in np.flatnonzero(staying & (s.end > earliest)).tolist()
+        for hold in data.holds(o, int(s.start[o]), int(s.end[o]), int(s.setup_before[o]))
+    )

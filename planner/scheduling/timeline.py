@@ -127,8 +127,7 @@ class Usage:
         """Take (``sign=-1``: give back) what ``o`` draws when it starts at ``start``."""
         if self.power is not None:
             self.power.add(start, start + duration, sign * self.extra_power[machine])
-        for pool, units, setup_only in self.needs(o):
-            lo, hi = (start - setup, start) if setup_only else (start, start + duration)
+        for pool, lo, hi, units in self.data.holds(o, start, start + duration, setup):
             self.pools[pool].add(lo, hi, sign * units)
 
     @property

@@ -84,6 +84,44 @@ def test_no_plan_when_a_changeover_must_fit_into_no_wait() -> None:
     assert result.status == "infeasible"
 
 
+def test_the_rule_is_run_again_with_an_early_predecessor_held_back() -> None:
+    # "join" waits for two steps and must start within 0 min of both; C is busy until 30.
+    # Placing "b" (the last predecessor) holds it back to end at 30, but "a" ended at 10:
+    # only running the rule again with "a" held back (to 20-30) keeps both lags
+    from planner.scheduling import max_lags
+
+    p = problem(
+        machines=[machine("A"), machine("B"), machine("C")],
+        jobs=[
+            job(
+                "J",
+                op("a", ("A", 10)),
+                op("b", ("B", 5)),
+                op("join", ("C", 5), predecessors=["a", "b"], max_lag_minutes=0),
+            ),
+            job("X", op("x", ("C", 30))),
+        ],
+    )
+    data = p.build()
+    rounds = []
+    original = max_lags._max_lag_delays
+
+    def counted(*args: Any) -> Any:
+        rounds.append(1)
+        return original(*args)
+
+    max_lags._max_lag_delays = counted  # type: ignore[assignment]
+    try:
+        schedule = dispatch(data, "spt")
+    finally:
+        max_lags._max_lag_delays = original  # type: ignore[assignment]
+    report = check(data, schedule)
+    assert report.feasible, report.summary()
+    a, b, join = (data.op_ids.index(name) for name in ("a", "b", "join"))
+    assert schedule.start[join] == schedule.end[a] == schedule.end[b] == 30
+    assert len(rounds) >= 2  # the first run broke the lag of "a"; a later one keeps it
+
+
 def test_the_dispatching_rule_holds_a_maximum_lag() -> None:
     data = no_wait(max_lag_minutes=5).build()
     report = check(data, dispatch(data))
