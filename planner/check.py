@@ -31,6 +31,7 @@ ViolationKind = Literal[
     "min_lag",
     "max_lag",
     "transfer",
+    "component",
     "overlap",
     "setup",
     "calendar",
@@ -245,9 +246,20 @@ def _check_arc(data: ProblemData, s: Schedule, p: int, o: int, out: list[Violati
     start, end, pred_start, pred_end = (
         int(x) for x in (s.start[o], s.end[o], s.start[p], s.end[p])
     )
-    lag = data.op_min_lag[o] if data.op_min_lag else 0
-    share = data.op_transfer[o] if data.op_transfer else None
-    longest = data.op_max_lag[o] if data.op_max_lag else None
+    lag, share, longest = data.arc(p, o)
+    if data.is_link(p, o):
+        if start < pred_end + lag:
+            job = data.job_ids[data.op_job[p]]
+            out.append(
+                Violation(
+                    "component",
+                    f"operation {name} starts at {start} before the components it consumes are "
+                    f"there: job {job} ends at {pred_end}"
+                    + (f" (+{lag} min transfer)" if lag else ""),
+                    (p, o),
+                )
+            )
+        return
     if share is None and start < pred_end + lag:
         kind: ViolationKind = "precedence" if lag == 0 else "min_lag"
         after = "ends" if lag == 0 else f"ends (+{lag} min lag)"

@@ -79,7 +79,7 @@ def _binding_chain(
         if p is not None:
             chain.append(
                 {
-                    "constraint": "routing",
+                    "constraint": "component" if data.is_link(p, op) else "routing",
                     "text": f"{name} waits for {_routing_wait(data, s, p, op)}",
                 }
             )
@@ -145,16 +145,19 @@ def _binding_predecessor(data: ProblemData, s: Schedule, op: int) -> int | None:
     """The routing predecessor that ``op`` starts right after (lag included), if any."""
     start, duration = int(s.start[op]), int(s.end[op] - s.start[op])
     for p in data.op_predecessors[op]:
-        if data.start_after(op, int(s.start[p]), int(s.end[p]), duration) == start:
+        if data.start_after(op, p, int(s.start[p]), int(s.end[p]), duration) == start:
             return p
     return None
 
 
 def _routing_wait(data: ProblemData, s: Schedule, p: int, op: int) -> str:
     """What ``op`` waits for on the arc from ``p``, in words."""
+    lag, share, _ = data.arc(p, op)
+    if data.is_link(p, op):
+        job = data.job_ids[data.op_job[p]]
+        transfer = f" and {lag} min transfer" if lag else ""
+        return f"the components made by job {job} (ends {int(s.end[p])}){transfer}"
     text = f"its previous step {data.op_ids[p]} (ends {int(s.end[p])})"
-    lag = data.op_min_lag[op] if data.op_min_lag else 0
-    share = data.op_transfer[op] if data.op_transfer else None
     if share is not None:
         text = (
             f"its previous step {data.op_ids[p]} ({int(s.start[p])}-{int(s.end[p])}) to "
@@ -235,7 +238,10 @@ def _processing_and_capacity(
     finish: dict[int, int] = {}
     for o in data.job_operations[j]:
         finish[o] = max(
-            [release + shortest[o], *(finish[p] + gap(p, o)[1] for p in data.op_predecessors[o])]
+            [
+                release + shortest[o],
+                *(finish[p] + gap(p, o)[1] for p in data.op_predecessors[o] if p in finish),
+            ]
         )
     need = max(finish.values()) - release
     if need > due - release:

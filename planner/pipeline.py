@@ -35,6 +35,7 @@ from planner.scheduling.result import ProgressEvent
 from planner.stages.actuals import apply_actuals, resolve_actuals
 from planner.stages.assemble import Outcome, assemble
 from planner.stages.budget import Budget
+from planner.stages.components import settled_links
 from planner.stages.feedback import plan_with_feedback
 from planner.stages.inputs import PlanningInputs, planning_inputs
 from planner.stages.jobs import add_lots, new_order_jobs, scenario_jobs
@@ -245,7 +246,7 @@ def reschedule(
             [InputIssue(previous.source, "it has no lots to keep; plan without frozen_until")]
         )
     rush, rush_lots = new_order_jobs(inputs, set(previous.orders))
-    jobs = _kept_jobs(inputs, previous, frozen, actuals) + not_before(rush, frozen)
+    jobs = settled_links(_kept_jobs(inputs, previous, frozen, actuals) + not_before(rush, frozen))
     mark = time.perf_counter()
     limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
     result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)

@@ -59,6 +59,8 @@ class LotRow(_Row):
     shortage: float
     safety_shortfall: float
     demand: float
+    dependent_demand: float = 0.0
+    """Units the batches of products consuming it take (its bill-of-materials demand)."""
 
 
 class ForecastRow(_Row):

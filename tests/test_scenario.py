@@ -169,6 +169,9 @@ def test_default_factory_matches_its_description() -> None:
     steps = [step for p in s.products for step in p.routing]
     assert {step.min_lag_minutes for step in steps if step.id == "assemble"} == {30}
     assert {step.transfer_quantity for step in steps if step.id == "weld"} == {20}
+    cabinet = next(p for p in s.products if p.id == "P05-cabinet")
+    bill = {(c.product, c.quantity, c.step, c.transfer_minutes) for c in cabinet.components}
+    assert bill == {("P04-panel", 2, "assemble", 30), ("P03-frame", 1, "assemble", 30)}
 
 
 def test_resource_pools_take_their_capacity_per_shift() -> None:

@@ -21,6 +21,7 @@ from planner.lotsizing.model import (
     Period,
 )
 from planner.model import Machine, SetupRule
+from planner.model.bom import Component
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product, StepMachine
 
@@ -125,6 +126,14 @@ def lot_problem(
                 max_batch=product.max_batch,
                 batch_multiple=product.batch_multiple,
                 initial_inventory=product.initial_inventory,
+                components=tuple(
+                    Component(
+                        product=line.product,
+                        quantity=line.quantity,
+                        lead_periods=line.lead_periods,
+                    )
+                    for line in product.components
+                ),
             )
         )
     capacities = list(capacity) if capacity is not None else group_capacity(machines, periods)

@@ -5,15 +5,20 @@ inventory ``I``, shortage ``B`` (backlog carried over, or lost sales), safety-st
 ``S`` and batch count ``k`` (integer, for batch multiples); per period and machine group:
 overtime ``O``.
 
-    balance     I[i,t] - B[i,t] = I[i,t-1] - B[i,t-1] + x[i,t] - d[i,t]     (backlog)
-                I[i,t]          = I[i,t-1] + x[i,t] - d[i,t] + B[i,t]        (lost sales)
+    balance     I[i,t] - B[i,t] = I[i,t-1] - B[i,t-1] + x[i,t] - d[i,t] - D[i,t]  (backlog)
+                I[i,t]          = I[i,t-1] + x[i,t] - d[i,t] - D[i,t] + B[i,t]  (lost sales)
+    components  D[c,t] = sum over consumers i of r[i,c] x[i,t+l[i,c]]  (a multi-level bill)
+                B[c,t] <= d[c,1] + ... + d[c,t]  (backlog; B[c,t] <= d[c,t] with lost sales)
     capacity    sum_i a[i,g] x[i,t] + s[i,g] y[i,t] <= C[t,g] + O[t,g]
     setup       x[i,t] <= M[i,t] y[i,t];   x[i,t] >= min_i y[i,t];   x[i,t] = m_i k[i,t]
     safety      I[i,t] + S[i,t] >= SS[i,t]
     minimise    sum setup_cost y + holding I + backlog B + penalty S + overtime O
 
-The last period's backlog costs ``1 + end_backlog_cost_factor`` times as much: it is demand
-the plan leaves unmet at the horizon.
+A component's shortage is capped by its own (external) demand, so what its consumers take is
+always made in time: a consumer's batch cannot start on components that do not exist.
+Dependent demand due before the first period is due in it. The last period's backlog costs
+``1 + end_backlog_cost_factor`` times as much: it is demand the plan leaves unmet at the
+horizon.
 """
 
 from __future__ import annotations
@@ -65,6 +70,24 @@ def coefficients(data: LotSizingData) -> Coefficients:
         backlog=backlog,
         shortage_allowed=problem.shortage != "none",
     )
+
+
+def dependent_terms(data: LotSizingData) -> list[tuple[int, int, int, int, float]]:
+    """The bill's terms of the balance rows: ``(component, period, consumer, its period,
+    units)``, one per consumer batch column that draws on a component's balance."""
+    n_t = data.shape[1]
+    return [
+        (c, max(0, t - lead), i, t, units) for i, c, units, lead in data.bill for t in range(n_t)
+    ]
+
+
+def shortage_caps(data: LotSizingData, demand: FloatArray, backlog: bool) -> FloatArray:
+    """Upper bounds of the shortage ``[product, period]``: a component's shortage only ever
+    leaves its own demand short (cumulative with backlog), others are unbounded."""
+    caps = np.full(demand.shape, np.inf)
+    for c in {component for _, component, _, _ in data.bill}:
+        caps[c] = np.cumsum(demand[c]) if backlog else demand[c]
+    return caps
 
 
 @dataclass(frozen=True)

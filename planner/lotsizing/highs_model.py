@@ -10,7 +10,13 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from planner.lotsizing.formulation import RawSolution, coefficients, native_stdout_silenced
+from planner.lotsizing.formulation import (
+    RawSolution,
+    coefficients,
+    dependent_terms,
+    native_stdout_silenced,
+    shortage_caps,
+)
 from planner.lotsizing.model import LotSizingData
 from planner.lotsizing.start import greedy_start
 
@@ -56,6 +62,9 @@ def build(
         upper[index["over"].ravel()] = 0.0
     no_multiple = c.multiple <= 0
     upper[index["k"][no_multiple].ravel()] = 0.0
+    balance_demand = data.demand if demand is None else demand
+    if c.shortage_allowed and data.bill:
+        upper[index["short"].ravel()] = shortage_caps(data, balance_demand, c.backlog).ravel()
 
     rows_lo: list[np.ndarray] = []
     rows_hi: list[np.ndarray] = []
@@ -81,7 +90,7 @@ def build(
     initial = np.array([p.initial_inventory for p in data.problem.products])
     # balance: inv - short - x - inv[t-1] + short[t-1] = -d (+ I0 at t=0)   (backlog)
     #          inv - x - short - inv[t-1] = -d (+ I0)                        (lost sales)
-    rhs = -(data.demand if demand is None else demand).copy()
+    rhs = -balance_demand.copy()
     rhs[:, 0] += initial
     first = np.stack([index["inv"][:, 0], index["short"][:, 0], index["x"][:, 0]], axis=1)
     add_rows(first, np.tile([1.0, -1.0, -1.0], (n_p, 1)), rhs[:, 0], rhs[:, 0])
@@ -177,7 +186,27 @@ def build(
     h = quiet_highs()
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
+    index["balance"] = balance_rows(0, n_p, n_t)
+    add_dependent_demand(h, data, index["balance"], index["x"])
     return h, index
+
+
+def balance_rows(first: int, n_p: int, n_t: int) -> np.ndarray:
+    """Row numbers ``[product, period]`` of balance rows added from row ``first``: every
+    product's first period, then each product's later periods."""
+    rows = np.empty((n_p, n_t), dtype=np.int64)
+    rows[:, 0] = first + np.arange(n_p)
+    if n_t > 1:
+        rows[:, 1:] = first + n_p + np.arange(n_p * (n_t - 1)).reshape(n_p, n_t - 1)
+    return rows
+
+
+def add_dependent_demand(
+    h: highspy.Highs, data: LotSizingData, balance: np.ndarray, production: np.ndarray
+) -> None:
+    """What consumers' batches take of each component, on the component's balance rows."""
+    for c, period, i, t, units in dependent_terms(data):
+        h.changeCoeff(int(balance[c, period]), int(production[i, t]), float(units))
 
 
 def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0) -> RawSolution:

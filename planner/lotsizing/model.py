@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field, ValidationError, model_validator
 
+from planner.model.bom import Component, bill_issues, levels
 from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import Frozen
 from planner.model.products import BatchRules
@@ -47,10 +49,14 @@ class LotProduct(BatchRules):
     ----------
     loads
         Machine groups its routing loads (one entry per group).
+    components
+        Other products it consumes per unit made (its bill of materials), each made at
+        least ``lead_periods`` before the batch that consumes it.
     """
 
     id: str = Field(min_length=1)
     loads: tuple[GroupLoad, ...] = Field(min_length=1)
+    components: tuple[Component, ...] = ()
 
 
 class Period(_Derived):
@@ -122,6 +128,7 @@ class LotSizingProblem(_Derived):
         issues: list[InputIssue] = []
         products, repeated = index_ids((p.id for p in self.products), "products", "product")
         issues.extend(repeated)
+        issues.extend(bill_issues(self.products, "products"))
         periods, repeated = index_ids((p.id for p in self.periods), "periods", "period")
         issues.extend(repeated)
         for k, p in enumerate(self.periods):
@@ -188,6 +195,11 @@ class LotSizingProblem(_Derived):
         capacity = np.array(
             [[period.capacity.get(g, 0.0) for g in groups] for period in self.periods]
         )
+        bill = tuple(
+            (i, products[line.product], line.quantity, line.lead_periods)
+            for i, product in enumerate(self.products)
+            for line in product.components
+        )
         return LotSizingData(
             problem=self,
             product_ids=tuple(products),
@@ -199,6 +211,8 @@ class LotSizingProblem(_Derived):
             capacity=capacity,
             unit_minutes=unit,
             setup_minutes=setup,
+            bill=bill,
+            level=tuple(levels(self.products)),
         )
 
 
@@ -217,6 +231,10 @@ class LotSizingData:
     capacity: FloatArray
     unit_minutes: FloatArray
     setup_minutes: FloatArray
+    bill: tuple[tuple[int, int, float, int], ...] = ()
+    """The bill of materials: ``(product, component, units per unit, lead periods)``."""
+    level: tuple[int, ...] = ()
+    """Each product's level in the bill of materials (0: consumed by none)."""
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -228,8 +246,12 @@ class LotSizingData:
     def batch_bound(self, i: int, t: int) -> float:
         """An upper bound on the batch of product ``i`` in period ``t`` (big-M): max batch,
         what the tightest group can make, and what is still to be delivered."""
+        return float(max(0.0, min(self._made_at_most(i, t), self.most_needed[i])))
+
+    def _made_at_most(self, i: int, t: int) -> float:
+        """The max batch, and without overtime what the tightest group can make in ``t``."""
         product = self.product(i)
-        bounds = []
+        bounds = [np.inf]
         if product.max_batch is not None:
             bounds.append(product.max_batch)
         for g in range(len(self.groups)):
@@ -237,8 +259,30 @@ class LotSizingData:
                 spare = self.capacity[t, g] - self.setup_minutes[i, g]
                 if self.problem.overtime_cost is None:
                     bounds.append(max(0.0, spare) / self.unit_minutes[i, g])
-        bounds.append(self.demand[i].sum() + self.safety[i].max(initial=0))
-        return float(max(0.0, min(bounds)))
+        return float(min(bounds))
+
+    @cached_property
+    def most_needed(self) -> tuple[float, ...]:
+        """Per product, the most units the horizon can ask of it: its demand, its highest
+        safety target, and what its consumers' largest batches would take."""
+        n_p, n_t = len(self.product_ids), len(self.period_ids)
+        most = [float(self.demand[i].sum() + self.safety[i].max(initial=0)) for i in range(n_p)]
+        for c in sorted(range(n_p), key=lambda i: self.level[i] if self.level else 0):
+            for i, component, units, _ in self.bill:  # consumers have lower levels: done
+                if component == c:
+                    batches = sum(min(self._made_at_most(i, t), most[i]) for t in range(n_t))
+                    most[c] += units * batches
+        return tuple(most)
+
+    def dependent_demand(self, production: FloatArray) -> FloatArray:
+        """Units of each component ``[product, period]`` that ``production`` consumes, each
+        due ``lead_periods`` before the batch that consumes it (in the first period when that
+        falls before the horizon)."""
+        out = np.zeros_like(self.demand)
+        for i, c, units, lead in self.bill:
+            for t in range(len(self.period_ids)):
+                out[c, max(0, t - lead)] += units * production[i, t]
+        return out
 
     def with_capacity(self, capacity: FloatArray) -> LotSizingData:
         """The same problem with other capacities (for the scheduling feedback loop)."""

@@ -9,7 +9,13 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
-from planner.lotsizing.formulation import RawSolution, coefficients, native_stdout_silenced
+from planner.lotsizing.formulation import (
+    RawSolution,
+    coefficients,
+    dependent_terms,
+    native_stdout_silenced,
+    shortage_caps,
+)
 from planner.lotsizing.model import LotSizingData
 
 
@@ -24,22 +30,31 @@ def build(data: LotSizingData) -> pyo.ConcreteModel:
     m.x = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals)
     m.y = pyo.Var(m.P, m.T, domain=pyo.Binary)
     m.inv = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals)
-    m.short = pyo.Var(
-        m.P, m.T, domain=pyo.NonNegativeReals, bounds=(0, None if c.shortage_allowed else 0)
-    )
+    caps = shortage_caps(data, data.demand, c.backlog)
+
+    def short_bounds(m: pyo.ConcreteModel, i: int, t: int) -> tuple[float, float | None]:
+        if not c.shortage_allowed:
+            return 0.0, 0.0
+        return 0.0, float(caps[i, t]) if np.isfinite(caps[i, t]) else None
+
+    m.short = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals, bounds=short_bounds)
     m.ss = pyo.Var(m.P, m.T, domain=pyo.NonNegativeReals)
     m.k = pyo.Var(m.P, m.T, domain=pyo.NonNegativeIntegers)
     m.over = pyo.Var(
         m.T, m.G, domain=pyo.NonNegativeReals, bounds=(0, None if c.overtime is not None else 0)
     )
     initial = [p.initial_inventory for p in data.problem.products]
+    consumed: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
+    for component, period, i, t, units in dependent_terms(data):
+        consumed.setdefault((component, period), []).append((i, t, units))
 
     def balance(m: pyo.ConcreteModel, i: int, t: int) -> pyo.Expression:
         before = initial[i] if t == 0 else m.inv[i, t - 1]
+        out = data.demand[i, t] + sum(u * m.x[p, s] for p, s, u in consumed.get((i, t), []))
         if c.backlog:
             carried = 0 if t == 0 else m.short[i, t - 1]
-            return m.inv[i, t] - m.short[i, t] == before - carried + m.x[i, t] - data.demand[i, t]
-        return m.inv[i, t] == before + m.x[i, t] - data.demand[i, t] + m.short[i, t]
+            return m.inv[i, t] - m.short[i, t] == before - carried + m.x[i, t] - out
+        return m.inv[i, t] == before + m.x[i, t] - out + m.short[i, t]
 
     def capacity(m: pyo.ConcreteModel, t: int, g: int) -> pyo.Expression:
         load = sum(

@@ -34,7 +34,8 @@ class LotPlan:
         Model-building and solving times, reported separately.
     lots
         One row per product and period: ``product, period, quantity, setup, inventory,
-        shortage, safety_shortfall, demand``.
+        shortage, safety_shortfall, demand, dependent_demand`` (what consumers' batches take
+        of a component).
     capacity
         One row per period and machine group: ``load, capacity, overtime, utilisation``.
     explanation
@@ -209,6 +210,7 @@ def _lots(data: LotSizingData, raw: RawSolution) -> pd.DataFrame:
             "shortage": np.round(raw.shortage.ravel(), 6),
             "safety_shortfall": np.round(raw.safety_shortfall.ravel(), 6),
             "demand": data.demand.ravel(),
+            "dependent_demand": np.round(data.dependent_demand(raw.production).ravel(), 6),
         }
     )
 

@@ -8,6 +8,10 @@ limit returns a sensible plan.
    of them) to earlier periods with spare capacity, cheapest holding first; what still does not
    fit moves to later periods (a backlog), most expensive shortage kept.
 3. Batch rules (minimum, maximum, multiples) are applied when quantities are set.
+
+With a bill of materials the products are planned level by level, consumers first: a
+component's needs include what its consumers' batches take, and only the level being planned
+moves. A start that leaves a component short of its consumers is no start (``None``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import math
 
 import numpy as np
 
-from planner.lotsizing.formulation import Coefficients
+from planner.lotsizing.formulation import Coefficients, shortage_caps
 from planner.lotsizing.model import LotSizingData
 
 
@@ -47,41 +51,69 @@ def _load(data: LotSizingData, x: np.ndarray) -> np.ndarray:
 
 def greedy_start(data: LotSizingData, c: Coefficients) -> dict[str, np.ndarray] | None:
     """Values of ``x, y, inv, short, ss, k`` (``[product, period]``) and ``over`` (``[period,
-    group]``), or ``None`` when no shortage is allowed and the repair leaves some."""
+    group]``), or ``None`` when the repair leaves a shortage the model does not allow.
+
+    With a bill of materials, when the batches that Silver-Meal merges leave no room for
+    their components, lot for lot (each period's needs in that period) is tried next."""
+    start = _levelled_start(data, c, merge=True)
+    if start is None and data.bill:
+        start = _levelled_start(data, c, merge=False)
+    return start
+
+
+def _levelled_start(
+    data: LotSizingData, c: Coefficients, merge: bool
+) -> dict[str, np.ndarray] | None:
     n_p, n_t, _ = data.shape
     initial = np.array([p.initial_inventory for p in data.problem.products], dtype=float)
+    level = np.array(data.level or [0] * n_p)
     x = np.zeros((n_p, n_t))
-    for i in range(n_p):
-        need = data.demand[i].copy()
-        need[np.argmax(data.safety[i] > 0)] += data.safety[i].max(initial=0)
-        stock = initial[i]
-        for t in range(n_t):  # initial stock covers the first needs
-            used = min(stock, need[t])
-            need[t] -= used
-            stock -= used
-        x[i] = _silver_meal(need, c.setup_cost[i, 0], max(c.holding[i, 0], 1e-9))
-    x = _repair(data, c, x)
-    x = _batch_rules(data, c, x)
+    for depth in sorted(set(level.tolist())):
+        movable = level == depth
+        wanted = data.demand + data.dependent_demand(x)
+        for i in np.flatnonzero(movable).tolist():
+            need = wanted[i].copy()
+            need[np.argmax(data.safety[i] > 0)] += data.safety[i].max(initial=0)
+            stock = initial[i]
+            for t in range(n_t):  # initial stock covers the first needs
+                used = min(stock, need[t])
+                need[t] -= used
+                stock -= used
+            if merge:
+                x[i] = _silver_meal(need, c.setup_cost[i, 0], max(c.holding[i, 0], 1e-9))
+            else:
+                x[i] = np.maximum(need, 0.0)
+        x = _repair(data, c, x, movable)
+        x = _batch_rules(data, c, x, movable)
     return _complete(data, c, x, initial)
 
 
-def _repair(data: LotSizingData, c: Coefficients, x: np.ndarray) -> np.ndarray:
+def _repair(data: LotSizingData, c: Coefficients, x: np.ndarray, movable: np.ndarray) -> np.ndarray:
     n_t = data.shape[1]
     for t in range(n_t - 1, -1, -1):  # backward: produce earlier where there is room
-        _move(data, c, x, t, earlier=True)
+        _move(data, c, x, t, movable, earlier=True)
     for t in range(n_t):  # forward: what still does not fit goes later
-        _move(data, c, x, t, earlier=False)
+        _move(data, c, x, t, movable, earlier=False)
     return x
 
 
-def _move(data: LotSizingData, c: Coefficients, x: np.ndarray, t: int, earlier: bool) -> None:
+def _move(
+    data: LotSizingData,
+    c: Coefficients,
+    x: np.ndarray,
+    t: int,
+    movable: np.ndarray,
+    earlier: bool,
+) -> None:
     n_p, n_t, _ = data.shape
     for _ in range(4 * n_p):
         over = _load(data, x)[t] - data.capacity[t]
         g = int(np.argmax(over))
         if over[g] <= 1e-6:
             return
-        users = [i for i in range(n_p) if x[i, t] > 1e-9 and data.unit_minutes[i, g] > 0]
+        users = [
+            i for i in range(n_p) if movable[i] and x[i, t] > 1e-9 and data.unit_minutes[i, g] > 0
+        ]
         if not users:
             return
         key = (lambda i: c.holding[i, t]) if earlier else (lambda i: -c.shortage[i, t])
@@ -111,9 +143,11 @@ def _move(data: LotSizingData, c: Coefficients, x: np.ndarray, t: int, earlier: 
             x[i, t] = max(0.0, x[i, t] - over[g] / data.unit_minutes[i, g])  # cut: a shortage
 
 
-def _batch_rules(data: LotSizingData, c: Coefficients, x: np.ndarray) -> np.ndarray:
+def _batch_rules(
+    data: LotSizingData, c: Coefficients, x: np.ndarray, movable: np.ndarray
+) -> np.ndarray:
     n_p, n_t, _ = data.shape
-    for i in range(n_p):
+    for i in np.flatnonzero(movable).tolist():
         for t in range(n_t):
             q = x[i, t]
             if q <= 1e-9:
@@ -133,7 +167,11 @@ def _batch_rules(data: LotSizingData, c: Coefficients, x: np.ndarray) -> np.ndar
         over = _load(data, x)[t] - data.capacity[t]
         while over.max() > 1e-6:
             g = int(np.argmax(over))
-            users = [i for i in range(n_p) if x[i, t] > 1e-9 and data.unit_minutes[i, g] > 0]
+            users = [
+                i
+                for i in range(n_p)
+                if movable[i] and x[i, t] > 1e-9 and data.unit_minutes[i, g] > 0
+            ]
             if not users:
                 break
             i = min(users, key=lambda i: c.shortage[i, t])
@@ -148,8 +186,9 @@ def _complete(
     n_p, n_t, n_g = data.shape
     inv, short, ss, k = (np.zeros((n_p, n_t)) for _ in range(4))
     stock, backlog = initial.copy(), np.zeros(n_p)
+    demand = data.demand + data.dependent_demand(x)
     for t in range(n_t):
-        net = stock - backlog + x[:, t] - data.demand[:, t]
+        net = stock - backlog + x[:, t] - demand[:, t]
         if c.backlog:
             stock, backlog = np.maximum(net, 0), np.maximum(-net, 0)
             short[:, t] = backlog
@@ -160,6 +199,8 @@ def _complete(
         ss[:, t] = np.maximum(0, data.safety[:, t] - stock)
     if not c.shortage_allowed and short.sum() > 1e-9:
         return None
+    if (short > shortage_caps(data, data.demand, c.backlog) + 1e-6).any():
+        return None  # a component short of what its consumers take
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(
             c.multiple[:, None] > 0,

@@ -27,8 +27,15 @@ from dataclasses import dataclass, replace
 import highspy
 import numpy as np
 
-from planner.lotsizing.formulation import RawSolution, coefficients
-from planner.lotsizing.highs_model import INF, build, raw_solution, run_highs
+from planner.lotsizing.formulation import RawSolution, coefficients, shortage_caps
+from planner.lotsizing.highs_model import (
+    INF,
+    add_dependent_demand,
+    balance_rows,
+    build,
+    raw_solution,
+    run_highs,
+)
 from planner.lotsizing.model import LotSizingData
 
 MAX_SECOND_STAGE = 200_000
@@ -138,6 +145,8 @@ def _add_scenario(
     upper = np.full(3 * block, INF)
     if not c.shortage_allowed:
         upper[block : 2 * block] = 0.0
+    elif data.bill:
+        upper[block : 2 * block] = shortage_caps(data, demand, c.backlog).ravel()
     h.addVars(3 * block, np.zeros(3 * block), upper)
     h.changeColsCost(3 * block, np.arange(first, first + 3 * block, dtype=np.int32), costs)
     initial = np.array([p.initial_inventory for p in data.problem.products])
@@ -150,10 +159,12 @@ def _add_scenario(
         later.append(cols["short"][:, :-1])
         signs.append(1.0)
     first_rows = np.stack([cols["inv"][:, 0], cols["short"][:, 0], index["x"][:, 0]], axis=1)
+    balance = balance_rows(h.getNumRow(), n_p, n_t)
     _add_rows(h, first_rows, [1.0, -1.0, -1.0], rhs[:, 0], rhs[:, 0])
     if n_t > 1:
         stacked = np.stack([col.ravel() for col in later], axis=1)
         _add_rows(h, stacked, signs, rhs[:, 1:].ravel(), rhs[:, 1:].ravel())
+    add_dependent_demand(h, data, balance, index["x"])
     targets = np.argwhere(data.safety > 0)  # safety: inv + ss >= SS
     if len(targets):
         pairs = np.stack(

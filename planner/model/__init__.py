@@ -1,10 +1,11 @@
 """Problem data in the planner's language (pydantic v2, frozen) and its compiled index form."""
 
+from planner.model.bom import BillLine, Component
 from planner.model.data import ProblemData
 from planner.model.energy import EnergyTariff
 from planner.model.errors import InputIssue, InvalidInputError
 from planner.model.factory import Machine, SetupRule, Unavailability
-from planner.model.jobs import Job, MachineOption, Operation, Pinned
+from planner.model.jobs import ComponentJob, Job, MachineOption, Operation, Pinned
 from planner.model.problem import Problem
 from planner.model.settings import (
     LotSolverSettings,
@@ -14,6 +15,9 @@ from planner.model.settings import (
 )
 
 __all__ = [
+    "BillLine",
+    "Component",
+    "ComponentJob",
     "EnergyTariff",
     "InputIssue",
     "InvalidInputError",

@@ -8,6 +8,7 @@ are referred to by index.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -32,7 +33,9 @@ class ProblemData:
     """A validated scheduling problem in index form.
 
     Operations are numbered globally; ``op_options[o]`` lists ``(machine, duration)`` pairs and
-    ``op_predecessors[o]`` the operations of the same job that must end before ``o`` starts.
+    ``op_predecessors[o]`` the operations that must end before ``o`` starts: of its job's
+    routing, and the last operations of the jobs making components it consumes
+    (:attr:`link_lag`).
     ``setup_times[m, f, g]`` is the changeover on machine ``m`` from family ``f`` to ``g`` and
     ``initial_setup[m, g]`` the setup before the first operation on ``m``.
     """
@@ -86,6 +89,12 @@ class ProblemData:
     pool_windows: tuple[tuple[tuple[int, int, int], ...], ...] = ()
     """Per pool, ``(start, end, capacity)`` of the periods with another capacity, sorted."""
     op_needs: tuple[tuple[tuple[int, int, bool], ...], ...] = ()
+    link_lag: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    """Component links, ``(supplier, consumer) -> transfer minutes``: from each last operation
+    of a job that makes components to the operation of another job that consumes them; the
+    supplier is also among the consumer's :attr:`op_predecessors`. Empty when none."""
+    job_components: tuple[tuple[int, int, float], ...] = ()
+    """``(component job, consuming job, units)`` of every component link, for pegging."""
     """Per operation, ``(pool, units, during setup only)`` of what it holds; empty when no
     operation needs a pool."""
     hourly_prices: FloatArray | None = None
@@ -128,9 +137,11 @@ class ProblemData:
 
     @cached_property
     def has_lags(self) -> bool:
-        """Whether any routing arc has a minimum or maximum lag or a transfer share."""
+        """Whether any arc has a minimum or maximum lag or a transfer share, or is a component
+        link."""
         return (
-            any(self.op_min_lag)
+            bool(self.link_lag)
+            or any(self.op_min_lag)
             or any(x is not None for x in self.op_max_lag)
             or any(x is not None for x in self.op_transfer)
         )
@@ -139,36 +150,53 @@ class ProblemData:
     def has_max_lags(self) -> bool:
         return any(x is not None for x in self.op_max_lag)
 
-    def start_after(self, o: int, pred_start: int, pred_end: int, duration: int) -> int:
-        """Earliest start of ``o``, running ``duration`` minutes, after a routing predecessor
-        that runs over ``[pred_start, pred_end)``: its end, or with a transfer share ``f`` the
-        later of ``pred_start + ceil(f * pred duration)`` (the first units are done) and
-        ``pred_end + ceil(f * duration) - duration`` (the last units still pass), plus the
-        minimum lag."""
+    def arc(self, p: int, o: int) -> tuple[int, float | None, int | None]:
+        """The terms of the arc from predecessor ``p`` to ``o``: minimum lag, transfer share and
+        maximum lag (``None``: none). A component link has its transfer time as the minimum
+        lag and neither of the others."""
+        if self.link_lag:
+            transfer = self.link_lag.get((p, o))
+            if transfer is not None:
+                return transfer, None, None
         if not self.op_min_lag:
+            return 0, None, None
+        return self.op_min_lag[o], self.op_transfer[o], self.op_max_lag[o]
+
+    def is_link(self, p: int, o: int) -> bool:
+        """Whether ``p -> o`` is a component link (``p`` ends a job making what ``o`` uses)."""
+        return bool(self.link_lag) and (p, o) in self.link_lag
+
+    def start_after(self, o: int, p: int, pred_start: int, pred_end: int, duration: int) -> int:
+        """Earliest start of ``o``, running ``duration`` minutes, after its predecessor ``p``
+        running over ``[pred_start, pred_end)`` (see :meth:`arc`): ``p``'s end, or with a
+        transfer share ``f`` the later of ``pred_start + ceil(f * pred duration)`` (the first
+        units are done) and ``pred_end + ceil(f * duration) - duration`` (the last units still
+        pass), plus the minimum lag."""
+        if not self.op_min_lag and not self.link_lag:
             return pred_end
-        share = self.op_transfer[o]
+        lag, share, _ = self.arc(p, o)
         t = pred_end
         if share is not None:
             t = max(
                 pred_start + share_of(share, pred_end - pred_start),
                 pred_end + share_of(share, duration) - duration,
             )
-        return t + self.op_min_lag[o]
+        return t + lag
 
     def ready_time(self, o: int, start: IntArray, end: IntArray, duration: int) -> int:
         """Earliest start of ``o`` (running ``duration`` minutes) after its release and its
-        routing predecessors timed by ``start`` and ``end``."""
+        predecessors timed by ``start`` and ``end``."""
         t = self.op_release[o]
         for p in self.op_predecessors[o]:
-            t = max(t, self.start_after(o, int(start[p]), int(end[p]), duration))
+            t = max(t, self.start_after(o, p, int(start[p]), int(end[p]), duration))
         return t
 
-    def latest_start_after(self, o: int, pred_end: int) -> int | None:
-        """Latest start of ``o`` a predecessor ending at ``pred_end`` allows (maximum lag)."""
+    def latest_start_after(self, o: int, p: int, pred_end: int) -> int | None:
+        """Latest start of ``o`` its routing predecessor ``p`` ending at ``pred_end`` allows
+        (maximum lag; none along a component link)."""
         if not self.op_max_lag:
             return None
-        lag = self.op_max_lag[o]
+        lag = self.arc(p, o)[2]
         return None if lag is None else pred_end + lag
 
     @cached_property
@@ -246,9 +274,13 @@ class ProblemData:
 
     @cached_property
     def job_sinks(self) -> tuple[tuple[int, ...], ...]:
-        """Operations of each job that no other operation waits for (the job ends with them)."""
-        succ = self.op_successors
-        return tuple(tuple(o for o in ops if not succ[o]) for ops in self.job_operations)
+        """Operations of each job that no other of its operations waits for (the job ends with
+        them)."""
+        succ, job = self.op_successors, self.op_job
+        return tuple(
+            tuple(o for o in ops if all(job[q] != job[o] for q in succ[o]))
+            for ops in self.job_operations
+        )
 
     @cached_property
     def topological_order(self) -> tuple[int, ...]:

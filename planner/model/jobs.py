@@ -23,6 +23,26 @@ class Pinned(Frozen):
     start: TimePoint
 
 
+class ComponentJob(Frozen):
+    """A job that makes components an operation consumes.
+
+    Parameters
+    ----------
+    job
+        The id of the job that makes them; the operation starts after all of its operations
+        have ended.
+    quantity
+        Units of the component taken from that job (for pegging: which orders the job serves).
+    transfer_minutes
+        Minutes from that job's end to the operation's start at least (moving the parts to the
+        line), in calendar time.
+    """
+
+    job: str = Field(min_length=1)
+    quantity: NonNegativeFloat = 0.0
+    transfer_minutes: int = Field(default=0, ge=0)
+
+
 class Operation(Frozen):
     """A step of a job's routing.
 
@@ -60,6 +80,9 @@ class Operation(Frozen):
     needs
         Units of resource pools (operators, tools) it holds while it runs, or during its
         changeover only.
+    components
+        Jobs of other products whose output it consumes (a bill of materials): it starts
+        after each has ended, plus its transfer time.
     """
 
     id: str = Field(min_length=1)
@@ -73,6 +96,7 @@ class Operation(Frozen):
     max_lag_minutes: int | None = Field(default=None, ge=0)
     transfer_share: float | None = Field(default=None, gt=0, le=1)
     needs: tuple[ResourceNeed, ...] = ()
+    components: tuple[ComponentJob, ...] = ()
 
     @model_validator(mode="after")
     def _lags(self) -> Operation:

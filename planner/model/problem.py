@@ -16,6 +16,7 @@ from planner.model.energy import EnergyTariff
 from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
 from planner.model.jobs import Job
+from planner.model.links import compile_links
 from planner.model.resources import ResourcePool, compile_needs, compile_pools
 from planner.model.settings import ObjectiveWeights
 from planner.model.time import TimePoint, as_utc, to_minutes
@@ -113,6 +114,11 @@ class _Compiler:
         self.issues.extend(issues)
         self.pool_index = pool_index
         ops = list(self._operations(machine_index, family_index))
+        job_ops: list[list[int]] = [[] for _ in p.jobs]
+        for o, op in enumerate(ops):
+            job_ops[op["job"]].append(o)
+        preds = [op["preds"] for op in ops]
+        link_lag, job_components = self._links(job_ops, preds)
         setup_times, initial_setup = self._setups(machine_index, families, family_index)
         horizon = self._horizon(ops, setup_times, (*unavailable, *pool_windows))
         prices, offset = self._tariff(horizon)
@@ -127,9 +133,6 @@ class _Compiler:
             raise InvalidInputError(self.issues, "problem")
 
         lags = _lags(ops)
-        job_ops: list[list[int]] = [[] for _ in p.jobs]
-        for o, op in enumerate(ops):
-            job_ops[op["job"]].append(o)
         return ProblemData(
             name=p.name,
             horizon_start=as_utc(p.horizon_start) if p.horizon_start else None,
@@ -157,7 +160,7 @@ class _Compiler:
             op_job=tuple(op["job"] for op in ops),
             op_family=tuple(op["family"] for op in ops),
             op_options=tuple(op["options"] for op in ops),
-            op_predecessors=tuple(op["preds"] for op in ops),
+            op_predecessors=tuple(preds),
             op_pinned=tuple(op["pinned"] for op in ops),
             op_not_before=tuple(op["not_before"] for op in ops)
             if any(op["not_before"] for op in ops)
@@ -172,12 +175,28 @@ class _Compiler:
             op_min_lag=lags[0],
             op_max_lag=lags[1],
             op_transfer=lags[2],
+            link_lag=link_lag,
+            job_components=job_components,
             objective=p.objective,
             hourly_prices=prices,
             price_offset_min=offset,
             currency=p.tariff.currency if p.tariff else "USD",
             peak_power_kw=p.peak_power_kw,
         )
+
+    def _links(
+        self, job_ops: list[list[int]], preds: list[tuple[int, ...]]
+    ) -> tuple[dict[tuple[int, int], int], tuple[tuple[int, int, float], ...]]:
+        """Component links: their arcs join the consuming operation's predecessors."""
+        if not any(op.components for job in self.p.jobs for op in job.operations):
+            return {}, ()
+        job_index = {job.id: j for j, job in enumerate(self.p.jobs)}
+        first = [ops[0] if ops else 0 for ops in job_ops]
+        arcs, supplies, issues = compile_links(self.p.jobs, job_index, first, preds)
+        self.issues.extend(issues)
+        for p, o in arcs:
+            preds[o] = (*preds[o], p)
+        return arcs, supplies
 
     # -- machines and calendars ---------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from planner.model.bom import BillLine
 from planner.model.factory import Frozen, check_lag_order
 from planner.model.resources import ResourceNeed
 
@@ -107,6 +108,9 @@ class Product(BatchRules):
     service_level
         Target probability of meeting demand from stock; with a forecast, sets the safety
         stock from the forecast quantile at this level. ``None`` uses ``b / (b + h)``.
+    components
+        Its bill of materials: other products it consumes, per unit made, and the routing
+        step that consumes each.
     """
 
     id: str = Field(min_length=1)
@@ -114,6 +118,11 @@ class Product(BatchRules):
     routing: tuple[RoutingStep, ...] = Field(min_length=1)
     priority: float = Field(default=1.0, ge=0)
     service_level: float | None = Field(default=None, gt=0, lt=1)
+    components: tuple[BillLine, ...] = ()
+
+    def consuming_step(self, line: BillLine) -> str:
+        """The routing step that consumes a component: the one named, else the first."""
+        return line.step or self.routing[0].id
 
     @model_validator(mode="after")
     def _lags_need_predecessors(self) -> Product:

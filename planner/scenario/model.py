@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field
 
+from planner.model.bom import bill_issues
 from planner.model.errors import InputIssue, index_ids
 from planner.model.factory import Frozen, Machine, SetupRule
 from planner.model.products import Product
@@ -194,6 +195,18 @@ def check_references(scenario: Scenario) -> list[InputIssue]:
                         )
                     )
     issues.extend(_pool_references(scenario))
+    issues.extend(bill_issues(scenario.products, "products"))
+    for k, product in enumerate(scenario.products):
+        steps = [step.id for step in product.routing]
+        for n, line in enumerate(product.components):
+            if line.step is not None and line.step not in steps:
+                issues.append(
+                    InputIssue(
+                        f"products[{k}].components[{n}].step",
+                        f"step {line.step!r} is not in the routing; give one of "
+                        + ", ".join(steps),
+                    )
+                )
     for k, order in enumerate(scenario.demand.orders):
         if order.product not in products:
             issues.append(

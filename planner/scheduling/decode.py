@@ -88,7 +88,7 @@ def _within_max_lags(data: ProblemData, o: int, start: int, s: Schedule) -> bool
     """Whether ``o`` starting at ``start`` is within the maximum lag of its predecessors in
     ``s``."""
     for p in data.op_predecessors[o]:
-        latest = data.latest_start_after(o, int(s.end[p]))
+        latest = data.latest_start_after(o, p, int(s.end[p]))
         if latest is not None and start > latest:
             return False
     return True

@@ -53,7 +53,7 @@ class Draft:
         self.done[o] = True
         freed = []
         for s in data.op_successors[o]:
-            after = data.start_after(s, start, start + d, self._longest[s])
+            after = data.start_after(s, o, start, start + d, self._longest[s])
             self.ready[s] = max(self.ready[s], after)
             self.waiting[s] -= 1
             if self.waiting[s] == 0 and not self.done[s]:

@@ -68,7 +68,7 @@ def compute_tails(data: ProblemData, s: Schedule, graph: _Graph) -> tuple[IntArr
     tail = np.zeros(n, dtype=np.int64)
     job_tail = np.zeros(n, dtype=np.int64)
     duration = (s.end - s.start).tolist()
-    succ = data.op_successors
+    succ, job = data.op_successors, data.op_job
     nxt = graph.next.tolist()
     setup = s.setup_before.tolist()
     tails = tail.tolist()
@@ -78,7 +78,8 @@ def compute_tails(data: ProblemData, s: Schedule, graph: _Graph) -> tuple[IntArr
         for q in succ[o]:
             after_start, after_end = _after_arc(data, o, q, duration[o], duration[q])
             best = max(best, after_start + tails[q])
-            jbest = max(jbest, after_end + jtails[q])
+            if job[q] == job[o]:
+                jbest = max(jbest, after_end + jtails[q])
         q = nxt[o]
         if q >= 0 and setup[q] + tails[q] > best:
             best = setup[q] + tails[q]
@@ -93,7 +94,7 @@ def _after_arc(
     """Along the routing arc ``o -> q``: the least time from ``o``'s end to ``q``'s start, and
     from ``o``'s end to ``q``'s end (a transfer share lets ``q`` overlap ``o``: the first may
     be negative)."""
-    start_gap = data.start_after(q, 0, duration, q_duration) - duration
+    start_gap = data.start_after(q, o, 0, duration, q_duration) - duration
     return start_gap, start_gap + q_duration
 
 
@@ -386,7 +387,8 @@ class LargeNeighbourhoodSearch:
                         data, o, q, _longest(data, o), int(s.end[q] - s.start[q])
                     )
                     jt = max(jt, gap + int(tails[q]))
-                    tt = max(tt, through + int(job_tails[q]))
+                    if data.op_job[q] == data.op_job[o]:
+                        tt = max(tt, through + int(job_tails[q]))
             head[o] = h
             if jt:
                 job_tail[o] = jt
@@ -516,7 +518,7 @@ def _longest(data: ProblemData, o: int) -> int:
 def _earliest_after(data: ProblemData, p: int, o: int, s: Schedule) -> int:
     """Earliest start of ``o`` on any of its machines after ``p`` as ``s`` has it."""
     start, end = int(s.start[p]), int(s.end[p])
-    return min(data.start_after(o, start, end, d) for _, d in data.op_options[o])
+    return min(data.start_after(o, p, start, end, d) for _, d in data.op_options[o])
 
 
 def _fixed_usage(

@@ -57,7 +57,7 @@ def _place_group(
     late = 0
     for o in tight:
         m, t, s = best_machine(data, draft.placer, o, functools.partial(draft.ready_for, o))
-        latest = data.latest_start_after(o, int(draft.end[p]))
+        latest = data.latest_start_after(o, p, int(draft.end[p]))
         assert latest is not None
         more, deeper = _place_group(draft, o, m, t, s, undo)
         late = max(late, t - latest, deeper)
@@ -73,7 +73,10 @@ def tight_successors(draft: Draft, p: int) -> list[int]:
     return [
         o
         for o in data.op_successors[p]
-        if data.op_max_lag[o] is not None and draft.waiting[o] == 1 and not draft.done[o]
+        if data.op_max_lag[o] is not None
+        and not data.is_link(p, o)
+        and draft.waiting[o] == 1
+        and not draft.done[o]
     ]
 
 
@@ -144,6 +147,8 @@ def _max_lag_delays(
         if lag is None:
             continue
         for p in data.op_predecessors[o]:
+            if data.is_link(p, o):
+                continue
             needed = int(draft.start[o]) - lag - int(draft.end[p] - draft.start[p])
             if needed > draft.start[p] and data.op_pinned[p] is None:
                 delays[p] = max(delays[p], needed)

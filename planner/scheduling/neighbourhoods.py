@@ -61,7 +61,7 @@ class SearchView:
             preds = [
                 p
                 for p in data.op_predecessors[op]
-                if data.start_after(op, int(s.start[p]), int(s.end[p]), duration) == start
+                if data.start_after(op, p, int(s.start[p]), int(s.end[p]), duration) == start
             ]
             q = previous.get(op)
             if preds:

@@ -132,7 +132,7 @@ def _back_where_it_was(
     if t != at:
         return False
     for q in tight_successors(draft, o):
-        latest = data.latest_start_after(q, t + duration)
+        latest = data.latest_start_after(q, o, t + duration)
         hint = start_hint[q]
         if hint is None or latest is None or hint > latest:
             return False

@@ -14,6 +14,7 @@ from planner.model.factory import MAX_MAGNITUDE
 from planner.model.periods import PlanningPeriod
 from planner.model.products import Product
 from planner.scenario.calendar import minutes
+from planner.stages.components import link_components
 from planner.stages.inputs import OrderDue, PlanningInputs, order_period
 
 MIN_QUANTITY = 1e-6
@@ -39,7 +40,8 @@ def lots_to_jobs(
     longer on its fastest machine is split into equal sub-lots ``{product}@{period}#k`` (transfer
     batches), so that a big lot can use several machines of a group. A lot that carries firm
     orders (``order_due``, per product and period) is due when the earliest of them is, with
-    their highest priority, and names them.
+    their highest priority, and names them. A step that consumes components starts after the
+    jobs it takes them from (:func:`planner.stages.components.link_components`).
     """
     if lots is None or lots.empty:
         return []
@@ -73,7 +75,7 @@ def lots_to_jobs(
                 operations=tuple(_operations(product, share)),
             )
             jobs.append(job if orders is None else carrying(job, orders))
-    return jobs
+    return link_components(jobs, products)
 
 
 def scenario_jobs(

@@ -5,6 +5,11 @@ job of the product (its quantity, there when its last operation ends). The firm 
 that supply in order of due time (then higher priority, then id), each the earliest supply
 still free, so an order is complete when the last unit it takes is ready. Forecast demand is
 not pegged: orders come first. What no supply covers is the order's shortage.
+
+With a bill of materials, what consuming jobs take of a component (their links, and the
+initial stock before any job) is not there for the component's own orders, and an order of a
+consuming product is also served by the jobs that make its components, level by level: they
+join its ``lots`` and ``jobs``.
 """
 
 from __future__ import annotations
@@ -51,23 +56,76 @@ def peg_orders(
     when nothing is pegged), ``pegged_quantity``, ``short_quantity``, and the ``lots``
     (``product@period``, or ``stock``) and ``jobs`` serving it (``;``-separated)."""
     ready = schedule.groupby("job")["end"].max().to_dict()
+    taken, from_stock = _consumed(products, data)
     supply: dict[str, list[_Supply]] = {}
     for product in products:
-        if product.initial_inventory > _EPS:
-            stock = _Supply(0, product.initial_inventory, STOCK, None)
-            supply.setdefault(product.id, []).append(stock)
+        left = product.initial_inventory - from_stock.get(product.id, 0.0)
+        if left > _EPS:
+            supply.setdefault(product.id, []).append(_Supply(0, left, STOCK, None))
     for j, job_id in enumerate(data.job_ids):
-        product_id, period = data.job_products[j], data.job_periods[j]
+        product_id = data.job_products[j]
         if product_id is None or job_id not in ready:
             continue
-        lot = f"{product_id}@{period}" if period is not None else job_id
-        entry = _Supply(int(ready[job_id]), float(data.job_quantities[j]), lot, job_id)
+        left = float(data.job_quantities[j]) - taken.get(j, 0.0)
+        entry = _Supply(int(ready[job_id]), max(0.0, left), _lot(data, j), job_id)
         supply.setdefault(product_id, []).append(entry)
     for entries in supply.values():
         entries.sort(key=lambda e: (e.ready, e.job or ""))
     ranked = sorted(orders, key=lambda o: (o.due, -o.priority, o.id))
     rows = [_peg(order, supply.get(order.product, []), start) for order in ranked]
+    if data.job_components:
+        rows = [_with_components(row, data) for row in rows]
     return pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
+
+
+def _lot(data: ProblemData, j: int) -> str:
+    period = data.job_periods[j]
+    return f"{data.job_products[j]}@{period}" if period is not None else data.job_ids[j]
+
+
+def _consumed(
+    products: Sequence[Product], data: ProblemData
+) -> tuple[dict[int, float], dict[str, float]]:
+    """Units consuming jobs take: from each component job (its links), and from each
+    product's initial stock (what they need beyond their links, up to the stock)."""
+    taken: dict[int, float] = {}
+    for component_job, _, units in data.job_components:
+        taken[component_job] = taken.get(component_job, 0.0) + units
+    bills = {p.id: p.components for p in products}
+    needed: dict[str, float] = {}
+    for j, product_id in enumerate(data.job_products):
+        for line in bills.get(product_id or "", ()):
+            needed[line.product] = needed.get(line.product, 0.0) + line.quantity * float(
+                data.job_quantities[j]
+            )
+    linked: dict[str, float] = {}
+    for component_job, units in taken.items():
+        product_id = data.job_products[component_job] or ""
+        linked[product_id] = linked.get(product_id, 0.0) + units
+    stock = {p.id: p.initial_inventory for p in products}
+    from_stock = {
+        c: min(stock.get(c, 0.0), max(0.0, need - linked.get(c, 0.0))) for c, need in needed.items()
+    }
+    return taken, from_stock
+
+
+def _with_components(row: dict[str, object], data: ProblemData) -> dict[str, object]:
+    """The order's row with the jobs making its jobs' components (and theirs) added."""
+    index = {job: j for j, job in enumerate(data.job_ids)}
+    suppliers: dict[int, list[int]] = {}
+    for component_job, consumer, _ in data.job_components:
+        suppliers.setdefault(consumer, []).append(component_job)
+    jobs = [job for job in str(row["jobs"]).split(";") if job]
+    lots = [lot for lot in str(row["lots"]).split(";") if lot]
+    queue = [index[job] for job in jobs if job in index]
+    while queue:
+        for s in suppliers.get(queue.pop(0), []):
+            if data.job_ids[s] not in jobs:
+                jobs.append(data.job_ids[s])
+                queue.append(s)
+                if _lot(data, s) not in lots:
+                    lots.append(_lot(data, s))
+    return {**row, "jobs": ";".join(jobs), "lots": ";".join(lots)}
 
 
 @dataclass

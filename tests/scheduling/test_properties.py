@@ -98,6 +98,10 @@ def small_problems(draw: st.DrawFn) -> Problem:
                     **draw(needs(bool(resources))),
                 }
             )
+        if j and draw(st.integers(0, 3)) == 0:  # consumes what an earlier job makes
+            supplier = draw(st.integers(0, j - 1))
+            link = {"job": f"J{supplier}", "transfer_minutes": draw(st.sampled_from([0, 5]))}
+            ops[draw(st.integers(0, len(ops) - 1))]["components"] = [link]
         jobs.append(
             {
                 "id": f"J{j}",
@@ -228,7 +232,7 @@ def test_checker_rejects_corrupted_schedules(problem: Problem, kind: str, seed: 
     kinds = {v.kind for v in report.violations}
     expected: dict[str, Any] = {
         "overlap": {"overlap", "setup"},
-        "precedence": {"precedence", "min_lag"},
+        "precedence": {"precedence", "min_lag", "component"},
     }
     assert kinds & expected.get(kind, {kind}), (kind, report.summary())
 

@@ -47,8 +47,7 @@ class Constraints:
     def _free_arc(self, p: int, o: int) -> None:
         """``o`` after ``p`` as :meth:`ProblemData.start_after` says, both free."""
         data, model, v = self.data, self.model, self.v
-        lag = data.op_min_lag[o] if data.op_min_lag else 0
-        share = data.op_transfer[o] if data.op_transfer else None
+        lag, share, longest = data.arc(p, o)
         if share is None:
             model.add(v.start[o] >= v.end[p] + lag)
         else:
@@ -58,7 +57,6 @@ class Constraints:
             for opt in v.options[o]:  # the last units of p still pass o
                 ct = model.add(v.end[o] >= v.end[p] + share_of(share, opt.duration) + lag)
                 _enforce(ct, opt)
-        longest = data.op_max_lag[o] if data.op_max_lag else None
         if longest is not None:
             model.add(v.start[o] <= v.end[p] + longest)
 
@@ -67,9 +65,9 @@ class Constraints:
         data, model, v = self.data, self.model, self.v
         pred_start, pred_end = int(hint.start[p]), int(hint.end[p])
         for opt in v.options[o]:
-            earliest = data.start_after(o, pred_start, pred_end, opt.duration)
+            earliest = data.start_after(o, p, pred_start, pred_end, opt.duration)
             _enforce(model.add(v.start[o] >= earliest), opt)
-        latest = data.latest_start_after(o, pred_end)
+        latest = data.latest_start_after(o, p, pred_end)
         if latest is not None:
             model.add(v.start[o] <= latest)
 

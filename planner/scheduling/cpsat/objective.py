@@ -105,8 +105,14 @@ class Objective:
         expr = sum(c * x for c, x in self.terms) + self.constant
         self.model.minimize(expr)
 
-    def _successor_free(self, o: int) -> bool:
-        return any(s in self.v.start for s in self.data.op_successors[o])
+    def _successor_free(self, o: int, same_job: bool = False) -> bool:
+        """Whether a successor of ``o`` (of its own job only, with ``same_job``) is free: its
+        end then bounds the makespan or the job's completion instead."""
+        job = self.data.op_job
+        return any(
+            s in self.v.start and (not same_job or job[s] == job[o])
+            for s in self.data.op_successors[o]
+        )
 
     def _makespan(self, coefficient: int) -> None:
         sub, v, data = self.sub, self.v, self.data
@@ -138,7 +144,7 @@ class Objective:
         data, sub, v = self.data, self.sub, self.v
         by_job: dict[int, list[int]] = {}
         for o in sub.free:
-            if data.job_due[data.op_job[o]] is not None and not self._successor_free(o):
+            if data.job_due[data.op_job[o]] is not None and not self._successor_free(o, True):
                 by_job.setdefault(data.op_job[o], []).append(o)
         for j, ops in by_job.items():
             due = data.job_due[j]
