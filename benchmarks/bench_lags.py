@@ -5,7 +5,8 @@ the steps wait 30-240 min after the step before, a tenth must start within 8 hou
 fifth overlap it in transfer batches), sequence-dependent setups, makespan; with
 ``--operators`` every operation also needs one operator of a pool (60% of the machines on
 the early shift, 40% on the late one, none at night; without calendars half the machines at
-any time). Two settings:
+any time); with ``--components`` every fourth job assembles what the one or two jobs before
+it make (its first step 30-120 min after they end). Two settings:
 
 * ``factory``: with the two-shift calendars and maintenance. The planner alone (PyJobShop has
   no machine calendars): time to the first checked plan, the plan after the budget, the
@@ -17,7 +18,7 @@ any time). Two settings:
 Each run is a separate process, one at a time.
 
     python benchmarks/bench_lags.py [--sizes 1k,10k] [--limit 60] [--reference] [--operators]
-                                    [--tag NAME]
+                                    [--components] [--tag NAME]
 """
 
 from __future__ import annotations
@@ -37,23 +38,23 @@ SIZES = {"1k": (100, 20, 10), "10k": (1000, 100, 10)}
 OBJECTIVE = {"makespan": 1.0, "weighted_tardiness": 0.0, "setup_time": 0.0, "energy_cost": 0.0}
 
 
-def problem(size: str, calendars: bool, seed: int, operators: bool):  # type: ignore[no-untyped-def]
+def problem(size: str, calendars: bool, seed: int, operators: bool, components: bool):  # type: ignore[no-untyped-def]
     from planner.io.synthetic import synthetic_problem
 
     jobs, machines, ops = SIZES[size]
     made = synthetic_problem(
         jobs, machines, ops, seed=seed, energy=False, due_dates=False, calendars=calendars,
-        lags=True, operators=operators,
+        lags=True, operators=operators, components=components,
     )  # fmt: skip
     return made.model_copy(update={"objective": made.objective.model_copy(update=OBJECTIVE)})
 
 
 def planner_run(
-    size: str, setting: str, limit: float, seed: int, operators: bool
+    size: str, setting: str, limit: float, seed: int, operators: bool, components: bool
 ) -> dict[str, object]:
     from planner.scheduling import solve
 
-    data = problem(size, setting == "factory", seed, operators).build()
+    data = problem(size, setting == "factory", seed, operators, components).build()
     result = solve(data, time_limit=limit, workers=2, seed=seed)
     first = result.progress[0] if result.progress else None
     return {
@@ -70,10 +71,12 @@ def planner_run(
     }
 
 
-def pyjobshop_run(size: str, limit: float, seed: int, operators: bool) -> dict[str, object]:
+def pyjobshop_run(
+    size: str, limit: float, seed: int, operators: bool, components: bool
+) -> dict[str, object]:
     from planner.check import check
 
-    made = problem(size, False, seed, operators)
+    made = problem(size, False, seed, operators, components)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "problem.json"
         path.write_text(made.model_dump_json())
@@ -107,15 +110,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reference", action="store_true", help="add 600-s planner runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--operators", action="store_true", help="every operation needs one")
+    parser.add_argument("--components", action="store_true", help="a bill of materials")
     parser.add_argument("--tag", default="lags_60s", help="name of the result files")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    flags = (args.operators, args.components)
     if args.one:
         solver, size, setting, limit = args.one
         if solver == "planner":
-            row = planner_run(size, setting, float(limit), args.seed, args.operators)
+            row = planner_run(size, setting, float(limit), args.seed, *flags)
         else:
-            row = pyjobshop_run(size, float(limit), args.seed, args.operators)
+            row = pyjobshop_run(size, float(limit), args.seed, *flags)
         print(json.dumps(row))
         return
     runs = []
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     for solver, size, setting, limit in runs:
         cmd = [sys.executable, __file__, "--one", solver, size, setting, str(limit)]
         cmd += ["--operators"] if args.operators else []
+        cmd += ["--components"] if args.components else []
         done = subprocess.run(
             [*cmd, "--seed", str(args.seed)], capture_output=True, text=True,
             timeout=limit * 5 + 900,
@@ -145,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     table.to_csv(out.with_suffix(".csv"), index=False)
     out.with_suffix(".md").write_text(
         f"# Time lags and transfer batches{' with operators' if args.operators else ''}"
+        f"{' and a bill of materials' if args.components else ''}"
         " (synthetic, setups, makespan)\n\n" + table.to_markdown(index=False) + "\n"
     )
 

@@ -107,9 +107,9 @@ def _renewable(model: Model, data: ProblemData, pool: int) -> Any:
 
 
 def _add_arc(model: Model, data: ProblemData, tasks: list[Any], p: int, o: int) -> None:
-    """The routing arc ``p -> o`` with its lags (see the module docstring)."""
-    lag = data.op_min_lag[o] if data.op_min_lag else 0
-    share = data.op_transfer[o] if data.op_transfer else None
+    """The arc ``p -> o`` with its lags (see the module docstring); a component link is an
+    end-before-start with the transfer time as delay."""
+    lag, share, longest = data.arc(p, o)
     if share is None:
         model.add_end_before_start(tasks[p], tasks[o], delay=lag)
     else:
@@ -117,7 +117,6 @@ def _add_arc(model: Model, data: ProblemData, tasks: list[Any], p: int, o: int) 
         last = max(share_of(share, d) for _, d in data.op_options[o])
         model.add_start_before_start(tasks[p], tasks[o], delay=first + lag)
         model.add_end_before_end(tasks[p], tasks[o], delay=last + lag)
-    longest = data.op_max_lag[o] if data.op_max_lag else None
     if longest is not None:
         model.add_start_before_end(tasks[o], tasks[p], delay=-longest)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime
+from typing import Any
 
 from planner.model import Problem
 
@@ -33,6 +34,7 @@ def synthetic_problem(
     horizon_days: int | None = None,
     lags: bool = False,
     operators: bool = False,
+    components: bool = False,
 ) -> Problem:
     """A random but realistic problem with ``n_jobs * ops_per_job`` operations.
 
@@ -57,6 +59,9 @@ def synthetic_problem(
         A pool of operators that every operation needs one of: as many as 60% of the
         machines on the early shift (06:00-14:00) and 40% on the late one, none at night
         (with ``calendars``; without, 50% at any time).
+    components
+        A bill of materials (drawn apart as well): every fourth job assembles the output of
+        the one or two jobs before it, its first step starting 30 to 120 min after they end.
     """
     rng = random.Random(seed)
     lag_rng = random.Random(seed + 7919)
@@ -149,12 +154,24 @@ def synthetic_problem(
         }
     if peak_power_kw is not None:
         raw["peak_power_kw"] = peak_power_kw
+    if components:
+        _link_components(jobs, random.Random(seed + 104729))
     if operators:
         raw["resources"] = [_operators(n_machines, days if calendars else 0)]
         for job in jobs:
             for op in job["operations"]:  # type: ignore[attr-defined]
                 op["needs"] = [{"pool": "operators"}]
     return Problem.from_dict(raw)
+
+
+def _link_components(jobs: list[dict[str, Any]], rng: random.Random) -> None:
+    """Every fourth job consumes what the one or two jobs before it make (see
+    :func:`synthetic_problem`)."""
+    for j in range(3, len(jobs), 4):
+        suppliers = [j - 1] if rng.random() < 0.5 else [j - 2, j - 1]
+        jobs[j]["operations"][0]["components"] = [
+            {"job": jobs[s]["id"], "transfer_minutes": rng.randint(30, 120)} for s in suppliers
+        ]
 
 
 def _lag(rng: random.Random) -> dict[str, object]:

@@ -93,3 +93,15 @@ def test_links_that_cannot_be_are_listed_at_their_paths() -> None:
     with pytest.raises(InvalidInputError) as raised:
         cycle.build()
     assert "cycle" in raised.value.issues[0].message
+
+
+def test_synthetic_factories_with_a_bill_of_materials_are_planned_and_checked() -> None:
+    from planner.io.synthetic import synthetic_problem
+    from tests.conftest import assert_checked
+
+    made = synthetic_problem(12, 4, 3, seed=2, lags=True, operators=True, components=True)
+    data = made.build()
+    assert len(data.job_components) >= 3 and data.link_lag
+    for strategy in ("lns", "cpsat"):
+        result = solve(data, SolverSettings(time_limit_s=3, workers=1, strategy=strategy))
+        assert_checked(result, data)
