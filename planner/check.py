@@ -260,20 +260,26 @@ def _check_arc(data: ProblemData, s: Schedule, p: int, o: int, out: list[Violati
                 )
             )
         return
-    if share is None and start < pred_end + lag:
+    working = data.lag_in_working_time(p, o)
+
+    def lagged(t: int) -> int:
+        return data.working_time.after(t, lag) if working else t + lag
+
+    if share is None and start < lagged(pred_end):
         kind: ViolationKind = "precedence" if lag == 0 else "min_lag"
-        after = "ends" if lag == 0 else f"ends (+{lag} min lag)"
+        unit = "working min" if working else "min"
+        after = "ends" if lag == 0 else f"ends (+{lag} {unit} lag)"
         out.append(
             Violation(
                 kind,
                 f"operation {name} starts at {start} before its predecessor {pred} {after} "
-                f"at {pred_end + lag}",
+                f"at {lagged(pred_end)}",
                 (p, o),
             )
         )
     if share is not None:
-        first = pred_start + share_of(share, pred_end - pred_start) + lag
-        last = pred_end + share_of(share, end - start) + lag
+        first = lagged(pred_start + share_of(share, pred_end - pred_start))
+        last = lagged(pred_end + share_of(share, end - start) - (end - start)) + (end - start)
         if start < first or end < last:
             out.append(
                 Violation(

@@ -164,7 +164,8 @@ def _routing_wait(data: ProblemData, s: Schedule, p: int, op: int) -> str:
             f"finish the first transfer batch ({100 * share:.0f}% of its work)"
         )
     if lag:
-        text += f" and a minimum lag of {lag} min"
+        unit = "working min" if data.lag_in_working_time(p, op) else "min"
+        text += f" and a minimum lag of {lag} {unit}"
     return text
 
 

@@ -24,7 +24,7 @@ from planner.model import InvalidInputError
 DEFAULT = Path(__file__).resolve().parents[1] / "scenarios" / "default" / "scenario.yaml"
 
 
-def template(shortage: str = "backlog", **kw: float) -> LotSizingProblem:
+def template(shortage: str = "backlog", bill: bool = False, **kw: float) -> LotSizingProblem:
     products = [
         {
             "id": pid,
@@ -36,15 +36,19 @@ def template(shortage: str = "backlog", **kw: float) -> LotSizingProblem:
         }
         for pid, cost in (("A", 100.0), ("B", 40.0))
     ]
+    if bill:  # each A takes one B
+        products[0]["components"] = [{"product": "B", "quantity": 1.0}]
     period = {"id": "p", "start": 0, "end": 1, "capacity": {"G": 1.0}}
     return LotSizingProblem.from_dict(
         {"products": products, "periods": [period], "shortage": shortage, **kw}
     )
 
 
-def setup(capacity_per_day: float = 10.0, shortage: str = "backlog") -> BacktestSetup:
+def setup(
+    capacity_per_day: float = 10.0, shortage: str = "backlog", bill: bool = False
+) -> BacktestSetup:
     return BacktestSetup(
-        lots=template(shortage),
+        lots=template(shortage, bill),
         capacity_per_day={"G": capacity_per_day},
         service_level={"A": 0.9, "B": 0.8},
         horizon=2,
@@ -102,14 +106,25 @@ def test_a_month_by_hand() -> None:
     assert lost.shortage == 8.0 and backlog.tolist() == [0.0, 0.0]
 
 
+def test_a_month_consumes_its_components() -> None:
+    # each A made takes one B: 10 A made take 10 of B's 20 in stock and 6 made; 5 B wanted
+    month, stock, backlog = play_month(
+        template(bill=True), np.array([5.0, 20.0]), np.zeros(2), np.array([10.0, 6.0]),
+        np.array([1.0, 1.0]), 0.0, np.array([12.0, 5.0]), last=False,
+    )  # fmt: skip
+    assert stock.tolist() == [3.0, 11.0] and backlog.tolist() == [0.0, 0.0]
+    assert month.holding == 14.0 and month.on_time == 17.0
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.integers(0, 30), min_size=20, max_size=20),
     st.sampled_from(["backlog", "lost_sales"]),
     st.sampled_from([6.0, 40.0]),
+    st.booleans(),
 )
 def test_perfect_foresight_is_never_worse_than_any_forecast(
-    values: list[int], shortage: str, capacity: float
+    values: list[int], shortage: str, capacity: float, bill: bool
 ) -> None:
     data = history(np.array(values, dtype=float).reshape(2, 10))
     methods: dict[str, Forecast | TwoStage | None] = {
@@ -119,7 +134,7 @@ def test_perfect_foresight_is_never_worse_than_any_forecast(
         "two_stage": TwoStage(by_model(MovingAverage), scenarios=5),
         PERFECT: None,
     }
-    months = backtest(setup(capacity, shortage), data, 4, methods)
+    months = backtest(setup(capacity, shortage, bill), data, 4, methods)
     cost = months.groupby("method")["cost"].sum()
     for method in ("naive", "moving_average", "seasonal_naive", "two_stage"):
         assert cost[PERFECT] <= cost[method] + 1e-6

@@ -203,3 +203,21 @@ def test_resource_pool_references_are_checked_with_paths() -> None:
     raw["factory"]["calendar"]["shifts"][1]["start"] = "12:00"  # 06-14 and 12-22 overlap
     found = issues(raw)
     assert "shifts 0 and 1 overlap" in found["factory.resources[0].shift_capacity"]
+
+
+def test_a_lag_in_working_time_reaches_the_jobs() -> None:
+    import pandas as pd
+
+    from planner.stages.jobs import lots_to_jobs
+
+    raw = copy.deepcopy(RAW)
+    raw["products"][0]["routing"][1].update(min_lag_minutes=45, lag_time="working")
+    scenario = load_scenario(raw, base_dir=SMALL.parent).scenario
+    periods = planning_periods(scenario.horizon, scenario.factory.calendar)
+    lots = pd.DataFrame(
+        {"product": [scenario.products[0].id], "period": [periods[1].id], "quantity": [10.0]}
+    )
+    (job,) = lots_to_jobs(lots, scenario.products, periods)
+    step = job.operations[1]
+    assert (step.min_lag_minutes, step.lag_time) == (45, "working")
+    assert job.operations[0].lag_time == "calendar"

@@ -110,6 +110,8 @@ def _add_arc(model: Model, data: ProblemData, tasks: list[Any], p: int, o: int) 
     """The arc ``p -> o`` with its lags (see the module docstring); a component link is an
     end-before-start with the transfer time as delay."""
     lag, share, longest = data.arc(p, o)
+    if data.lag_in_working_time(p, o):
+        raise SystemExit("PyJobShop's lags count calendar time, not working time")
     if share is None:
         model.add_end_before_start(tasks[p], tasks[o], delay=lag)
     else:

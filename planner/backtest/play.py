@@ -1,12 +1,13 @@
 """Playing production decisions against the demand that really came.
 
-Each month, what was made is added to the stock; backlogged demand is served first, then the
-month's demand, and what is left is held (or, with lost sales, what cannot be served is lost).
-The month costs its lots' setups, the stock held at its end, the demand short at its end
-(backlog: every month it waits, the last month of the window ``1 + end_backlog_cost_factor``
-times, as lot sizing prices it) and its overtime. Lot sizing's own objective over the same
-months is exactly this cost when it knows the demand, which is what makes perfect foresight a
-bound on every forecast.
+Each month, what was made is added to the stock and what the month's batches consume of
+their components (a bill of materials) is taken from it; backlogged demand is served first,
+then the month's demand, and what is left is held (or, with lost sales, what cannot be
+served is lost). The month costs its lots' setups, the stock held at its end, the demand
+short at its end (backlog: every month it waits, the last month of the window
+``1 + end_backlog_cost_factor`` times, as lot sizing prices it) and its overtime. Lot
+sizing's own objective over the same months is exactly this cost when it knows the demand,
+which is what makes perfect foresight a bound on every forecast.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def play_month(
     unit_shortage = np.array([p.backlog_cost for p in products])
     if last and problem.shortage == "backlog":
         unit_shortage = unit_shortage * (1 + problem.end_backlog_cost_factor)
-    available = stock + made - backlog
+    available = stock + made - consumed_by(problem, made) - backlog
     on_time = np.clip(available, 0.0, demand)
     net = available - demand
     end_stock = np.maximum(net, 0.0)
@@ -76,3 +77,14 @@ def play_month(
         lines_on_time=int((wanted & (on_time >= demand - TOLERANCE)).sum()),
     )
     return month, end_stock, end_backlog
+
+
+def consumed_by(problem: LotSizingProblem, made: np.ndarray) -> np.ndarray:
+    """Units of each product that the month's batches of its consumers take (a bill of
+    materials; in the month they are made)."""
+    index = {p.id: i for i, p in enumerate(problem.products)}
+    out = np.zeros_like(made, dtype=float)
+    for i, product in enumerate(problem.products):
+        for line in product.components:
+            out[index[line.product]] += line.quantity * made[i]
+    return out

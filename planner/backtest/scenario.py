@@ -131,8 +131,12 @@ def _setup(inputs: PlanningInputs, horizon: int, time_limit_s: float) -> Backtes
 def _monthly(product: LotProduct, per_month: float, shortage: str) -> LotProduct:
     """The product with its costs per scenario period (a day, say) turned into costs per
     month: holding, and backlog when it is charged per period waited (a lost sale is charged
-    once); the safety-stock penalty is turned the same way."""
-    update = {"holding_cost": product.holding_cost * per_month}
+    once); the safety-stock penalty is turned the same way. Components are consumed in the
+    month their consumer is made (a lead of some scenario periods falls within it)."""
+    update: dict[str, object] = {
+        "holding_cost": product.holding_cost * per_month,
+        "components": tuple(c.model_copy(update={"lead_periods": 0}) for c in product.components),
+    }
     if shortage == "backlog":
         update["backlog_cost"] = product.backlog_cost * per_month
     return product.model_copy(update=update)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.model.settings import ObjectiveWeights
+from planner.model.working_time import WorkingTime, plant_closed
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -80,6 +81,9 @@ class ProblemData:
     """Per operation, minutes from each routing predecessor's end to its start at most;
     empty as :attr:`op_min_lag`."""
     op_transfer: tuple[float | None, ...] = ()
+    op_working_lag: tuple[bool, ...] = ()
+    """Per operation, whether its minimum lag counts only working time (:attr:`working_time`);
+    empty when none does."""
     """Per operation, the share of each predecessor's work after which it may start
     (overlapping batches, see :meth:`start_after`); empty as :attr:`op_min_lag`."""
     pool_ids: tuple[str, ...] = ()
@@ -166,12 +170,21 @@ class ProblemData:
         """Whether ``p -> o`` is a component link (``p`` ends a job making what ``o`` uses)."""
         return bool(self.link_lag) and (p, o) in self.link_lag
 
-    def start_after(self, o: int, p: int, pred_start: int, pred_end: int, duration: int) -> int:
+    def start_after(
+        self,
+        o: int,
+        p: int,
+        pred_start: int,
+        pred_end: int,
+        duration: int,
+        working: bool = True,
+    ) -> int:
         """Earliest start of ``o``, running ``duration`` minutes, after its predecessor ``p``
         running over ``[pred_start, pred_end)`` (see :meth:`arc`): ``p``'s end, or with a
         transfer share ``f`` the later of ``pred_start + ceil(f * pred duration)`` (the first
         units are done) and ``pred_end + ceil(f * duration) - duration`` (the last units still
-        pass), plus the minimum lag."""
+        pass), plus the minimum lag: in working time where the operation says so (``working``
+        false counts it in calendar time, the least it can take, for bounds)."""
         if not self.op_min_lag and not self.link_lag:
             return pred_end
         lag, share, _ = self.arc(p, o)
@@ -181,7 +194,18 @@ class ProblemData:
                 pred_start + share_of(share, pred_end - pred_start),
                 pred_end + share_of(share, duration) - duration,
             )
+        if working and self.lag_in_working_time(p, o):
+            return self.working_time.after(t, lag)
         return t + lag
+
+    def lag_in_working_time(self, p: int, o: int) -> bool:
+        """Whether the minimum lag of the arc ``p -> o`` counts only working time."""
+        return bool(self.op_working_lag) and self.op_working_lag[o] and not self.is_link(p, o)
+
+    @cached_property
+    def working_time(self) -> WorkingTime:
+        """The plant's working time: outside the windows in which no machine works."""
+        return WorkingTime(plant_closed(self.unavailable))
 
     def ready_time(self, o: int, start: IntArray, end: IntArray, duration: int) -> int:
         """Earliest start of ``o`` (running ``duration`` minutes) after its release and its

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from planner.model.factory import Frozen, NonNegativeFloat, check_lag_order
@@ -66,8 +68,12 @@ class Operation(Frozen):
         The operation may not start earlier (rescheduling sets it to now for work that has
         not started); the job's release applies as well.
     min_lag_minutes
-        Minutes, in calendar time, between the end of each predecessor and this operation's
-        start at least (curing, cooling, transport).
+        Minutes between the end of each predecessor and this operation's start at least
+        (curing, cooling, transport), in calendar time or working time (``lag_time``).
+    lag_time
+        ``"calendar"``: every minute counts (curing goes on overnight); ``"working"``: only the
+        minutes the plant works count (when some machine is available; see
+        :mod:`planner.model.working_time`).
     max_lag_minutes
         Minutes between the end of each predecessor and this operation's start at most (coat
         within 8 hours of welding).
@@ -93,6 +99,7 @@ class Operation(Frozen):
     previous: Pinned | None = None
     not_before: TimePoint | None = None
     min_lag_minutes: int = Field(default=0, ge=0)
+    lag_time: Literal["calendar", "working"] = "calendar"
     max_lag_minutes: int | None = Field(default=None, ge=0)
     transfer_share: float | None = Field(default=None, gt=0, le=1)
     needs: tuple[ResourceNeed, ...] = ()

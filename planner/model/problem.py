@@ -120,7 +120,8 @@ class _Compiler:
         preds = [op["preds"] for op in ops]
         link_lag, job_components = self._links(job_ops, preds)
         setup_times, initial_setup = self._setups(machine_index, families, family_index)
-        horizon = self._horizon(ops, setup_times, (*unavailable, *pool_windows))
+        transfers = sum(link_lag.values())
+        horizon = self._horizon(ops, setup_times, (*unavailable, *pool_windows), transfers)
         prices, offset = self._tariff(horizon)
         if prices is not None and p.horizon_minutes is None:
             # energy can pay for waiting, so with a priced energy term every priced minute is
@@ -175,6 +176,9 @@ class _Compiler:
             op_min_lag=lags[0],
             op_max_lag=lags[1],
             op_transfer=lags[2],
+            op_working_lag=tuple(op["working"] for op in ops)
+            if any(op["working"] for op in ops)
+            else (),
             link_lag=link_lag,
             job_components=job_components,
             objective=p.objective,
@@ -288,6 +292,7 @@ class _Compiler:
             "min_lag": op.min_lag_minutes,
             "max_lag": op.max_lag_minutes,
             "transfer": op.transfer_share,
+            "working": op.lag_time == "working" and op.min_lag_minutes > 0,
         }
         if not has_predecessors:
             for field in ("min_lag_minutes", "max_lag_minutes", "transfer_share"):
@@ -439,8 +444,10 @@ class _Compiler:
         ops: list[dict[str, Any]],
         setup_times: np.ndarray,
         blocked_windows: tuple[tuple[tuple[int, ...], ...], ...],
+        transfers: int = 0,
     ) -> int:
-        """Machine windows and pool capacity windows both hold work back."""
+        """Machine windows and pool capacity windows both hold work back; so do the transfer
+        times of component links."""
         if self.p.horizon_minutes is not None:
             return self.p.horizon_minutes
         release = 0
@@ -456,7 +463,7 @@ class _Compiler:
         )
         pinned = max(pinned, max((op["not_before"] for op in ops), default=0))
         blocked = max((w[-1][1] for w in blocked_windows if w), default=0)
-        return int(max(1, max(release, pinned, blocked) + work + max_setup))
+        return int(max(1, max(release, pinned, blocked) + work + max_setup + transfers))
 
     def _tariff(self, horizon: int) -> tuple[np.ndarray | None, int]:
         tariff = self.p.tariff

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from planner.model.bom import BillLine
@@ -25,8 +27,9 @@ class RoutingStep(Frozen):
     ``setup_family`` defaults to the product's family.
 
     Time lags and overlapping batches, counted from each predecessor step:
-    ``min_lag_minutes`` (calendar time from its end to this step's start at least: curing,
-    cooling), ``max_lag_minutes`` (at most: coat within 8 hours of welding) and
+    ``min_lag_minutes`` (from its end to this step's start at least: curing, cooling; in
+    calendar time, or with ``lag_time: working`` only the plant's working time, its shifts),
+    ``max_lag_minutes`` (at most: coat within 8 hours of welding) and
     ``transfer_quantity`` (this step may start once that many units of the predecessor are
     done, its first transfer batch, instead of the whole lot; the lot's last units still pass
     after the predecessor ends). ``needs`` names the resource pools (operators, fixtures) the
@@ -38,6 +41,7 @@ class RoutingStep(Frozen):
     predecessors: tuple[str, ...] | None = None
     setup_family: str | None = None
     min_lag_minutes: int = Field(default=0, ge=0)
+    lag_time: Literal["calendar", "working"] = "calendar"
     max_lag_minutes: int | None = Field(default=None, ge=0)
     transfer_quantity: float | None = Field(default=None, gt=0)
     needs: tuple[ResourceNeed, ...] = ()

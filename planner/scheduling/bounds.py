@@ -121,7 +121,7 @@ def least_gaps(data: ProblemData) -> Callable[[int, int], tuple[int, int]]:
         if not data.has_lags:
             return 0, shortest[q]
         pairs = [(a, b) for _, a in data.op_options[p] for _, b in data.op_options[q]]
-        starts = [data.start_after(q, p, 0, a, b) - a for a, b in pairs]
+        starts = [data.start_after(q, p, 0, a, b, working=False) - a for a, b in pairs]
         return min(starts), min(x + b for x, (_, b) in zip(starts, pairs, strict=True))
 
     return gap

@@ -54,8 +54,8 @@ Arrays = tuple[np.ndarray, ...]
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: a regular objective it prices exactly
     (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
-    power limit, resource pools or component links and no pinned operations, and not a
-    classical job shop (which has a stronger search)."""
+    power limit, resource pools, component links or working-time lags and no pinned
+    operations, and not a classical job shop (which has a stronger search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     return (
@@ -66,6 +66,7 @@ def flexible_applies(data: ProblemData) -> bool:
         and not data.stability_priced
         and not data.has_pools
         and not data.link_lag
+        and not data.op_working_lag
         and data.num_operations > 1
         and not tabu_applies(data)
     )

@@ -94,7 +94,7 @@ def _after_arc(
     """Along the routing arc ``o -> q``: the least time from ``o``'s end to ``q``'s start, and
     from ``o``'s end to ``q``'s end (a transfer share lets ``q`` overlap ``o``: the first may
     be negative)."""
-    start_gap = data.start_after(q, o, 0, duration, q_duration) - duration
+    start_gap = data.start_after(q, o, 0, duration, q_duration, working=False) - duration
     return start_gap, start_gap + q_duration
 
 

@@ -189,6 +189,7 @@ def _operations(product: Product, quantity: float) -> list[Operation]:
             predecessors=step.predecessors,
             setup_family=step.setup_family or product.family,
             min_lag_minutes=step.min_lag_minutes,
+            lag_time=step.lag_time,
             max_lag_minutes=step.max_lag_minutes,
             transfer_share=_transfer_share(step.transfer_quantity, quantity),
             needs=step.needs,

@@ -297,3 +297,63 @@ def test_the_flexible_search_keeps_maximum_lags_on_random_factories(seed: int) -
     report = check(data, found)
     assert report.feasible, report.summary()
     assert report.kpis.objective <= before.kpis.objective + 1e-9
+
+
+def night(lag_time: str, closed: tuple[str, ...] = ("A", "B")) -> Problem:
+    """J1 coats on A (90), then packs on B (10) at least 30 min later; the machines in
+    ``closed`` are down from 100 to 200."""
+    window = [{"start": 100, "end": 200}]
+    return problem(
+        machines=[machine(m, unavailable=window if m in closed else []) for m in ("A", "B")],
+        jobs=[
+            job(
+                "J1",
+                op("coat", ("A", 90)),
+                op("pack", ("B", 10), min_lag_minutes=30, lag_time=lag_time),
+            )
+        ],
+    )
+
+
+def test_a_minimum_lag_in_working_time_skips_the_night() -> None:
+    # calendar time: ready at 120, but B is down until 200, so 200-210. Working time: 10 min
+    # before the plant closes at 100, 20 after it opens: 220-230
+    assert optimum_by_every_strategy(night("calendar")) == 210
+    assert optimum_by_every_strategy(night("working")) == 230
+    # the plant works while any machine does: with B open at night, 30 min is 30 min
+    assert optimum_by_every_strategy(night("working", closed=("A",))) == 130
+    assert optimum_by_every_strategy(night("calendar", closed=("A",))) == 130
+
+
+def test_the_checker_counts_working_time() -> None:
+    data = night("working").build()
+    early = Schedule.from_lists(machine=[0, 1], start=[0, 200], end=[90, 210])
+    (violation,) = check(data, early).violations
+    assert violation.kind == "min_lag"
+    assert "ends (+30 working min lag) at 220" in violation.message
+
+
+def test_working_time_functions_agree_with_counting_minutes() -> None:
+    from planner.model.working_time import WorkingTime
+
+    rng = random.Random(3)
+    for _ in range(50):
+        closed, t = [], 0
+        while (t := t + rng.randint(1, 50)) < 300:
+            closed.append((t, t + rng.randint(1, 40)))
+            t = closed[-1][1]
+        time = WorkingTime(tuple(closed))
+        shut = {m for a, b in closed for m in range(a, b)}
+        lag = rng.randint(1, 80)
+        for x in range(0, 320, 5):
+            moment = time.after(x, lag)
+            assert sum(m not in shut for m in range(x, moment)) == lag
+            assert moment == x or moment - 1 not in shut  # no later than needed
+            assert time.between(x, moment) == lag
+        lo, hi = rng.randint(0, 50), rng.randint(100, 320)
+        pieces = time.pieces(lag, lo, hi)
+        assert [x for a, b, _, _ in pieces for x in range(a, b + 1)] == list(range(lo, hi + 1))
+        for a, b, value, slope in pieces:
+            assert all(
+                time.after(x, lag) == (x + value if slope else value) for x in range(a, b + 1)
+            )

@@ -19,16 +19,22 @@ from planner.scheduling import solve
 
 @st.composite
 def lags(draw: st.DrawFn) -> dict[str, Any]:
-    """Mostly none; else a minimum lag, a maximum lag or a transfer share (or several). A
+    """Mostly none; else a minimum lag (in calendar or working time), a maximum lag or a
+    transfer share (or several). A
     maximum lag leaves room for a changeover (a lag of 0 with a changeover in between has
     no plan at all: see ``test_lags``), so every problem has a plan."""
     if draw(st.integers(0, 2)):
         return {}
     least = draw(st.sampled_from([0, 0, 4]))
+    longest = draw(st.sampled_from([None, least + 10, least + 20]))
     return {
         "min_lag_minutes": least,
-        "max_lag_minutes": draw(st.sampled_from([None, least + 10, least + 20])),
+        "max_lag_minutes": longest,
         "transfer_share": draw(st.sampled_from([None, 0.5])),
+        # in working time a night can outlast a maximum lag: only without one
+        "lag_time": draw(st.sampled_from(["calendar", "working"]))
+        if longest is None
+        else "calendar",
     }
 
 

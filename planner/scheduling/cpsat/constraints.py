@@ -48,7 +48,9 @@ class Constraints:
         """``o`` after ``p`` as :meth:`ProblemData.start_after` says, both free."""
         data, model, v = self.data, self.model, self.v
         lag, share, longest = data.arc(p, o)
-        if share is None:
+        if data.lag_in_working_time(p, o):
+            self._working_arc(p, o, lag, share)
+        elif share is None:
             model.add(v.start[o] >= v.end[p] + lag)
         else:
             for opt in v.options[p]:  # the first units of p are done
@@ -59,6 +61,39 @@ class Constraints:
                 _enforce(ct, opt)
         if longest is not None:
             model.add(v.start[o] <= v.end[p] + longest)
+
+    def _working_arc(self, p: int, o: int, lag: int, share: float | None) -> None:
+        """``o`` after ``p`` with a minimum lag in working time, both free: the start is at
+        least the working-time function of ``p``'s end (or, with a transfer share, of the
+        moments :meth:`ProblemData.start_after` names), per option where it depends on one."""
+        v = self.v
+        if share is None:
+            self._after_working(v.end[p], 0, o, lag, None)
+            return
+        for opt in v.options[p]:
+            self._after_working(v.start[p], share_of(share, opt.duration), o, lag, opt)
+        for opt in v.options[o]:
+            offset = share_of(share, opt.duration) - opt.duration
+            self._after_working(v.end[p], offset, o, lag, opt)
+
+    def _after_working(
+        self, moment: cp_model.IntVar, offset: int, o: int, lag: int, option: Option | None
+    ) -> None:
+        """``start[o] >= after(moment + offset, lag)`` in working time, by one literal per
+        piece of that function over the moment's domain (exactly one holds)."""
+        model, start = self.model, self.v.start[o]
+        domain = list(moment.proto.domain)  # the proto's list takes no negative index
+        pieces = self.data.working_time.pieces(lag, domain[0] + offset, domain[-1] + offset)
+        chosen = [model.new_bool_var(f"work_{o}_{k}") for k in range(len(pieces))]
+        model.add_exactly_one(chosen)
+        for b, (lo, hi, value, slope) in zip(chosen, pieces, strict=True):
+            model.add(moment + offset >= lo).only_enforce_if(b)
+            model.add(moment + offset <= hi).only_enforce_if(b)
+            bound = moment + offset + value if slope else value
+            ct = model.add(start >= bound)
+            ct.only_enforce_if(
+                [b] if option is None or option.presence is None else [b, option.presence]
+            )
 
     def _fixed_arc(self, p: int, o: int, hint: Schedule) -> None:
         """``o`` (free) after ``p``, fixed where ``hint`` has it."""
