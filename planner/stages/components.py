@@ -18,8 +18,8 @@ from planner.model import Job
 from planner.model.bom import BillLine
 from planner.model.jobs import ComponentJob
 from planner.model.products import Product
-
-_EPS = 1e-6
+from planner.stages.supply import EPS as _EPS
+from planner.stages.supply import take_in_order
 
 
 @dataclass
@@ -56,18 +56,8 @@ def link_components(jobs: Sequence[Job], products: Sequence[Product]) -> list[Jo
 
 def _take(supply: list[_Supply], need: float) -> list[tuple[str, float]]:
     """Take ``need`` units off the front of ``supply``: the jobs taken from, with units."""
-    taken: list[tuple[str, float]] = []
-    for entry in supply:
-        if need <= _EPS:
-            break
-        if entry.left <= _EPS:
-            continue
-        units = min(entry.left, need)
-        entry.left -= units
-        need -= units
-        if entry.job is not None:
-            taken.append((entry.job, units))
-    return taken
+    taken, _ = take_in_order(supply, need)
+    return [(entry.job, units) for entry, units in taken if entry.job is not None]
 
 
 def _link(line: BillLine, job: str, units: float) -> ComponentJob:

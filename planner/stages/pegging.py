@@ -24,6 +24,7 @@ from planner.model import ProblemData
 from planner.model.products import Product
 from planner.scenario.calendar import minutes
 from planner.scenario.model import Order
+from planner.stages.supply import take_in_order
 
 STOCK = "stock"
 """How the initial inventory is named among an order's lots."""
@@ -140,17 +141,11 @@ class _Supply:
 
 
 def _peg(order: Order, supply: list[_Supply], start: datetime) -> dict[str, object]:
-    need, done = order.quantity, None
+    done = None
     lots: list[str] = []
     jobs: list[str] = []
-    for entry in supply:
-        if need <= _EPS:
-            break
-        if entry.left <= _EPS:
-            continue
-        take = min(entry.left, need)
-        entry.left -= take
-        need -= take
+    taken, need = take_in_order(supply, order.quantity)
+    for entry, _ in taken:
         done = entry.ready
         if entry.lot not in lots:
             lots.append(entry.lot)
