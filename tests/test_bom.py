@@ -163,3 +163,27 @@ def test_a_broken_bill_is_listed_with_paths(
     path.write_text(yaml.safe_dump(raw))
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "products[0].components[0].product" in capsys.readouterr().err
+
+
+def test_a_rush_order_brings_jobs_for_its_components(
+    bom_plan: planner.Plan, tmp_path: Path
+) -> None:
+    from planner.whatif import apply_change
+
+    path = tmp_path / "plan.json"
+    path.write_text(bom_plan.to_json())
+    due = (pd.Timestamp(bom_plan.horizon_start) + pd.Timedelta(days=3)).isoformat()
+    rush = [{"edit": "rush_order", "product": "A0", "quantity": 15, "due": due, "priority": 5}]
+    raw = apply_change(_with_bill(planner.load_scenario(SMALL).raw()), rush)
+    scenario = planner.load_scenario(raw, base_dir=SMALL.parent)
+    order = next(o.id for o in scenario.scenario.demand.orders if o.quantity == 15)
+    new = planner.plan(scenario, time_limit=5, previous_plan=path, frozen_until=0)
+    assert new.feasible and check(new.data, new.result.assignment).feasible  # type: ignore[arg-type]
+    data = new.data
+    ours = [j for j, job in enumerate(data.job_ids) if job.endswith("+" + order)]
+    products = {data.job_products[j]: data.job_quantities[j] for j in ours}
+    assert products == {"A0": 15, "A3": 30}  # 2 units of A3 in each A0
+    (a0,) = [j for j in ours if data.job_products[j] == "A0"]
+    (a3,) = [j for j in ours if data.job_products[j] == "A3"]
+    assert (a3, a0, 30.0) in data.job_components
+    assert new.lots["quantity"].sum() == pytest.approx(bom_plan.lots["quantity"].sum() + 45)

@@ -98,23 +98,63 @@ def scenario_jobs(
 def new_order_jobs(inputs: PlanningInputs, known: set[str]) -> tuple[list[Job], pd.DataFrame]:
     """Rescheduling keeps the previous lots; a firm order the previous plan did not know (a
     rush order) gets a job of its own, ``{product}@{period}+{order}``, sized to the order and
-    due when it is, so that the rest of the plan can stay where it was. Returns the jobs and
-    their lots (``product, period, quantity``) to add to the plan's lot table."""
+    due when it is, so that the rest of the plan can stay where it was. With a bill of
+    materials its components get jobs of their own too, as many as the order consumes (the
+    components' stock is the previous plan's), and its job starts after theirs. Returns the
+    jobs and their lots (``product, period, quantity``) to add to the plan's lot table."""
     jobs: list[Job] = []
     rows = []
+    fresh = [p.model_copy(update={"initial_inventory": 0.0}) for p in inputs.products]
     for order in inputs.scenario.demand.orders:
         if order.id in known:
             continue
         due = minutes(order.due, inputs.start)
         period = order_period(due, inputs.periods)
-        lot = pd.DataFrame(
-            {"product": [order.product], "period": [period.id], "quantity": [order.quantity]}
-        )
+        lots = _exploded(inputs, order.product, order.quantity, inputs.periods.index(period))
+        lot = pd.DataFrame(lots, columns=["product", "period", "quantity"])
+        lot = lot.groupby(["product", "period"], as_index=False, sort=False)["quantity"].sum()
         own = {(order.product, period.id): OrderDue(due, order.priority, (order.id,))}
-        made = scenario_jobs(inputs, lot, own)
-        jobs += [job.model_copy(update={"id": f"{job.id}+{order.id}"}) for job in made]
+        made = lots_to_jobs(
+            lot,
+            fresh,
+            inputs.periods,
+            release_lead=inputs.release_lead,
+            max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
+            order_due=own,
+        )
+        jobs += [_suffixed(job, f"+{order.id}") for job in made]
         rows.append(lot)
     return jobs, pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def _exploded(
+    inputs: PlanningInputs, product: str, quantity: float, period: int
+) -> list[tuple[str, str, float]]:
+    """A lot of ``quantity`` units of ``product`` in ``period`` (an index), and the lots of
+    every level of its components (each ``lead_periods`` earlier, within the horizon)."""
+    rows = [(product, inputs.periods[period].id, quantity)]
+    bills = {p.id: p.components for p in inputs.products}
+    for line in bills.get(product, ()):
+        earlier = max(0, period - line.lead_periods)
+        rows += _exploded(inputs, line.product, quantity * line.quantity, earlier)
+    return rows
+
+
+def _suffixed(job: Job, suffix: str) -> Job:
+    """``job`` with ``suffix`` on its id and on the component jobs it names."""
+    operations = tuple(
+        op.model_copy(
+            update={
+                "components": tuple(
+                    c.model_copy(update={"job": c.job + suffix}) for c in op.components
+                )
+            }
+        )
+        if op.components
+        else op
+        for op in job.operations
+    )
+    return job.model_copy(update={"id": job.id + suffix, "operations": operations})
 
 
 def add_lots(lots: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
