@@ -54,8 +54,8 @@ Arrays = tuple[np.ndarray, ...]
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: a regular objective it prices exactly
     (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
-    power limit, resource pools, component links or working-time lags and no pinned
-    operations, and not a classical job shop (which has a stronger search)."""
+    power limit, resource pools or working-time lags and no pinned operations, and not a
+    classical job shop (which has a stronger search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     return (
@@ -65,7 +65,6 @@ def flexible_applies(data: ProblemData) -> bool:
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
         and not data.has_pools
-        and not data.link_lag
         and not data.op_working_lag
         and data.num_operations > 1
         and not tabu_applies(data)
@@ -158,6 +157,11 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
         np.array([-1.0 if f is None else f for f in data.op_transfer or [None] * n]),
         np.array(
             [-1 if x is None else x for x in data.op_max_lag] if data.has_max_lags else [],
+            dtype=np.int64,
+        ),
+        np.array(
+            [data.link_lag.get((p, o), -1) for o, before in enumerate(data.op_predecessors)
+             for p in before],
             dtype=np.int64,
         ),
     )  # fmt: skip

@@ -5,7 +5,7 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
 
     (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
-     job_weight, weights, limits, min_lag, transfer_share, max_lag)
+     job_weight, weights, limits, min_lag, transfer_share, max_lag, link)
 
 ``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and the
 guide's (per minute of the sum of all ends and of changeover; see
@@ -13,7 +13,8 @@ guide's (per minute of the sum of all ends and of changeover; see
 ``min_lag`` and ``transfer_share`` each operation's lag after its routing predecessors and
 its share of overlap with them (-1: none; see
 :func:`planner.scheduling.flexible_timing.arc_start`), ``max_lag`` its maximum lag after them
-(-1: none; empty without maximum lags). A solution
+(-1: none; empty without maximum lags), ``link`` per predecessor arc (as ``pred_idx``) its
+transfer time when it is a component link between jobs (-1: a routing arc). A solution
 is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
 there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
 first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
@@ -170,7 +171,7 @@ def _chain(
         latest_end = -1
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
             p = pred_idx[k]
-            if arc_start(problem, o, start[p], end[p], end[o] - s) == s:
+            if arc_start(problem, o, k, start[p], end[p], end[o] - s) == s:
                 tight_pred = p
             if end[p] > latest_end:
                 latest, latest_end = p, end[p]
@@ -228,7 +229,7 @@ def _window(problem: Arrays, o: int, starts: np.ndarray, ends: np.ndarray) -> tu
     lo = release[o]
     for k in range(pred_ptr[o], pred_ptr[o + 1]):
         p = pred_idx[k]
-        after = arc_start(problem, o, starts[p], ends[p], ends[o] - starts[o])
+        after = arc_start(problem, o, k, starts[p], ends[p], ends[o] - starts[o])
         if after > lo:
             lo = after
     hi = 1 << 62

@@ -57,7 +57,7 @@ def _evaluate_holding(problem: Arrays, solution: Arrays, timing: Arrays) -> floa
 def _hold_back(problem: Arrays, timing: Arrays) -> bool:
     """Hold back each predecessor that ends more than its successor's maximum lag before the
     successor starts, so that it ends just in time; whether any was."""
-    pred_ptr, pred_idx, max_lag = problem[2], problem[3], problem[22]
+    pred_ptr, pred_idx, max_lag, link = problem[2], problem[3], problem[22], problem[23]
     start, end, hold = timing[0], timing[1], timing[8]
     changed = False
     for o in range(max_lag.shape[0]):
@@ -65,7 +65,7 @@ def _hold_back(problem: Arrays, timing: Arrays) -> bool:
             continue
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
             p = pred_idx[k]
-            if start[o] > end[p] + max_lag[o]:
+            if link[k] < 0 and start[o] > end[p] + max_lag[o]:
                 need = start[o] - max_lag[o] - (end[p] - start[p])
                 if need > hold[p]:
                     hold[p] = need
@@ -161,7 +161,7 @@ def _within_max_lags(problem: Arrays, timing: Arrays, affected: np.ndarray, coun
         if max_lag[q] < 0:
             continue
         for k in range(pred_ptr[q], pred_ptr[q + 1]):
-            if start[q] > end[pred_idx[k]] + max_lag[q]:
+            if problem[23][k] < 0 and start[q] > end[pred_idx[k]] + max_lag[q]:
                 return False
     return True
 
@@ -186,7 +186,7 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
         t = max(release[o], hold[o])
         for k in range(pred_ptr[o], pred_ptr[o + 1]):
             q = pred_idx[k]
-            after = arc_start(problem, o, start[q], end[q], d)
+            after = arc_start(problem, o, k, start[q], end[q], d)
             if after > t:
                 t = after
         p = mprev[o]
@@ -222,10 +222,17 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
 
 
 @jit
-def arc_start(problem: Arrays, o: int, pred_start: int, pred_end: int, duration: int) -> int:
-    """Earliest start of ``o`` (running ``duration``) after a routing predecessor over
-    ``[pred_start, pred_end)``, as :meth:`planner.model.data.ProblemData.start_after` says:
-    ``problem[20]`` holds the minimum lags, ``problem[21]`` the transfer shares (-1: none)."""
+def arc_start(
+    problem: Arrays, o: int, k: int, pred_start: int, pred_end: int, duration: int
+) -> int:
+    """Earliest start of ``o`` (running ``duration``) after its predecessor along arc ``k``
+    (of ``problem[3]``) over ``[pred_start, pred_end)``, as
+    :meth:`planner.model.data.ProblemData.start_after` says: ``problem[20]`` holds the
+    minimum lags, ``problem[21]`` the transfer shares (-1: none), ``problem[23]`` each arc's
+    transfer time when it is a component link (-1: a routing arc)."""
+    link = problem[23][k]
+    if link >= 0:
+        return int(pred_end + link)
     lag, share = problem[20][o], problem[21][o]
     if share < 0:
         return int(pred_end + lag)

@@ -111,8 +111,10 @@ def new_order_jobs(inputs: PlanningInputs, known: set[str]) -> tuple[list[Job], 
         due = minutes(order.due, inputs.start)
         period = order_period(due, inputs.periods)
         lots = _exploded(inputs, order.product, order.quantity, inputs.periods.index(period))
-        lot = pd.DataFrame(lots, columns=["product", "period", "quantity"])
-        lot = lot.groupby(["product", "period"], as_index=False, sort=False)["quantity"].sum()
+        rows_of = pd.DataFrame(lots, columns=["product", "period", "quantity"])
+        lot = rows_of.groupby(["product", "period"], as_index=False, sort=False).agg(
+            quantity=("quantity", "sum")
+        )
         own = {(order.product, period.id): OrderDue(due, order.priority, (order.id,))}
         made = lots_to_jobs(
             lot,
