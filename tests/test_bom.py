@@ -187,3 +187,18 @@ def test_a_rush_order_brings_jobs_for_its_components(
     (a3,) = [j for j in ours if data.job_products[j] == "A3"]
     assert (a3, a0, 30.0) in data.job_components
     assert new.lots["quantity"].sum() == pytest.approx(bom_plan.lots["quantity"].sum() + 45)
+
+
+def test_a_replan_drops_links_into_started_work_and_from_missing_jobs() -> None:
+    from planner.stages.components import settled_links
+
+    def lot(id: str, **op: Any) -> Job:
+        operations = ({"id": "s", "machines": ({"machine": "M", "duration": 1},), **op},)
+        return Job(id=id, operations=operations)  # type: ignore[arg-type]
+
+    links = [{"job": "P1"}, {"job": "GONE"}]
+    pinned = {"machine": "M", "start": 0}
+    jobs = [lot("P1"), lot("C1", components=links), lot("C2", components=links, pinned=pinned)]
+    settled = {job.id: job.operations[0].components for job in settled_links(jobs)}
+    assert [c.job for c in settled["C1"]] == ["P1"]  # the cancelled job's link goes
+    assert settled["C2"] == ()  # it started: its components were there
