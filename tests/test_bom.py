@@ -202,3 +202,15 @@ def test_a_replan_drops_links_into_started_work_and_from_missing_jobs() -> None:
     settled = {job.id: job.operations[0].components for job in settled_links(jobs)}
     assert [c.job for c in settled["C1"]] == ["P1"]  # the cancelled job's link goes
     assert settled["C2"] == ()  # it started: its components were there
+
+
+def test_the_default_factory_assembles_cabinets_from_its_panels_and_frames() -> None:
+    default = Path(planner.__file__).parent / "scenarios" / "default" / "scenario.yaml"
+    plan = planner.plan(default, time_limit=10)
+    data = plan.data
+    assert plan.feasible and data.job_components
+    made = {(data.job_products[c], data.job_products[j]) for c, j, _ in data.job_components}
+    assert made <= {("P04-panel", "P05-cabinet"), ("P03-frame", "P05-cabinet")}
+    lots = plan.lots.set_index(["product", "period"])
+    cabinets = lots.loc["P05-cabinet", "quantity"]
+    assert np.allclose(lots.loc["P04-panel", "dependent_demand"], 2 * cabinets)
