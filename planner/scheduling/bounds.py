@@ -50,28 +50,52 @@ def _makespan_bound(data: ProblemData, heads: list[int], ends: list[int]) -> int
     for machines, ops in _machine_sets(data).items():
         best = max(best, _set_bound(data, machines, ops, (heads, tails), into))
     for pool in range(len(data.pool_ids)):
-        best = max(best, _pool_bound(data, pool))
+        best = max(best, _pool_bound(data, pool, heads, tails))
     return best
 
 
-def _pool_bound(data: ProblemData, pool: int) -> int:
-    """The first minute by which ``pool`` can have offered the unit-minutes its operations
-    hold (each its shortest duration), counting its capacity over time."""
-    held = sum(
-        units * min(d for _, d in data.op_options[o])
+def _pool_bound(data: ProblemData, pool: int, heads: list[int], tails: list[int]) -> int:
+    """For each threshold ``r`` among the heads of the operations that hold ``pool`` while
+    they run: the first minute by which the pool can have offered, from ``r`` on, the
+    unit-minutes of those that cannot start before ``r`` (each its shortest duration), plus
+    the least tail among them; the largest over the thresholds."""
+    held = {
+        o: units * min(d for _, d in data.op_options[o])
         for o, needs in enumerate(data.op_needs)
         for p, units, setup_only in needs
         if p == pool and not setup_only
-    )
-    t, offered = 0, 0
+    }
+    by_head = sorted(held, key=lambda o: heads[o])
+    distinct = sorted({heads[o] for o in held})
+    if len(distinct) > MAX_THRESHOLDS:
+        picks = np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS).round().astype(int)
+        distinct = [distinct[i] for i in sorted(set(picks.tolist()))]
+    best, cursor = 0, 0
+    for r in distinct:
+        while cursor < len(by_head) and heads[by_head[cursor]] < r:
+            cursor += 1
+        rest = by_head[cursor:]
+        offered = _time_to_offer(data, pool, sum(held[o] for o in rest), r)
+        if offered is None:
+            return 0  # the pool cannot offer it within the horizon: the search says no plan
+        best = max(best, offered + min(tails[o] for o in rest))
+    return best
+
+
+def _time_to_offer(data: ProblemData, pool: int, held: int, start: int) -> int | None:
+    """The first minute by which ``pool`` can have offered ``held`` unit-minutes from
+    ``start`` on, counting its capacity over time; ``None`` when not within the horizon."""
+    if held <= 0:
+        return start
+    t, offered = start, 0
     steps = [*data.pool_windows[pool], (data.horizon + 1, data.horizon + 1, 0)]
-    for start, end, capacity in steps:
-        for lo, hi, units in ((t, start, data.pool_capacity[pool]), (start, end, capacity)):
+    for begin, end, capacity in steps:
+        for lo, hi, units in ((t, begin, data.pool_capacity[pool]), (max(t, begin), end, capacity)):
             if hi > lo and units > 0 and offered + units * (hi - lo) >= held:
                 return lo + -(-(held - offered) // units)
             offered += units * max(0, hi - lo)
         t = max(t, end)
-    return 0  # the pool cannot offer it within the horizon: the search reports no plan
+    return None
 
 
 def objective_lower_bound(data: ProblemData) -> float | None:

@@ -122,6 +122,24 @@ def test_the_bound_counts_what_a_pool_must_offer() -> None:
     assert objective_lower_bound(two_machines(late).build()) == 25
 
 
+def test_the_pool_bound_counts_releases_and_what_follows() -> None:
+    # one operator; J2 and J3 are released at 50 and J3 packs for 5 on D after C. Alone each
+    # job ends by 65, and the operator's 30 minutes fit by 30; but from 50 on the operator
+    # still owes 20 minutes: 70, the optimum (c 50-60, pack 60-65, b 60-70)
+    need = [{"pool": "operators"}]
+    p = problem(
+        machines=[machine(m) for m in "ABCD"],
+        jobs=[
+            job("J1", op("a", ("A", 10), needs=need)),
+            job("J2", op("b", ("B", 10), needs=need), release=50),
+            job("J3", op("c", ("C", 10), needs=need), op("pack", ("D", 5)), release=50),
+        ],
+        resources=[{"id": "operators", "capacity": 1}],
+    )
+    assert objective_lower_bound(p.build()) == 70
+    assert optimum_by_every_strategy(p) == 70
+
+
 def test_a_late_job_waiting_for_an_operator_is_explained() -> None:
     from planner.explain import explain_late_jobs
 
