@@ -61,6 +61,20 @@ def greedy_start(data: LotSizingData, c: Coefficients) -> dict[str, np.ndarray] 
     return start
 
 
+def repaired_start(
+    data: LotSizingData, c: Coefficients, production: np.ndarray
+) -> dict[str, np.ndarray] | None:
+    """A start from any production plan ``[product, period]`` (a Lagrangian subproblem's,
+    which may overload capacity): repaired for capacity and batch rules like the greedy
+    start, then completed; ``None`` as :func:`greedy_start`."""
+    n_p = data.shape[0]
+    movable = np.ones(n_p, dtype=bool)
+    x = _repair(data, c, production.copy(), movable)
+    x = _batch_rules(data, c, x, movable)
+    initial = np.array([p.initial_inventory for p in data.problem.products], dtype=float)
+    return _complete(data, c, x, initial)
+
+
 def _levelled_start(
     data: LotSizingData, c: Coefficients, merge: bool
 ) -> dict[str, np.ndarray] | None:

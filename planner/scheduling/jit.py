@@ -1,29 +1,15 @@
-"""Compilation with Numba for the search kernels, their random numbers and array layout.
-
-Kernels are compiled with ``nogil`` so that two searches can run on two cores in threads, and
-cached on disk where Numba finds a writable cache folder (next to the module, else the user's
-cache folder); where it finds none they compile at every start rather than fail to import.
-"""
+"""The search kernels' compilation (:func:`planner.jit.jit`), random numbers and array
+layout."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
-
 import numpy as np
-from numba import njit
 
-F = TypeVar("F", bound=Callable[..., Any])
+from planner.jit import jit
+
+__all__ = ["csr", "jit", "random53", "seed_state"]
 
 _MULTIPLIER = np.uint64(2685821657736338717)
-
-
-def jit(function: F) -> F:
-    """Compile ``function`` with Numba (``nogil``, disk cache where possible)."""
-    try:
-        return cast(F, njit(cache=True, nogil=True)(function))
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return cast(F, njit(nogil=True)(function))
 
 
 @jit

@@ -1,0 +1,191 @@
+"""A Lagrangian lower bound for lot sizing (Thizy & Van Wassenhove 1985; Trigeiro, Thomas &
+McClain 1989): the capacity rows are priced by multipliers ``lambda[t, g] >= 0`` (at most the
+overtime cost where overtime is allowed), which leaves one uncapacitated single-item problem
+per product, solved exactly by dynamic programming; subgradient steps move the multipliers.
+
+Each product's problem keeps its setup cost, holding, backlog (or lost sales, or neither) and
+initial stock, and pays ``lambda`` for the minutes its units and setups take. It drops the
+batch rules, the safety-stock penalty and the bill of materials (a component's dependent
+demand): dropping constraints or non-negative costs only lowers the optimum, so every value
+of the dual function is a valid lower bound on the lot-sizing MILP.
+
+The dynamic program uses the structure of extreme solutions of uncapacitated flows (Zangwill
+1969): demand splits into consecutive intervals, each served by one production period inside
+it (earlier demand backlogged, later held), left unmet (backlog: only a last interval, carried
+to the horizon; lost sales: one period at a time), or without demand.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.jit import jit
+from planner.lotsizing.formulation import coefficients
+from planner.lotsizing.model import LotSizingData
+
+NONE, BACKLOG, LOST = 0, 1, 2
+"""How a product's problem treats demand it does not meet."""
+
+
+@dataclass(frozen=True)
+class LagrangeBound:
+    """The best dual value found, and the products' production ``[product, period]`` at its
+    multipliers (it may overload some capacity: a start to repair, not a plan)."""
+
+    bound: float
+    production: np.ndarray
+
+
+def lagrangian_bound(
+    data: LotSizingData, time_limit: float, upper: float | None = None, iterations: int = 300
+) -> LagrangeBound | None:
+    """The best dual value found within ``time_limit`` seconds and ``iterations`` subgradient
+    steps (Polyak steps toward ``upper``, a plan's cost, when given); ``None`` when the
+    problem has shortage ``"none"`` and a product's demand cannot be met at all."""
+    c = coefficients(data)
+    n_p, n_t, n_g = data.shape
+    mode = BACKLOG if c.backlog else LOST if c.shortage_allowed else NONE
+    net, stock_cost = _net_demand(data, c.holding)
+    limit = np.full((n_t, n_g), np.inf if c.overtime is None else c.overtime)
+    price = np.zeros((n_t, n_g))
+    best, theta, stale = -np.inf, 2.0, 0
+    best_made = np.zeros((n_p, n_t))
+    deadline = time.perf_counter() + time_limit
+    for _ in range(iterations):
+        if time.perf_counter() > deadline:
+            break
+        unit = price @ data.unit_minutes.T  # [period, product]
+        setup = price @ data.setup_minutes.T
+        value, made, setups = _all_items(
+            net, c.setup_cost, c.holding, c.shortage, unit.T.copy(), setup.T.copy(), mode
+        )
+        if not np.isfinite(value):
+            return None
+        value += stock_cost - float((price * data.capacity).sum())
+        if value > best + 1e-9:
+            best, stale, best_made = value, 0, made
+        else:
+            stale += 1
+            if stale >= 10:
+                theta, stale = theta / 2, 0
+        load = made.T @ data.unit_minutes + setups.T @ data.setup_minutes
+        step = load - data.capacity
+        step[(price <= 0) & (step < 0)] = 0.0
+        norm = float((step**2).sum())
+        if norm <= 1e-12 or theta < 1e-4:
+            break
+        target = upper if upper is not None and upper > value else value * 1.05 + 1.0
+        price = np.clip(price + theta * (target - value) / norm * step, 0.0, limit)
+    return LagrangeBound(float(best), best_made) if np.isfinite(best) else None
+
+
+def _net_demand(data: LotSizingData, holding: np.ndarray) -> tuple[np.ndarray, float]:
+    """Demand after the initial stock has served the earliest of it (the cheapest use of a
+    stock that is there anyway), and what holding that stock costs."""
+    net = data.demand.copy()
+    cost = 0.0
+    for i, product in enumerate(data.problem.products):
+        stock = product.initial_inventory
+        held = 0.0  # holding of one unit from the start to the end of period t - 1
+        for t in range(net.shape[1]):
+            used = min(stock, net[i, t])
+            net[i, t] -= used
+            stock -= used
+            cost += used * held
+            held += holding[i, t]
+        cost += stock * held
+    return net, cost
+
+
+@jit
+def _all_items(
+    demand: np.ndarray,
+    setup_cost: np.ndarray,
+    holding: np.ndarray,
+    shortage: np.ndarray,
+    unit: np.ndarray,
+    setup: np.ndarray,
+    mode: int,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    n_p, n_t = demand.shape
+    made = np.zeros((n_p, n_t))
+    setups = np.zeros((n_p, n_t))
+    total = 0.0
+    for i in range(n_p):
+        total += _item(
+            demand[i], setup_cost[i], holding[i], shortage[i], unit[i], setup[i], mode,
+            made[i], setups[i],
+        )  # fmt: skip
+    return total, made, setups
+
+
+@jit
+def _item(
+    d: np.ndarray,
+    setup_cost: np.ndarray,
+    holding: np.ndarray,
+    shortage: np.ndarray,
+    unit: np.ndarray,
+    setup: np.ndarray,
+    mode: int,
+    made: np.ndarray,
+    setups: np.ndarray,
+) -> float:
+    """One product's optimum (see the module docstring), its production and setups written
+    into ``made`` and ``setups``. Prefix sums price an interval served by one period in
+    constant time: ``late[t]`` is what a unit late from ``t`` to the horizon costs, ``held[t]``
+    what a unit in stock from the start to ``t`` costs."""
+    n = d.shape[0]
+    late = np.zeros(n + 1)
+    for t in range(n - 1, -1, -1):
+        late[t] = late[t + 1] + shortage[t]
+    held = np.zeros(n + 1)
+    for t in range(n):
+        held[t + 1] = held[t] + holding[t]
+    total = np.zeros(n + 1)  # prefix sums of d, held * d and late * d
+    held_d = np.zeros(n + 1)
+    late_d = np.zeros(n + 1)
+    for t in range(n):
+        total[t + 1] = total[t] + d[t]
+        held_d[t + 1] = held_d[t] + held[t] * d[t]
+        late_d[t + 1] = late_d[t] + late[t] * d[t]
+    best = np.full(n + 1, np.inf)
+    choice = np.full(n + 1, -3, dtype=np.int64)  # -1 no demand, -2 lost, else the period
+    start = np.zeros(n + 1, dtype=np.int64)
+    best[0] = 0.0
+    for v in range(1, n + 1):
+        if d[v - 1] <= 1e-12 and best[v - 1] < best[v]:
+            best[v], choice[v], start[v] = best[v - 1], -1, v - 1
+        lost = best[v - 1] + shortage[v - 1] * d[v - 1]
+        if mode == LOST and lost < best[v]:
+            best[v], choice[v], start[v] = lost, -2, v - 1
+        for u in range(v):  # demands u..v-1 from one period s in [u, v-1]
+            if best[u] == np.inf:
+                continue
+            last = v if mode == BACKLOG else u + 1
+            for s in range(u, last):
+                after = total[v] - total[s]
+                before = total[s] - total[u]
+                cost = setup_cost[s] + setup[s] + unit[s] * (after + before)
+                cost += held_d[v] - held_d[s] - held[s] * after
+                cost += late_d[s] - late_d[u] - late[s] * before
+                if best[u] + cost < best[v]:
+                    best[v], choice[v], start[v] = best[u] + cost, s, u
+    value = float(best[n])
+    tail = -1
+    if mode == BACKLOG:  # or leave the demand from u on unmet, carried to the horizon
+        for u in range(n):
+            unmet = float(best[u] + late_d[n] - late_d[u])
+            if unmet < value:
+                value, tail = unmet, u
+    v = n if tail < 0 else tail
+    while v > 0:
+        period, first = int(choice[v]), int(start[v])
+        if period >= 0:
+            setups[period] = 1.0
+            made[period] += total[v] - total[first]
+        v = first
+    return value
