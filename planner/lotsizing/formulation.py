@@ -8,7 +8,8 @@ overtime ``O``.
     balance     I[i,t] - B[i,t] = I[i,t-1] - B[i,t-1] + x[i,t] - d[i,t] - D[i,t]  (backlog)
                 I[i,t]          = I[i,t-1] + x[i,t] - d[i,t] - D[i,t] + B[i,t]  (lost sales)
     components  D[c,t] = sum over consumers i of r[i,c] x[i,t+l[i,c]]  (a multi-level bill)
-                B[c,t] <= d[c,1] + ... + d[c,t]  (backlog; B[c,t] <= d[c,t] with lost sales)
+                B[c,t] <= d[c,1] + ... + d[c,t]  (backlog)
+    lost sales  B[i,t] <= d[i,t]
     capacity    sum_i a[i,g] x[i,t] + s[i,g] y[i,t] <= C[t,g] + O[t,g]
     setup       x[i,t] <= M[i,t] y[i,t];   x[i,t] >= min_i y[i,t];   x[i,t] = m_i k[i,t]
     safety      I[i,t] + S[i,t] >= SS[i,t]
@@ -82,12 +83,21 @@ def dependent_terms(data: LotSizingData) -> list[tuple[int, int, int, int, float
 
 
 def shortage_caps(data: LotSizingData, demand: FloatArray, backlog: bool) -> FloatArray:
-    """Upper bounds of the shortage ``[product, period]``: a component's shortage only ever
-    leaves its own demand short (cumulative with backlog), others are unbounded."""
+    """Upper bounds of the shortage ``[product, period]``: a lost sale is at most the period's
+    demand (else a "lost" unit would be stock bought at the shortage cost); with backlog a
+    component's shortage only ever leaves its own demand short (cumulative), others are
+    unbounded."""
+    if not backlog:
+        return demand.copy()
     caps = np.full(demand.shape, np.inf)
     for c in {component for _, component, _, _ in data.bill}:
-        caps[c] = np.cumsum(demand[c]) if backlog else demand[c]
+        caps[c] = np.cumsum(demand[c])
     return caps
+
+
+def shortage_capped(data: LotSizingData, backlog: bool) -> bool:
+    """Whether :func:`shortage_caps` bounds anything."""
+    return not backlog or bool(data.bill)
 
 
 @dataclass(frozen=True)

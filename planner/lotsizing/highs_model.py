@@ -15,6 +15,7 @@ from planner.lotsizing.formulation import (
     coefficients,
     dependent_terms,
     native_stdout_silenced,
+    shortage_capped,
     shortage_caps,
 )
 from planner.lotsizing.lagrange import lagrangian_bound
@@ -69,7 +70,7 @@ def build(
     no_multiple = c.multiple <= 0
     upper[index["k"][no_multiple].ravel()] = 0.0
     balance_demand = data.demand if demand is None else demand
-    if c.shortage_allowed and data.bill:
+    if c.shortage_allowed and shortage_capped(data, c.backlog):
         upper[index["short"].ravel()] = shortage_caps(data, balance_demand, c.backlog).ravel()
 
     rows_lo: list[np.ndarray] = []
@@ -226,14 +227,16 @@ def solve(data: LotSizingData, time_limit: float, mip_gap: float, seed: int = 0)
     build_s = time.perf_counter() - started
     c = coefficients(data)
     cost = np.asarray(h.getLp().col_cost_)
-    starts = [greedy_start(data, c)]
+    greedy = greedy_start(data, c)
+    candidates = [] if greedy is None else [_columns(h, index, greedy)]
     dual = None
     if data.shape[0] * data.shape[1] >= LAGRANGE_MIN_SETUPS:
-        dual = lagrangian_bound(data, LAGRANGE_SHARE * time_limit)
-        if dual is not None:
-            starts.append(repaired_start(data, c, dual.production))
+        upper = float(cost @ candidates[0]) if candidates else None
+        dual = lagrangian_bound(data, LAGRANGE_SHARE * time_limit, upper)
+        repaired = None if dual is None else repaired_start(data, c, dual.production)
+        if repaired is not None:
+            candidates.append(_columns(h, index, repaired))
         time_limit = max(1.0, time_limit - (time.perf_counter() - started - build_s))
-    candidates = [_columns(h, index, start) for start in starts if start is not None]
     if candidates:
         solution = highspy.HighsSolution()
         solution.col_value = list(min(candidates, key=lambda values: float(cost @ values)))

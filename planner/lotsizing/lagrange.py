@@ -12,7 +12,9 @@ of the dual function is a valid lower bound on the lot-sizing MILP.
 The dynamic program uses the structure of extreme solutions of uncapacitated flows (Zangwill
 1969): demand splits into consecutive intervals, each served by one production period inside
 it (earlier demand backlogged, later held), left unmet (backlog: only a last interval, carried
-to the horizon; lost sales: one period at a time), or without demand.
+to the horizon), or without demand; with lost sales a production period serves the interval
+that follows it, each demand in it served or lost, whichever costs less (a lost demand is at
+its bound, so stock may pass it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from planner.lotsizing.model import LotSizingData
 
 NONE, BACKLOG, LOST = 0, 1, 2
 """How a product's problem treats demand it does not meet."""
+STALE_STEPS = 10
+"""Steps without a better bound after which the step size halves (from the best multipliers)."""
+MIN_THETA = 1e-6
+"""The step-size factor at which the subgradient steps stop."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,8 @@ def lagrangian_bound(
     limit = np.full((n_t, n_g), np.inf if c.overtime is None else c.overtime)
     price = np.zeros((n_t, n_g))
     best, theta, stale = -np.inf, 2.0, 0
-    best_made = np.zeros((n_p, n_t))
+    best_made, best_price = np.zeros((n_p, n_t)), price
+
     deadline = time.perf_counter() + time_limit
     for _ in range(iterations):
         if time.perf_counter() > deadline:
@@ -65,20 +72,22 @@ def lagrangian_bound(
         if not np.isfinite(value):
             return None
         value += stock_cost - float((price * data.capacity).sum())
-        if value > best + 1e-9:
-            best, stale, best_made = value, 0, made
+        if best == -np.inf or value > best + 1e-9 * max(1.0, abs(best)):
+            best, stale, best_made, best_price = value, 0, made, price
         else:
             stale += 1
-            if stale >= 10:
+            if stale >= STALE_STEPS:  # smaller steps, from the best multipliers so far
                 theta, stale = theta / 2, 0
+                price = best_price
+                continue
         load = made.T @ data.unit_minutes + setups.T @ data.setup_minutes
         step = load - data.capacity
         step[(price <= 0) & (step < 0)] = 0.0
         norm = float((step**2).sum())
-        if norm <= 1e-12 or theta < 1e-4:
+        if norm <= 1e-12 or theta < MIN_THETA:
             break
-        target = upper if upper is not None and upper > value else value * 1.05 + 1.0
-        price = np.clip(price + theta * (target - value) / norm * step, 0.0, limit)
+        target = upper if upper is not None and upper > best else best + 0.05 * abs(best) + 1.0
+        price = np.clip(price + theta * max(target - value, 0.0) / norm * step, 0.0, limit)
     return LagrangeBound(float(best), best_made) if np.isfinite(best) else None
 
 
@@ -152,6 +161,13 @@ def _item(
         total[t + 1] = total[t] + d[t]
         held_d[t + 1] = held_d[t] + held[t] * d[t]
         late_d[t + 1] = late_d[t] + late[t] * d[t]
+    served = np.zeros((n + 1, n + 1))  # lost sales: demand u..v-1 from u, or each one lost
+    if mode == LOST:
+        for u in range(n):
+            for v in range(u + 1, n + 1):
+                t = v - 1
+                own = d[t] * (unit[u] + held[t] - held[u])
+                served[u, v] = served[u, v - 1] + min(own, d[t] * shortage[t])
     best = np.full(n + 1, np.inf)
     choice = np.full(n + 1, -3, dtype=np.int64)  # -1 no demand, -2 lost, else the period
     start = np.zeros(n + 1, dtype=np.int64)
@@ -164,6 +180,11 @@ def _item(
             best[v], choice[v], start[v] = lost, -2, v - 1
         for u in range(v):  # demands u..v-1 from one period s in [u, v-1]
             if best[u] == np.inf:
+                continue
+            if mode == LOST:
+                cost = setup_cost[u] + setup[u] + served[u, v]
+                if best[u] + cost < best[v]:
+                    best[v], choice[v], start[v] = best[u] + cost, u, u
                 continue
             last = v if mode == BACKLOG else u + 1
             for s in range(u, last):
@@ -186,6 +207,11 @@ def _item(
         period, first = int(choice[v]), int(start[v])
         if period >= 0:
             setups[period] = 1.0
-            made[period] += total[v] - total[first]
+            for t in range(first, v):  # with lost sales, what is not lost
+                keep = mode != LOST or d[t] * (unit[period] + held[t] - held[period]) <= (
+                    d[t] * shortage[t]
+                )
+                if keep:
+                    made[period] += d[t]
         v = first
     return value

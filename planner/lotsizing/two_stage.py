@@ -27,7 +27,12 @@ from dataclasses import dataclass, replace
 import highspy
 import numpy as np
 
-from planner.lotsizing.formulation import RawSolution, coefficients, shortage_caps
+from planner.lotsizing.formulation import (
+    RawSolution,
+    coefficients,
+    shortage_capped,
+    shortage_caps,
+)
 from planner.lotsizing.highs_model import (
     INF,
     add_dependent_demand,
@@ -145,7 +150,7 @@ def _add_scenario(
     upper = np.full(3 * block, INF)
     if not c.shortage_allowed:
         upper[block : 2 * block] = 0.0
-    elif data.bill:
+    elif shortage_capped(data, c.backlog):
         upper[block : 2 * block] = shortage_caps(data, demand, c.backlog).ravel()
     h.addVars(3 * block, np.zeros(3 * block), upper)
     h.changeColsCost(3 * block, np.arange(first, first + 3 * block, dtype=np.int32), costs)
