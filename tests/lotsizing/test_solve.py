@@ -293,3 +293,22 @@ def test_the_starting_plan_is_feasible(seed: int, shortage: str) -> None:
         + c.penalty * start["ss"].sum()
     )
     assert plan.objective is not None and plan.objective <= cost + 1e-6
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lost_sale_cannot_buy_stock(backend: str) -> None:
+    # no demand, a safety target of 20 short at 5 a unit and period (3 periods: 300) and a
+    # setup at 1,000: the plan keeps the shortfall. Lost sales are at most the demand, so a
+    # "lost" unit cannot be stock bought at the shortage cost of 1 (which would cost 26)
+    p = problem(
+        [product("A", setup_cost=1000, holding_cost=0.1, backlog_cost=1)],
+        3,
+        480,
+        {("A", 0): 0.0},
+        shortage="lost_sales",
+        safety_stock={"A": 20.0},
+        safety_stock_penalty=5.0,
+    )
+    plan = solve_lots(p, backend=backend, mip_gap=0)  # type: ignore[arg-type]
+    assert plan.objective == pytest.approx(300.0)
+    assert plan.lots is not None and (plan.lots["shortage"] <= plan.lots["demand"] + 1e-9).all()
