@@ -144,30 +144,11 @@ def _item(
     setups: np.ndarray,
 ) -> float:
     """One product's optimum (see the module docstring), its production and setups written
-    into ``made`` and ``setups``. Prefix sums price an interval served by one period in
-    constant time: ``late[t]`` is what a unit late from ``t`` to the horizon costs, ``held[t]``
-    what a unit in stock from the start to ``t`` costs."""
+    into ``made`` and ``setups``; ``best[v]`` is the least cost of demands ``0..v-1``, and
+    ``choice[v]``, ``start[v]`` how the last interval ``start[v]..v-1`` is served."""
     n = d.shape[0]
-    late = np.zeros(n + 1)
-    for t in range(n - 1, -1, -1):
-        late[t] = late[t + 1] + shortage[t]
-    held = np.zeros(n + 1)
-    for t in range(n):
-        held[t + 1] = held[t] + holding[t]
-    total = np.zeros(n + 1)  # prefix sums of d, held * d and late * d
-    held_d = np.zeros(n + 1)
-    late_d = np.zeros(n + 1)
-    for t in range(n):
-        total[t + 1] = total[t] + d[t]
-        held_d[t + 1] = held_d[t] + held[t] * d[t]
-        late_d[t + 1] = late_d[t] + late[t] * d[t]
-    served = np.zeros((n + 1, n + 1))  # lost sales: demand u..v-1 from u, or each one lost
-    if mode == LOST:
-        for u in range(n):
-            for v in range(u + 1, n + 1):
-                t = v - 1
-                own = d[t] * (unit[u] + held[t] - held[u])
-                served[u, v] = served[u, v - 1] + min(own, d[t] * shortage[t])
+    late, held, total, held_d, late_d = _prefix_sums(d, holding, shortage)
+    served = _served_or_lost(d, unit, held, shortage) if mode == LOST else np.zeros((1, 1))
     best = np.full(n + 1, np.inf)
     choice = np.full(n + 1, -3, dtype=np.int64)  # -1 no demand, -2 lost, else the period
     start = np.zeros(n + 1, dtype=np.int64)
@@ -181,37 +162,87 @@ def _item(
         for u in range(v):  # demands u..v-1 from one period s in [u, v-1]
             if best[u] == np.inf:
                 continue
-            if mode == LOST:
-                cost = setup_cost[u] + setup[u] + served[u, v]
-                if best[u] + cost < best[v]:
-                    best[v], choice[v], start[v] = best[u] + cost, u, u
-                continue
             last = v if mode == BACKLOG else u + 1
             for s in range(u, last):
-                after = total[v] - total[s]
-                before = total[s] - total[u]
-                cost = setup_cost[s] + setup[s] + unit[s] * (after + before)
-                cost += held_d[v] - held_d[s] - held[s] * after
-                cost += late_d[s] - late_d[u] - late[s] * before
+                if mode == LOST:
+                    cost = setup_cost[u] + setup[u] + served[u, v]
+                else:
+                    after, before = total[v] - total[s], total[s] - total[u]
+                    cost = setup_cost[s] + setup[s] + unit[s] * (after + before)
+                    cost += held_d[v] - held_d[s] - held[s] * after
+                    cost += late_d[s] - late_d[u] - late[s] * before
                 if best[u] + cost < best[v]:
                     best[v], choice[v], start[v] = best[u] + cost, s, u
-    value = float(best[n])
-    tail = -1
+    value, tail = float(best[n]), n
     if mode == BACKLOG:  # or leave the demand from u on unmet, carried to the horizon
         for u in range(n):
             unmet = float(best[u] + late_d[n] - late_d[u])
             if unmet < value:
                 value, tail = unmet, u
-    v = n if tail < 0 else tail
+    _trace(d, unit, held, shortage, mode, choice, start, tail, made, setups)
+    return value
+
+
+@jit
+def _prefix_sums(
+    d: np.ndarray, holding: np.ndarray, shortage: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``late[t]``: what a unit late from ``t`` to the horizon costs; ``held[t]``: what a unit
+    in stock from the start to ``t`` costs; prefix sums of ``d``, ``held * d`` and ``late * d``
+    (an interval served by one period is then priced in constant time)."""
+    n = d.shape[0]
+    late = np.zeros(n + 1)
+    for t in range(n - 1, -1, -1):
+        late[t] = late[t + 1] + shortage[t]
+    held = np.zeros(n + 1)
+    total = np.zeros(n + 1)
+    held_d = np.zeros(n + 1)
+    late_d = np.zeros(n + 1)
+    for t in range(n):
+        held[t + 1] = held[t] + holding[t]
+        total[t + 1] = total[t] + d[t]
+        held_d[t + 1] = held_d[t] + held[t] * d[t]
+        late_d[t + 1] = late_d[t] + late[t] * d[t]
+    return late, held, total, held_d, late_d
+
+
+@jit
+def _served_or_lost(
+    d: np.ndarray, unit: np.ndarray, held: np.ndarray, shortage: np.ndarray
+) -> np.ndarray:
+    """Lost sales: ``[u, v]`` the cost of demands ``u..v-1`` from period ``u``, each one
+    served or lost, whichever costs less."""
+    n = d.shape[0]
+    served = np.zeros((n + 1, n + 1))
+    for u in range(n):
+        for v in range(u + 1, n + 1):
+            t = v - 1
+            own = d[t] * (unit[u] + held[t] - held[u])
+            served[u, v] = served[u, v - 1] + min(own, d[t] * shortage[t])
+    return served
+
+
+@jit
+def _trace(
+    d: np.ndarray,
+    unit: np.ndarray,
+    held: np.ndarray,
+    shortage: np.ndarray,
+    mode: int,
+    choice: np.ndarray,
+    start: np.ndarray,
+    tail: int,
+    made: np.ndarray,
+    setups: np.ndarray,
+) -> None:
+    """Write the production and setups of the intervals that end at ``tail``."""
+    v = tail
     while v > 0:
         period, first = int(choice[v]), int(start[v])
         if period >= 0:
             setups[period] = 1.0
             for t in range(first, v):  # with lost sales, what is not lost
-                keep = mode != LOST or d[t] * (unit[period] + held[t] - held[period]) <= (
-                    d[t] * shortage[t]
-                )
-                if keep:
+                own = d[t] * (unit[period] + held[t] - held[period])
+                if mode != LOST or own <= d[t] * shortage[t]:
                     made[period] += d[t]
         v = first
-    return value

@@ -139,3 +139,42 @@ def test_the_bound_is_at_least_the_lp_bound(seed: int) -> None:
     lp = h.getInfo().objective_function_value
     dual = lagrangian_bound(data, time_limit=10)
     assert dual is not None and dual.bound >= lp
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_the_single_item_program_is_exact_at_any_prices(mode: int) -> None:
+    """Against enumerating the setup periods (each demand then takes its cheapest open
+    source, or is left unmet or lost), with random unit and setup prices."""
+    import itertools
+
+    from planner.lotsizing import lagrange
+
+    rng = np.random.default_rng(mode)
+    for _ in range(200):
+        n = int(rng.integers(1, 6))
+        d = rng.integers(0, 30, n).astype(float)
+        setup_cost, setup = rng.uniform(0, 100, n), rng.uniform(0, 30, n)
+        holding, shortage, unit = (
+            rng.uniform(0.1, 3, n),
+            rng.uniform(0.5, 20, n),
+            rng.uniform(0, 30, n),
+        )
+        made, setups = np.zeros(n), np.zeros(n)
+        value = lagrange._item(d, setup_cost, holding, shortage, unit, setup, mode, made, setups)
+        late = np.concatenate([np.cumsum(shortage[::-1])[::-1], [0.0]])
+        held = np.concatenate([[0.0], np.cumsum(holding)])
+        best = np.inf
+        for open_ in itertools.product([0, 1], repeat=n):
+            cost, feasible = sum(setup_cost[s] + setup[s] for s in range(n) if open_[s]), True
+            for t in np.flatnonzero(d):
+                options = [unit[s] + held[t] - held[s] for s in range(t + 1) if open_[s]]
+                if mode == lagrange.BACKLOG:
+                    options += [unit[s] + late[t] - late[s] for s in range(t + 1, n) if open_[s]]
+                    options.append(late[t])
+                if mode == lagrange.LOST:
+                    options.append(shortage[t])
+                feasible = feasible and bool(options)
+                cost += d[t] * min(options, default=0.0)
+            if feasible:
+                best = min(best, cost)
+        assert value == pytest.approx(best, rel=1e-9, abs=1e-9)
