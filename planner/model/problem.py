@@ -15,6 +15,7 @@ from planner.model.data import ProblemData
 from planner.model.energy import EnergyTariff
 from planner.model.errors import InputIssue, InvalidInputError, index_ids, issues_from_pydantic
 from planner.model.factory import WILDCARD, Frozen, Machine, SetupRule
+from planner.model.horizon_checks import calendar_issues, compile_tariff, power_issues
 from planner.model.jobs import Job
 from planner.model.links import compile_links
 from planner.model.resources import ResourcePool, compile_needs, compile_pools
@@ -122,14 +123,15 @@ class _Compiler:
         setup_times, initial_setup = self._setups(machine_index, families, family_index)
         transfers = sum(link_lag.values())
         horizon = self._horizon(ops, setup_times, (*unavailable, *pool_windows), transfers)
-        prices, offset = self._tariff(horizon)
+        prices, offset, issues = compile_tariff(p, horizon)
+        self.issues.extend(issues)
         if prices is not None and p.horizon_minutes is None:
             # energy can pay for waiting, so with a priced energy term every priced minute is
             # usable; otherwise the bound suffices
             priced = len(prices) * 60 - offset
             horizon = priced if p.objective.energy_cost > 0 else min(horizon, priced)
-        self._energy_and_power(ops)
-        self._fits_calendars(ops, unavailable, horizon)
+        self.issues.extend(power_issues(p, ops))
+        self.issues.extend(calendar_issues(p, ops, unavailable, horizon))
         if self.issues:
             raise InvalidInputError(self.issues, "problem")
 
@@ -464,96 +466,6 @@ class _Compiler:
         pinned = max(pinned, max((op["not_before"] for op in ops), default=0))
         blocked = max((w[-1][1] for w in blocked_windows if w), default=0)
         return int(max(1, max(release, pinned, blocked) + work + max_setup + transfers))
-
-    def _tariff(self, horizon: int) -> tuple[np.ndarray | None, int]:
-        tariff = self.p.tariff
-        if tariff is None:
-            if self.p.objective.energy_cost > 0:
-                self.fail(
-                    "objective.energy_cost",
-                    "is positive but the problem has no tariff; add a tariff or set it to 0",
-                )
-            return None, 0
-        if tariff.hourly_prices is None:
-            self.fail(
-                "tariff.prices_csv",
-                "prices were not loaded; read the problem with planner.io.load_problem or call "
-                "planner.io.resolve_tariff(problem) first",
-            )
-            return None, 0
-        start = tariff.start or self.p.horizon_start
-        if start is None:
-            self.fail("tariff.start", "give the tariff's start or the problem's horizon_start")
-            return None, 0
-        offset = 0
-        if self.p.horizon_start is not None:
-            delta = (as_utc(self.p.horizon_start) - as_utc(start)).total_seconds()
-            if delta < 0:
-                self.fail(
-                    "tariff.start",
-                    f"prices start at {start}, after the horizon start {self.p.horizon_start}; "
-                    "give prices from the horizon start on",
-                )
-                return None, 0
-            offset = int(delta // 60)
-        prices = np.asarray(tariff.hourly_prices, dtype=np.float64)
-        if not np.isfinite(prices).all():
-            self.fail("tariff.hourly_prices", "contains NaN or infinite prices")
-        if self.p.horizon_minutes is not None and len(prices) * 60 - offset < horizon:
-            self.fail(
-                "tariff",
-                f"prices cover {len(prices) * 60 - offset} minutes from the horizon start, fewer "
-                f"than horizon_minutes={horizon}; give more prices or shorten the horizon",
-            )
-        if len(prices) * 60 - offset <= 0:
-            self.fail("tariff", "no price falls inside the horizon")
-        return prices, offset
-
-    def _energy_and_power(self, ops: list[dict[str, Any]]) -> None:
-        limit = self.p.peak_power_kw
-        if limit is None:
-            return
-        idle = sum(m.idle_power_kw for m in self.p.machines)
-        if idle > limit:
-            self.fail(
-                "peak_power_kw",
-                f"{limit} kW is below the idle draw of all machines ({idle} kW); raise the limit",
-            )
-            return
-        machines = self.p.machines
-        jobs_ops = [(j, k) for j, job in enumerate(self.p.jobs) for k in range(len(job.operations))]
-        for (j, k), op in zip(jobs_ops, ops, strict=True):
-            extra = [machines[m].power_kw - machines[m].idle_power_kw for m, _ in op["options"]]
-            if extra and min(extra) + idle > limit:
-                self.fail(
-                    f"jobs[{j}].operations[{k}]",
-                    f"every eligible machine draws more than the site's peak_power_kw ({limit} kW) "
-                    "allows on top of the idle draw; raise the limit or add a machine",
-                )
-
-    def _fits_calendars(
-        self,
-        ops: list[dict[str, Any]],
-        unavailable: tuple[tuple[tuple[int, int], ...], ...],
-        horizon: int,
-    ) -> None:
-        longest = []
-        for windows in unavailable:
-            gaps, t = [], 0
-            for s, e in windows:
-                gaps.append(min(s, horizon) - t)
-                t = max(t, e)
-            gaps.append(horizon - t)
-            longest.append(max(gaps))
-        jobs_ops = [(j, k) for j, job in enumerate(self.p.jobs) for k in range(len(job.operations))]
-        for (j, k), op in zip(jobs_ops, ops, strict=True):
-            if op["options"] and all(d > longest[m] for m, d in op["options"]):
-                self.fail(
-                    f"jobs[{j}].operations[{k}]",
-                    "is longer than every free window of its eligible machines within the "
-                    f"horizon ({horizon} min); split it, shorten the unavailability or extend "
-                    "the horizon",
-                )
 
 
 def _short_list(index: Mapping[str, int], limit: int = 8) -> str:
