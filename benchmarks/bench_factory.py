@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from results_table import write_table
 
 import planner
 from planner.stages.reschedule import stability_kpis, warm_start_schedule
@@ -85,7 +86,7 @@ def pareto(time_limit: float, weights: list[float]) -> pd.DataFrame:
         f"Energy against lateness on the default factory ({time_limit:.0f} s per weight, same "
         "jobs, each weight from the previous weight's plan)"
     )
-    _write(table, "factory_pareto", title)
+    write_table(table, "factory_pareto", title)
     return table
 
 
@@ -151,7 +152,7 @@ def whatif_timing(time_limit: float, change_file: Path) -> pd.DataFrame:
             print(json.dumps(row), flush=True)
     table = pd.DataFrame(rows)
     title = f"What-if ({change_file.name}): warm start against a cold run, {time_limit:.0f} s"
-    _write(table, "factory_whatif", title)
+    write_table(table, "factory_whatif", title)
     return table
 
 
@@ -219,7 +220,7 @@ def stability(
         for _, row in table.iterrows()
     ]
     title = f"Stability weight against objective, default factory, {time_limit:.0f} s per plan"
-    _write(table, "factory_stability", title)
+    write_table(table, "factory_stability", title)
     return table
 
 
@@ -246,13 +247,6 @@ def _untouched_moves(
         (untouched["start_base"] - untouched["start_new"]).abs() > tolerance
     )
     return len(untouched), int(moved.sum())
-
-
-def _write(table: pd.DataFrame, name: str, title: str) -> None:
-    out = HERE / "results" / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(f"# {title}\n\n" + table.to_markdown(index=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

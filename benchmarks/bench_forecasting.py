@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from results_table import write_table
 
 from forecasting.data import quantile_column
 from forecasting.metrics import coverage, insample_scale, mase, pinball, smape
@@ -31,7 +32,6 @@ from forecasting.models import TSB, NeuralForecaster, SeasonalNaive
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "forecasting"
-RESULTS = HERE / "results"
 GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -133,7 +133,7 @@ def run_m3(ensemble: int, seed: int) -> pd.DataFrame:
     table["mase"] = table["mase"].round(3)
     ets_time = float(table.loc[table.method.str.startswith("AutoETS"), "runtime_s"].iloc[0])
     table["runtime_vs_autoets"] = (table["runtime_s"] / ets_time).round(2)
-    _write(
+    write_table(
         table,
         f"forecasting_m3_ensemble{ensemble}",
         f"M3 monthly, horizon 18 (neural ensemble {ensemble}, seed {seed})",
@@ -226,19 +226,13 @@ def run_carparts(seed: int, ensemble: int) -> pd.DataFrame:
         rows.append(row)
         print(json.dumps(row), flush=True)
     table = pd.DataFrame(rows)
-    _write(
+    write_table(
         table,
         "forecasting_carparts",
         "Car parts, last 6 months held out (scaled pinball: mean over q=0.1..0.9, "
         "scaled by the in-sample one-step naive error)",
     )
     return table
-
-
-def _write(table: pd.DataFrame, name: str, title: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    table.to_csv(RESULTS / f"{name}.csv", index=False)
-    (RESULTS / f"{name}.md").write_text(f"# {title}\n\n" + table.to_markdown(index=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

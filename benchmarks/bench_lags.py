@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from results_table import write_table
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"1k": (100, 20, 10), "10k": (1000, 100, 10)}
@@ -145,15 +146,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             rows.append(head | json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
-    table = pd.DataFrame(rows)
-    out = HERE / "results" / args.tag
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(
-        f"# Time lags and transfer batches{' with operators' if args.operators else ''}"
-        f"{' and a bill of materials' if args.components else ''}"
-        " (synthetic, setups, makespan)\n\n" + table.to_markdown(index=False) + "\n"
+    title = (
+        f"Time lags and transfer batches{' with operators' if args.operators else ''}"
+        f"{' and a bill of materials' if args.components else ''} (synthetic, setups, makespan)"
     )
+    write_table(pd.DataFrame(rows), args.tag, title)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results_table import write_table
 
 from planner.lotsizing import LotSizingData, LotSizingProblem, highs_model, pyomo_model, solve_lots
 
-HERE = Path(__file__).resolve().parent
 SIZES = [(20, 20), (100, 52), (500, 52)]
 
 
@@ -135,14 +134,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(row), flush=True)
     frame = pd.DataFrame(rows)
 
-    out = HERE / "results" / f"lotsizing_{int(args.time_limit)}s"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(
-        f"# Lot-sizing benchmark ({args.time_limit:.0f} s per instance)\n\n"
-        + frame.to_markdown(index=False)
-        + "\n"
-    )
+    title = f"Lot-sizing benchmark ({args.time_limit:.0f} s per instance)"
+    write_table(frame, f"lotsizing_{int(args.time_limit)}s", title)
 
 
 if __name__ == "__main__":

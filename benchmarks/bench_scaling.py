@@ -17,11 +17,10 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
+from results_table import write_table
 
-HERE = Path(__file__).resolve().parent
 SIZES = {"1k": (100, 20, 10), "10k": (1000, 100, 10), "100k": (5000, 200, 20)}
 
 
@@ -118,15 +117,8 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
-    table = pd.DataFrame(rows)
-    out = HERE / "results" / args.tag
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(
-        f"# Scaling (synthetic, setups and calendars, {args.objective})\n\n"
-        + table.to_markdown(index=False)
-        + "\n"
-    )
+    title = f"Scaling (synthetic, setups and calendars, {args.objective})"
+    write_table(pd.DataFrame(rows), args.tag, title)
 
 
 if __name__ == "__main__":

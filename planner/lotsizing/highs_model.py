@@ -94,7 +94,7 @@ def build(
         count += n
         nnz += n * width
 
-    initial = np.array([p.initial_inventory for p in data.problem.products])
+    initial = data.initial_stock
     # balance: inv - short - x - inv[t-1] + short[t-1] = -d (+ I0 at t=0)   (backlog)
     #          inv - x - short - inv[t-1] = -d (+ I0)                        (lost sales)
     rhs = -balance_demand.copy()

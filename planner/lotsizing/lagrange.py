@@ -26,7 +26,7 @@ import numpy as np
 
 from planner.jit import jit
 from planner.lotsizing.formulation import coefficients
-from planner.lotsizing.model import LotSizingData
+from planner.lotsizing.model import LotSizingData, stock_first
 
 NONE, BACKLOG, LOST = 0, 1, 2
 """How a product's problem treats demand it does not meet."""
@@ -94,18 +94,12 @@ def lagrangian_bound(
 def _net_demand(data: LotSizingData, holding: np.ndarray) -> tuple[np.ndarray, float]:
     """Demand after the initial stock has served the earliest of it (the cheapest use of a
     stock that is there anyway), and what holding that stock costs."""
-    net = data.demand.copy()
+    net = np.empty_like(data.demand)
     cost = 0.0
-    for i, product in enumerate(data.problem.products):
-        stock = product.initial_inventory
-        held = 0.0  # holding of one unit from the start to the end of period t - 1
-        for t in range(net.shape[1]):
-            used = min(stock, net[i, t])
-            net[i, t] -= used
-            stock -= used
-            cost += used * held
-            held += holding[i, t]
-        cost += stock * held
+    for i, stock in enumerate(data.initial_stock.tolist()):
+        net[i], used = stock_first(data.demand[i], stock)
+        held = np.concatenate([[0.0], np.cumsum(holding[i])])  # from the start to period t
+        cost += float(used @ held[:-1]) + (stock - float(used.sum())) * float(held[-1])
     return net, cost
 
 

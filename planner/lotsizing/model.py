@@ -274,6 +274,11 @@ class LotSizingData:
                     most[c] += units * batches
         return tuple(most)
 
+    @cached_property
+    def initial_stock(self) -> FloatArray:
+        """Each product's stock at the start of the first period."""
+        return np.array([p.initial_inventory for p in self.problem.products], dtype=np.float64)
+
     def dependent_demand(self, production: FloatArray) -> FloatArray:
         """Units of each component ``[product, period]`` that ``production`` consumes, each
         due ``lead_periods`` before the batch that consumes it (in the first period when that
@@ -289,3 +294,10 @@ class LotSizingData:
         from dataclasses import replace
 
         return replace(self, capacity=np.asarray(capacity, dtype=np.float64))
+
+
+def stock_first(need: FloatArray, stock: float) -> tuple[FloatArray, FloatArray]:
+    """``need`` per period after ``stock`` has served the earliest of it, and what it served
+    in each period."""
+    used = np.diff(np.minimum(np.cumsum(need), stock), prepend=0.0)
+    return need - used, used

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from planner.lotsizing.formulation import Coefficients, shortage_caps
-from planner.lotsizing.model import LotSizingData
+from planner.lotsizing.model import LotSizingData, stock_first
 
 
 def _silver_meal(need: np.ndarray, setup: float, holding: float) -> np.ndarray:
@@ -71,15 +71,13 @@ def repaired_start(
     movable = np.ones(n_p, dtype=bool)
     x = _repair(data, c, production.copy(), movable)
     x = _batch_rules(data, c, x, movable)
-    initial = np.array([p.initial_inventory for p in data.problem.products], dtype=float)
-    return _complete(data, c, x, initial)
+    return _complete(data, c, x)
 
 
 def _levelled_start(
     data: LotSizingData, c: Coefficients, merge: bool
 ) -> dict[str, np.ndarray] | None:
     n_p, n_t, _ = data.shape
-    initial = np.array([p.initial_inventory for p in data.problem.products], dtype=float)
     level = np.array(data.level or [0] * n_p)
     x = np.zeros((n_p, n_t))
     for depth in sorted(set(level.tolist())):
@@ -88,18 +86,14 @@ def _levelled_start(
         for i in np.flatnonzero(movable).tolist():
             need = wanted[i].copy()
             need[np.argmax(data.safety[i] > 0)] += data.safety[i].max(initial=0)
-            stock = initial[i]
-            for t in range(n_t):  # initial stock covers the first needs
-                used = min(stock, need[t])
-                need[t] -= used
-                stock -= used
+            need, _ = stock_first(need, float(data.initial_stock[i]))
             if merge:
                 x[i] = _silver_meal(need, c.setup_cost[i, 0], max(c.holding[i, 0], 1e-9))
             else:
                 x[i] = np.maximum(need, 0.0)
         x = _repair(data, c, x, movable)
         x = _batch_rules(data, c, x, movable)
-    return _complete(data, c, x, initial)
+    return _complete(data, c, x)
 
 
 def _repair(data: LotSizingData, c: Coefficients, x: np.ndarray, movable: np.ndarray) -> np.ndarray:
@@ -194,12 +188,10 @@ def _batch_rules(
     return x
 
 
-def _complete(
-    data: LotSizingData, c: Coefficients, x: np.ndarray, initial: np.ndarray
-) -> dict[str, np.ndarray] | None:
+def _complete(data: LotSizingData, c: Coefficients, x: np.ndarray) -> dict[str, np.ndarray] | None:
     n_p, n_t, n_g = data.shape
     inv, short, ss, k = (np.zeros((n_p, n_t)) for _ in range(4))
-    stock, backlog = initial.copy(), np.zeros(n_p)
+    stock, backlog = data.initial_stock.copy(), np.zeros(n_p)
     demand = data.demand + data.dependent_demand(x)
     for t in range(n_t):
         net = stock - backlog + x[:, t] - demand[:, t]

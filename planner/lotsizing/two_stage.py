@@ -154,7 +154,7 @@ def _add_scenario(
         upper[block : 2 * block] = shortage_caps(data, demand, c.backlog).ravel()
     h.addVars(3 * block, np.zeros(3 * block), upper)
     h.changeColsCost(3 * block, np.arange(first, first + 3 * block, dtype=np.int32), costs)
-    initial = np.array([p.initial_inventory for p in data.problem.products])
+    initial = data.initial_stock
     rhs = -demand.copy()
     rhs[:, 0] += initial
     # balance: inv - short - x - inv[t-1] (+ short[t-1] with backlog) = rhs

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.jit import jit
 from planner.scheduling.flexible_timing import (
     INFEASIBLE,
     Arrays,
@@ -43,7 +44,6 @@ from planner.scheduling.flexible_timing import (
     retime,
     true_objective,
 )
-from planner.scheduling.jit import jit
 from planner.scheduling.jit import random53 as _random
 
 __all__ = ["INFEASIBLE", "evaluate", "run_steps", "true_objective"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.scheduling.jit import jit
+from planner.jit import jit
 
 Arrays = tuple[np.ndarray, ...]
 

@@ -1,13 +1,11 @@
-"""The search kernels' compilation (:func:`planner.jit.jit`), random numbers and array
-layout."""
+"""The search kernels' random numbers and array layout (they compile with
+:func:`planner.jit.jit`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from planner.jit import jit
-
-__all__ = ["csr", "jit", "random53", "seed_state"]
 
 _MULTIPLIER = np.uint64(2685821657736338717)
 

@@ -22,7 +22,7 @@ import functools
 
 import numpy as np
 
-from planner.scheduling.jit import jit as _jit
+from planner.jit import jit as _jit
 from planner.scheduling.jit import random53 as _random
 
 # how run_steps returned

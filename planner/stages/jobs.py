@@ -82,12 +82,14 @@ def scenario_jobs(
     inputs: PlanningInputs,
     lots: pd.DataFrame | None,
     order_due: Mapping[tuple[str, str], OrderDue] | None = None,
+    products: Sequence[Product] | None = None,
 ) -> list[Job]:
     """The jobs of a lot plan under the scenario's rules (release lead, sub-lot size, firm
-    orders: the scenario's unless ``order_due`` says which)."""
+    orders: the scenario's unless ``order_due`` says which; products: the scenario's unless
+    ``products`` are given)."""
     return lots_to_jobs(
         lots,
-        inputs.products,
+        inputs.products if products is None else products,
         inputs.periods,
         release_lead=inputs.release_lead,
         max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
@@ -116,14 +118,7 @@ def new_order_jobs(inputs: PlanningInputs, known: set[str]) -> tuple[list[Job], 
             quantity=("quantity", "sum")
         )
         own = {(order.product, period.id): OrderDue(due, order.priority, (order.id,))}
-        made = lots_to_jobs(
-            lot,
-            fresh,
-            inputs.periods,
-            release_lead=inputs.release_lead,
-            max_operation_minutes=inputs.scenario.lot_sizing.max_operation_minutes,
-            order_due=own,
-        )
+        made = scenario_jobs(inputs, lot, own, fresh)
         jobs += [_suffixed(job, f"+{order.id}") for job in made]
         rows.append(lot)
     return jobs, pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -75,7 +75,7 @@ def peg_orders(
     ranked = sorted(orders, key=lambda o: (o.due, -o.priority, o.id))
     rows = [_peg(order, supply.get(order.product, []), start) for order in ranked]
     if data.job_components:
-        rows = [_with_components(row, data) for row in rows]
+        rows = _with_components(rows, data)
     return pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
 
 
@@ -110,23 +110,26 @@ def _consumed(
     return taken, from_stock
 
 
-def _with_components(row: dict[str, object], data: ProblemData) -> dict[str, object]:
-    """The order's row with the jobs making its jobs' components (and theirs) added."""
+def _with_components(rows: list[dict[str, object]], data: ProblemData) -> list[dict[str, object]]:
+    """The orders' rows with the jobs making their jobs' components (and theirs) added."""
     index = {job: j for j, job in enumerate(data.job_ids)}
     suppliers: dict[int, list[int]] = {}
     for component_job, consumer, _ in data.job_components:
         suppliers.setdefault(consumer, []).append(component_job)
-    jobs = [job for job in str(row["jobs"]).split(";") if job]
-    lots = [lot for lot in str(row["lots"]).split(";") if lot]
-    queue = [index[job] for job in jobs if job in index]
-    while queue:
-        for s in suppliers.get(queue.pop(0), []):
-            if data.job_ids[s] not in jobs:
-                jobs.append(data.job_ids[s])
-                queue.append(s)
-                if _lot(data, s) not in lots:
-                    lots.append(_lot(data, s))
-    return {**row, "jobs": ";".join(jobs), "lots": ";".join(lots)}
+    out = []
+    for row in rows:
+        jobs = [job for job in str(row["jobs"]).split(";") if job]
+        lots = [lot for lot in str(row["lots"]).split(";") if lot]
+        queue = [index[job] for job in jobs if job in index]
+        while queue:
+            for s in suppliers.get(queue.pop(0), []):
+                if data.job_ids[s] not in jobs:
+                    jobs.append(data.job_ids[s])
+                    queue.append(s)
+                    if _lot(data, s) not in lots:
+                        lots.append(_lot(data, s))
+        out.append({**row, "jobs": ";".join(jobs), "lots": ";".join(lots)})
+    return out
 
 
 @dataclass

@@ -323,6 +323,9 @@ def test_a_minimum_lag_in_working_time_skips_the_night() -> None:
     # the plant works while any machine does: with B open at night, 30 min is 30 min
     assert optimum_by_every_strategy(night("working", closed=("A",))) == 130
     assert optimum_by_every_strategy(night("calendar", closed=("A",))) == 130
+    # the flexible tabu search times by calendar minutes: it leaves working-time lags alone
+    assert flexible_applies(night("calendar").build())
+    assert not flexible_applies(night("working").build())
 
 
 def test_the_checker_counts_working_time() -> None:
