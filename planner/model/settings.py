@@ -66,6 +66,11 @@ class SearchTuning(Frozen):
     dispatch_share
         Largest share of the time limit the dispatching rules may use for the first
         schedule (they are fast; the share only matters at 100,000 operations).
+    dispatch_restarts
+        After the rules, up to this many runs of the best one with randomly perturbed
+        priorities, within ``dispatch_share`` (seeded by the solve's seed). On the
+        10,000-operation factory (makespan, setups, two shifts) the best of 20 was 1.5% shorter
+        than the rule's own plan, more than the search then found in the rest of a minute.
     tabu_share
         Largest share of the remaining time the critical-path tabu search (classical job
         shops) may use before the neighbourhood search takes over. Measured on Taillard and
@@ -108,6 +113,7 @@ class SearchTuning(Frozen):
     """
 
     dispatch_share: float = Field(default=0.1, ge=0, le=1)
+    dispatch_restarts: int = Field(default=20, ge=0)
     tabu_share: float = Field(default=0.8, ge=0, le=1)
     tabu_hint_share: float = Field(default=0.3, ge=0, le=1)
     flexible_share: float = Field(default=0.8, ge=0, le=1)

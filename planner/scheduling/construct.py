@@ -4,7 +4,14 @@ The generator is non-delay list scheduling: among the operations whose predecess
 it repeatedly takes the one that can start earliest (ties and near-ties go to the highest
 priority), and places it on the eligible machine where it completes first, respecting setups,
 calendars, release times, time lags and transfer batches, pinned operations, the site power
-limit and resource pools (maximum lags: see :mod:`planner.scheduling.max_lags`).
+limit and resource pools (maximum lags: see :mod:`planner.scheduling.max_lags`). "Can start"
+counts the machines' calendars: before a night break, an operation that still fits comes
+before one that would have to wait for the morning (measured on the synthetic factories with
+two shifts: 15,302 to 15,162 at 10,000 operations, 68,876 to 66,099 at 100,000, makespan).
+
+:func:`best_dispatch` tries several rules, then, while its budget lasts, the best of them again
+with randomly perturbed priorities (restarts, seeded): at 10,000 operations the best of 20
+such runs was 1.5% shorter than the rule's own plan.
 
 Rules (the priority):
 
@@ -53,7 +60,13 @@ Priority = Callable[[int, float], float]
 
 
 def dispatch(
-    data: ProblemData, rule: str | None = None, *, window: float = 0.0, active: bool = False
+    data: ProblemData,
+    rule: str | None = None,
+    *,
+    window: float = 0.0,
+    active: bool = False,
+    noise: float = 0.0,
+    seed: int = 0,
 ) -> Schedule:
     """Build a feasible schedule with a dispatching rule.
 
@@ -70,6 +83,11 @@ def dispatch(
         Giffler-Thompson generation: find the operation that can finish first and its machine;
         every ready operation that could start on that machine before then competes on
         priority. Gives active schedules; costs more per step than non-delay generation.
+    noise
+        Each operation's priority is multiplied by ``1 + noise * u`` with ``u`` uniform in
+        ``[0, 1)``, drawn once per operation from ``seed`` (0: the rule as it is).
+    seed
+        Seeds the perturbation.
 
     Returns
     -------
@@ -81,6 +99,8 @@ def dispatch(
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
     priority = _priorities(data, rule, remaining_work(data))
+    if noise > 0:
+        priority = _perturbed(priority, data.num_operations, noise, seed)
     mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
 
     def generate(not_before: list[int] | None) -> Draft:
@@ -173,11 +193,20 @@ def _active(draft: Draft, priority: Priority) -> None:
 
 
 def _estimate(data: ProblemData, placer: Placer, o: int, ready: int) -> int:
-    """Cheap lower bound on the start of ``o`` (ignores calendars and power)."""
-    family = data.op_family[o]
-    return min(
-        max(ready, placer.free_at[m] + placer.setup_for(m, family)) for m, _ in data.op_options[o]
-    )
+    """Earliest start of ``o`` after ``ready`` on any of its machines, with their calendars,
+    setups and what the site power and pools allow (a transfer share can only delay it)."""
+    return min(placer.earliest(o, m, ready)[0] for m, _ in data.op_options[o])
+
+
+def _perturbed(priority: Priority, n: int, noise: float, seed: int) -> Priority:
+    """``priority`` raised by up to ``noise`` times its size, at random per operation."""
+    shift = noise * np.random.default_rng(seed).random(n)
+
+    def perturbed(o: int, t: float) -> float:
+        value = priority(o, t)
+        return value + abs(value) * float(shift[o])
+
+    return perturbed
 
 
 def _priorities(data: ProblemData, rule: str, work: Sequence[int]):  # type: ignore[no-untyped-def]
@@ -212,12 +241,39 @@ def _priorities(data: ProblemData, rule: str, work: Sequence[int]):  # type: ign
     return atcs
 
 
+RESTART_NOISE = 0.3
+"""How much a restart of :func:`best_dispatch` perturbs the priorities (see :func:`dispatch`):
+on the 10,000-operation factory the best of 20 restarts was 14,934-14,935 with 0.3 and with 1.0
+(the rule's own plan: 15,162)."""
+
+
 def best_dispatch(
-    data: ProblemData, rules: Sequence[str] | None = None, budget_s: float = math.inf
+    data: ProblemData,
+    rules: Sequence[str] | None = None,
+    budget_s: float = math.inf,
+    restarts: int = 0,
+    seed: int = 0,
 ) -> tuple[Schedule, str]:
     """Run several rules and windows and keep the schedule with the lowest objective.
 
-    Stops trying further variants once ``budget_s`` seconds are spent (after the first).
+    Parameters
+    ----------
+    data
+        The problem.
+    rules
+        The rules to try (each without and with a window); by default the objective's own
+        rule (:func:`default_rule`), MWKR and EDD.
+    budget_s
+        No further variant or restart starts once this many seconds are spent (the first
+        variant always runs).
+    restarts
+        Afterwards, up to this many runs of the best variant with priorities perturbed by
+        :data:`RESTART_NOISE`, from ``seed``, ``seed + 1``, ...
+
+    Returns
+    -------
+    tuple[Schedule, str]
+        The best schedule and how it was made (``"mwkr/w0.0"``, ``"mwkr/w0.0/restart3"``).
     """
     import time
 
@@ -225,14 +281,20 @@ def best_dispatch(
 
     started = time.perf_counter()
     rules = list(rules or dict.fromkeys([default_rule(data), "mwkr", "edd"]))
-    best: tuple[float, Schedule, str] | None = None
-    for rule in rules:
-        for window in (0.0, 0.5):
-            if best is not None and time.perf_counter() - started > budget_s:
-                return best[1], best[2]
-            schedule = dispatch(data, rule, window=window)
-            value = compute_kpis(data, schedule).objective
-            if best is None or value < best[0]:
-                best = (value, schedule, f"{rule}/w{window}")
-    assert best is not None
-    return best[1], best[2]
+    variants = [(rule, window) for rule in rules for window in (0.0, 0.5)]
+    tried: list[tuple[float, str, Schedule]] = []
+    for rule, window in variants:
+        if tried and time.perf_counter() - started > budget_s:
+            break
+        schedule = dispatch(data, rule, window=window)
+        tried.append((compute_kpis(data, schedule).objective, f"{rule}/w{window}", schedule))
+    value, name, schedule = min(tried, key=lambda t: t[0])
+    rule, window = variants[[t[1] for t in tried].index(name)]
+    for r in range(restarts):
+        if time.perf_counter() - started > budget_s:
+            break
+        again = dispatch(data, rule, window=window, noise=RESTART_NOISE, seed=seed + r)
+        again_value = compute_kpis(data, again).objective
+        if again_value < value:
+            value, name, schedule = again_value, f"{rule}/w{window}/restart{r}", again
+    return schedule, name

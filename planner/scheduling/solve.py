@@ -289,7 +289,12 @@ class _Run:
             if report.feasible:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
         budget = self.tuning.dispatch_share * self.settings.time_limit_s
-        schedule, rule = best_dispatch(data, budget_s=budget)
+        schedule, rule = best_dispatch(
+            data,
+            budget_s=budget,
+            restarts=self.tuning.dispatch_restarts,
+            seed=self.settings.seed,
+        )
         report = check(data, schedule)
         if report.feasible:
             candidates.append((report.kpis.objective, schedule, report, f"dispatch:{rule}"))
