@@ -31,8 +31,10 @@ OBJECTIVES = {
 
 
 def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]:
+    from planner.check import compute_kpis
     from planner.io.synthetic import synthetic_problem
     from planner.scheduling import solve
+    from planner.scheduling.construct import best_dispatch
     from planner.scheduling.bounds import objective_lower_bound
 
     jobs, machines, ops = SIZES[size]
@@ -44,6 +46,7 @@ def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]
     data = problem.model_copy(update={"objective": weights}).build()
     build_s = time.perf_counter() - started
     bound = objective_lower_bound(data) or 0.0
+    rule_alone = compute_kpis(data, best_dispatch(data, budget_s=0.0)[0]).objective
     result = solve(data, time_limit=limit, workers=2, seed=seed)
     first = result.progress[0] if result.progress else None
     value = result.objective
@@ -55,6 +58,7 @@ def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]
         "time_limit_s": limit,
         "build_s": round(build_s, 2),
         "first_feasible_s": round(first.time_s, 2) if first else None,
+        "rule_alone": rule_alone,
         "dispatch": first.objective if first else None,
         "objective": value,
         "lower_bound": bound,
