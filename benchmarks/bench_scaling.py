@@ -46,7 +46,7 @@ def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]
     data = problem.model_copy(update={"objective": weights}).build()
     build_s = time.perf_counter() - started
     bound = objective_lower_bound(data) or 0.0
-    rule_alone = compute_kpis(data, best_dispatch(data, budget_s=0.0)[0]).objective
+    rule_alone = compute_kpis(data, best_dispatch(data, budget=0)[0]).objective
     result = solve(data, time_limit=limit, workers=2, seed=seed)
     first = result.progress[0] if result.progress else None
     value = result.objective

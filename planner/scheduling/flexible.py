@@ -362,5 +362,5 @@ def _warm_up_problem() -> ProblemData:
 def _any_schedule(data: ProblemData) -> Schedule:
     from planner.scheduling.construct import best_dispatch
 
-    schedule, _ = best_dispatch(data, budget_s=0.0)
+    schedule, _ = best_dispatch(data, budget=0)
     return schedule

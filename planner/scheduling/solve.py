@@ -288,10 +288,11 @@ class _Run:
             report = check(data, initial)
             if report.feasible:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
-        budget = self.tuning.dispatch_share * self.settings.time_limit_s
+        tuning = self.tuning
+        budget = tuning.dispatch_share * self.settings.time_limit_s * tuning.dispatch_rate
         schedule, rule = best_dispatch(
             data,
-            budget_s=budget,
+            budget=budget,
             restarts=self.tuning.dispatch_restarts,
             seed=self.settings.seed,
         )

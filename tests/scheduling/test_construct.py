@@ -124,3 +124,19 @@ def test_restarts_never_give_a_worse_first_plan() -> None:
     assert compute_kpis(data, restarted).objective <= plain_value
     assert restarted_name.startswith(name)
     assert best_dispatch(data, restarts=10, seed=3)[1] == restarted_name
+
+
+def test_the_first_plan_budget_counts_operations_not_seconds() -> None:
+    from planner.scheduling.construct import best_dispatch, default_rule
+
+    data = synthetic_problem(40, 8, 5, seed=1).build()
+    n = data.num_operations
+    first = f"{default_rule(data)}/w0.0"
+    assert best_dispatch(data, budget=0)[1] == first  # the first rule always runs
+    assert best_dispatch(data, budget=n, restarts=10)[1] == first
+    # every variant fits, no restart does: the best rule without perturbation
+    variants = 2 * len({default_rule(data), "mwkr", "edd"})
+    assert "restart" not in best_dispatch(data, budget=variants * n, restarts=10)[1]
+    again = [best_dispatch(data, budget=9 * n, restarts=10, seed=2) for _ in range(2)]
+    assert again[0][1] == again[1][1]
+    assert (again[0][0].start == again[1][0].start).all()

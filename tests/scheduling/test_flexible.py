@@ -102,7 +102,7 @@ def test_finds_the_brute_force_optimum_and_the_bound_stays_below(
     data = tiny_factory(seed, objective, lags).build()
     assert data.has_lags == lags
     assert flexible_applies(data)
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     search = FlexibleTabuSearch(data, seed=seed)
     optimum = brute_force(data, search)
     found = search.improve(start, forever, max_steps=3000)
@@ -142,7 +142,7 @@ def test_bound_adds_the_lateness_of_a_job_alone_in_the_plant() -> None:
 def test_every_schedule_it_returns_is_checked_and_never_worse(seed: int) -> None:
     raw = synthetic_problem(12, 6, 5, seed=seed, energy=False, due_dates=True)
     data = raw.build()
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     before = check(data, start)
     assert before.feasible
     search = FlexibleTabuSearch(data, seed=seed, workers=2)
@@ -168,7 +168,7 @@ def test_the_guide_steers_the_walk_but_the_objective_alone_picks_the_plan(seed: 
     search = FlexibleTabuSearch(data, seed=seed)
     assert search.problem[18][3] > 0 and search.problem[18][4] > 0  # changeovers: guided
     plain = problem_arrays(data)
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     seen: list[float] = []
     found = search.improve(start, forever, on_improvement=seen.append, max_steps=300)
     for schedule in (start, found):
@@ -192,7 +192,7 @@ def test_no_guide_without_changeovers_or_calendars() -> None:
 
 def test_same_seed_and_steps_give_the_same_schedule() -> None:
     data = synthetic_problem(15, 6, 5, seed=3, energy=False, due_dates=True).build()
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     runs = [
         FlexibleTabuSearch(data, seed=7, workers=2).improve(start, forever, max_steps=300)
         for _ in range(2)
@@ -228,7 +228,7 @@ def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int) -> None:
     from planner.scheduling.flexible_timing import retime
 
     data = synthetic_problem(15, 6, 5, seed=seed, energy=False, due_dates=True).build()
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     search = FlexibleTabuSearch(data, seed=seed)
     solution = search._solution(start)
     machine, duration, mprev, mnext, mfirst = solution

@@ -25,7 +25,7 @@ def forever() -> float:
 
 
 def start_and_search(data: ProblemData, seed: int = 0) -> tuple[Schedule, CriticalPathTabuSearch]:
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     assert check(data, start).feasible
     return start, CriticalPathTabuSearch(data, seed=seed)
 

@@ -38,7 +38,7 @@ def random_critical_swaps(data: ProblemData, swaps: int, seed: int) -> None:
     """Swap random adjacent pairs of critical blocks with the incremental update, and compare
     heads, tails, makespan and order with a full evaluation after each."""
     search = CriticalPathTabuSearch(data)
-    start, _ = best_dispatch(data, budget_s=0.0)
+    start, _ = best_dispatch(data, budget=0)
     mprev, mnext, _ = start.machine_links(data.num_machines)
     makespan = search._evaluate(mprev, mnext)
     n = data.num_operations
