@@ -34,8 +34,8 @@ def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]
     from planner.check import compute_kpis
     from planner.io.synthetic import synthetic_problem
     from planner.scheduling import solve
-    from planner.scheduling.construct import best_dispatch
     from planner.scheduling.bounds import objective_lower_bound
+    from planner.scheduling.construct import best_dispatch
 
     jobs, machines, ops = SIZES[size]
     started = time.perf_counter()
