@@ -190,7 +190,9 @@ def write_markdown(out_csv: Path) -> Path:
         .reset_index()
     )
     lines += ["## Summary", "", summary.to_markdown(index=False), ""]
-    wide = frame.pivot_table(
+    # an instance without a best known value keeps its row (pivot_table drops missing keys)
+    known = frame.assign(best_known=frame["best_known"].fillna("-"))
+    wide = known.pivot_table(
         index=["set", "instance", "best_known"], columns="solver", values="makespan"
     ).reset_index()
     lines += ["## Per instance (makespan)", "", wide.to_markdown(index=False), ""]
