@@ -140,3 +140,12 @@ def test_the_first_plan_budget_counts_operations_not_seconds() -> None:
     again = [best_dispatch(data, budget=9 * n, restarts=10, seed=2) for _ in range(2)]
     assert again[0][1] == again[1][1]
     assert (again[0][0].start == again[1][0].start).all()
+
+
+def test_restarts_run_only_with_changeovers_or_calendars() -> None:
+    from planner.io.synthetic import synthetic_problem as factory
+    from planner.scheduling.solve import _restarts_pay
+
+    job_shop = read_instance(ROOT / "jobshop" / "fisher-thompson" / "ft06.txt", "jsp").build()
+    assert not _restarts_pay(job_shop)
+    assert _restarts_pay(factory(10, 4, 3, seed=0).build())
