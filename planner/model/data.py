@@ -272,6 +272,11 @@ class ProblemData:
         return self.objective.stability_weight > 0 and bool(self.op_previous)
 
     @cached_property
+    def has_calendars(self) -> bool:
+        """Whether any machine has an unavailable window."""
+        return any(self.unavailable)
+
+    @cached_property
     def has_setups(self) -> bool:
         """Whether any changeover or initial setup time is positive."""
         return bool(self.setup_times.any() or self.initial_setup.any())

@@ -289,8 +289,9 @@ def best_dispatch(
     for rule, window in variants:
         schedule = dispatch(data, rule, window=window)
         tried.append((compute_kpis(data, schedule).objective, f"{rule}/w{window}", schedule))
-    value, name, schedule = min(tried, key=lambda t: t[0])
-    rule, window = variants[[t[1] for t in tried].index(name)]
+    best = min(range(len(tried)), key=lambda k: tried[k][0])
+    value, name, schedule = tried[best]
+    rule, window = variants[best]
     for r in range(int(min(restarts, runs - len(variants)))):
         again = dispatch(data, rule, window=window, noise=RESTART_NOISE, seed=seed + r)
         again_value = compute_kpis(data, again).objective

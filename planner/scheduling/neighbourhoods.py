@@ -48,7 +48,7 @@ class SearchView:
         release or a calendar window explains the start.
         """
         s, data = self.schedule, self.data
-        if not any(data.unavailable):
+        if not data.has_calendars:
             makespan = int(s.end.max())
             total = s.start + self.tails
             return [int(o) for o in self.by_start if total[o] >= makespan]
@@ -116,7 +116,7 @@ def critical_block(
     segment = path[first : first + span]
     lo = int(s.start[segment[0]])
     hi = int(s.end[segment[-1]])
-    if not any(data.unavailable):
+    if not data.has_calendars:
         near = [int(o) for o in view.by_start if lo <= s.start[o] < hi]
         rng.shuffle(near)
         return list(dict.fromkeys(segment + near[: max(0, size - len(segment))]))

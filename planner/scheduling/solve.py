@@ -101,7 +101,7 @@ def _restarts_pay(data: ProblemData) -> bool:
     close (measured on the synthetic factories); not on job shops without them, where they
     made three Brandimarte plans worse (mk05 176, mk13 400, mk15 337 against 173, 395, 333
     without, 60 s)."""
-    return data.has_setups or any(data.unavailable)
+    return data.has_setups or data.has_calendars
 
 
 def _build(problem: Problem | ProblemData) -> ProblemData:

@@ -45,7 +45,7 @@ def tabu_applies(data: ProblemData) -> bool:
         and (w.weighted_tardiness == 0 or all(d is None for d in data.job_due))
         and (w.energy_cost == 0 or not data.has_energy)
         and not data.has_setups
-        and not any(data.unavailable)
+        and not data.has_calendars
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
