@@ -119,9 +119,10 @@ def holding_max_lags(data: ProblemData, generate: Callable[[list[int] | None], D
     first), built again while it breaks a maximum lag, with the predecessors that ended too
     early held back (:func:`_max_lag_delays`), at most :data:`MAX_LAG_ROUNDS` times."""
     not_before: list[int] | None = None
+    times_held = [0] * data.num_operations
     for _ in range(MAX_LAG_ROUNDS):
         draft = generate(not_before)
-        not_before = _max_lag_delays(data, draft, not_before)
+        not_before = _max_lag_delays(data, draft, not_before, times_held)
         if not_before is None:
             break
     return draft.schedule()
@@ -134,11 +135,18 @@ maximum lag is still broken (the checker then rejects it and the full model goes
 
 
 def _max_lag_delays(
-    data: ProblemData, draft: Draft, not_before: list[int] | None
+    data: ProblemData, draft: Draft, not_before: list[int] | None, times_held: list[int]
 ) -> list[int] | None:
     """Where an operation starts later than its maximum lag after a predecessor allows, hold
     the predecessor back so that it ends just in time (the rule then fills its machine with
-    other work meanwhile). ``None`` when every maximum lag holds."""
+    other work meanwhile). ``None`` when every maximum lag holds.
+
+    A predecessor held back before and still too early is held back at least until the
+    components its successor uses are there (``times_held`` counts the holds per operation):
+    where the held step delays the job making them (queued behind the held step on its
+    machine), holding it just in time again gains one minute a round, and
+    :data:`MAX_LAG_ROUNDS` would run out first; once it is the last predecessor, it is
+    placed together with its successor (:func:`assign_holding`)."""
     if not data.has_max_lags:
         return None
     delays = list(not_before or data.op_release)
@@ -151,6 +159,22 @@ def _max_lag_delays(
                 continue
             needed = int(draft.start[o]) - lag - int(draft.end[p] - draft.start[p])
             if needed > draft.start[p] and data.op_pinned[p] is None:
+                if times_held[p]:
+                    needed = max(needed, _feeders_end(data, draft, o))
                 delays[p] = max(delays[p], needed)
+                times_held[p] += 1
                 broken = True
     return delays if broken else None
+
+
+def _feeders_end(data: ProblemData, draft: Draft, o: int) -> int:
+    """When the components ``o`` uses are there: the latest end of the jobs making them, plus
+    their transfer (the maximum lag does not apply to them)."""
+    return max(
+        (
+            int(draft.end[q]) + data.link_lag[q, o]
+            for q in data.op_predecessors[o]
+            if data.is_link(q, o)
+        ),
+        default=0,
+    )

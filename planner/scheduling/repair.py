@@ -40,10 +40,21 @@ def dispatch_in_order(
     hinted = [0 if start_hint is None else start_hint[o] or 0 for o in range(len(order))]
 
     def generate(not_before: list[int] | None) -> Draft:
-        if not_before is not None:  # maximum lags: predecessors held back
-            not_before = [max(a, b) for a, b in zip(hinted, not_before, strict=True)]
-        draft = Draft(data, not_before or hinted)
-        return _repair(draft, order, machine_hint, start_hint, keep_in_place)
+        if not_before is None:
+            return _repair(Draft(data, hinted), order, machine_hint, start_hint, keep_in_place)
+        # maximum lags: predecessors held back; a held operation's previous start becomes its
+        # hold, so that it goes there in the first pass and the work before it into the gap
+        # it leaves (else it would be appended first and push what its successor waits for)
+        held = [max(a, b) for a, b in zip(hinted, not_before, strict=True)]
+        hints = (
+            None
+            if start_hint is None
+            else [
+                None if at is None else max(at, hold)
+                for at, hold in zip(start_hint, held, strict=True)
+            ]
+        )
+        return _repair(Draft(data, held), order, machine_hint, hints, keep_in_place)
 
     return holding_max_lags(data, generate)
 

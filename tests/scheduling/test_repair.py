@@ -48,3 +48,37 @@ def test_without_keeping_in_place_displaced_work_pushes_what_follows() -> None:
     s = dispatch_in_order(data, [0, 2, 1], [0, 0, 0], [0, 25, 5], keep_in_place=False)
     assert check(data, s).feasible  # type: ignore[arg-type]
     assert [int(t) for t in s.start] == [0, 30, 15]
+
+
+def test_a_held_back_step_lets_the_work_its_successor_waits_for_go_first() -> None:
+    # "b" must start within 10 min of "a" and needs the feed job F (11 min) done; F's
+    # material now arrives at 45, so F lands after "a" and "b" after F: 15 min after "a".
+    # Holding "a" back to end just before "b" pushed F (queued behind "a") by as much, one
+    # minute a round, until the rounds ran out (a Hypothesis counterexample); now the held
+    # "a" goes where it is held, F into the gap before it, and the lag holds.
+    data = problem(
+        machines=[machine("M")],
+        jobs=[
+            job("F", op("f", ("M", 11)), release=45),
+            job(
+                "J",
+                op("a", ("M", 1)),
+                op(
+                    "b",
+                    ("M", 1),
+                    max_lag_minutes=10,
+                    components=[{"job": "F", "quantity": 1}],
+                ),
+            ),
+        ],
+        horizon_minutes=500,
+    ).build()
+    f, a, b = (data.op_ids.index(name) for name in ("f", "a", "b"))
+    hints = [0] * 3
+    starts: list[int | None] = [0] * 3
+    starts[f], starts[a], starts[b] = 0, 40, 50
+    s = dispatch_in_order(data, [a, f, b], hints, starts)
+    report = check(data, s)
+    assert report.feasible, report.summary()
+    assert s.start[f] == 45 and s.end[f] <= s.start[a]
+    assert s.start[b] - s.end[a] <= 10
