@@ -20,6 +20,11 @@ from planner.scheduling.flexible import (
     flexible_applies,
 )
 from planner.scheduling.progress import Tracker
+from planner.scheduling.reroute import (
+    ReroutingTabuSearch,
+    compile_reroute_kernels,
+    reroute_applies,
+)
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
 from planner.scheduling.subproblem import SubProblem
 from planner.scheduling.tabu import CriticalPathTabuSearch, tabu_applies
@@ -90,7 +95,10 @@ def solve(
         started += time.perf_counter() - compiling
     elif flexible_applies(data):
         compiling = time.perf_counter()
-        compile_flexible_kernels()
+        if reroute_applies(data):  # the rerouting search runs in the flexible one's place
+            compile_reroute_kernels()
+        else:
+            compile_flexible_kernels()
         started += time.perf_counter() - compiling
     return _Run(data, settings, started, on_progress, stop).run(initial)
 
@@ -262,6 +270,8 @@ class _Run:
         """The flexible tabu search (machine choice, changeovers, calendars, due dates) for
         ``flexible_share`` of the time left; the checker decides whether its plan is kept."""
         data, settings = self.data, self.settings
+        if reroute_applies(data):
+            return self._reroute(incumbent, report)
         search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
         steps = settings.tabu_max_steps
         share = settings.tuning.flexible_share
@@ -276,6 +286,26 @@ class _Run:
         )
         self.stats.update(search.stats())
         return self._keep_if_no_worse("flex", improved, incumbent, report)
+
+    def _reroute(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
+        """On a flexible job shop judged by its makespan alone, the rerouting tabu search
+        (classical estimates, :mod:`~planner.scheduling.reroute`) in the flexible search's
+        place and share of the time."""
+        data, settings = self.data, self.settings
+        search = ReroutingTabuSearch(data, seed=settings.seed, workers=settings.workers)
+        steps = settings.tabu_max_steps
+        share = settings.tuning.flexible_share
+        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
+        weight = data.objective.makespan
+        improved = search.improve(
+            incumbent,
+            lambda: min(self.remaining(), until - time.perf_counter()),
+            on_improvement=lambda value: self.tracker.improved(weight * value, None, "reroute"),
+            max_steps=steps,
+            stop=self.stop,
+        )
+        self.stats.update(search.stats())
+        return self._keep_if_no_worse("reroute", improved, incumbent, report)
 
     def _keep_if_no_worse(
         self, source: str, improved: Schedule, incumbent: Schedule, report: CheckReport

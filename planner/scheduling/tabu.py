@@ -39,6 +39,18 @@ from planner.scheduling.jit import csr, seed_state
 
 def tabu_applies(data: ProblemData) -> bool:
     """Whether the problem is a classical job shop that the tabu search handles exactly."""
+    return (
+        makespan_on_a_plain_shop(data)
+        and all(len(options) == 1 for options in data.op_options)
+        # with zero durations a critical swap can close a cycle (the N5 argument needs d > 0)
+        and all(options[0][1] > 0 for options in data.op_options)
+    )
+
+
+def makespan_on_a_plain_shop(data: ProblemData) -> bool:
+    """Whether the plan is judged by its makespan alone on a shop without changeovers,
+    calendars, a site power limit, pinned operations, pools or lags: the makespan is then the
+    longest path through routing and machine arcs (the classical estimates apply)."""
     w = data.objective
     return (
         w.makespan > 0
@@ -51,9 +63,6 @@ def tabu_applies(data: ProblemData) -> bool:
         and not data.stability_priced
         and not data.has_pools
         and not data.has_lags
-        and all(len(options) == 1 for options in data.op_options)
-        # with zero durations a critical swap can close a cycle (the N5 argument needs d > 0)
-        and all(options[0][1] > 0 for options in data.op_options)
     )
 
 

@@ -1,0 +1,233 @@
+"""Tabu search for flexible job shops: machine choice, makespan, nothing else.
+
+The flexible tabu search (:mod:`planner.scheduling.flexible`) times every candidate move
+exactly, because changeovers, calendars and due dates leave it no reliable estimate; on a
+flexible job shop without them that is a waste. There the makespan is again the longest path
+through routing and machine arcs, and the classical estimates apply: this search extends the
+critical-path tabu search of :mod:`planner.scheduling.tabu` with *reroutes* (a critical
+operation moved to another eligible machine, at the position where the longest path through
+it is shortest; Mastrolilli and Gambardella, 2000, "Effective neighbourhood functions for the
+flexible job shop problem", Journal of Scheduling 3(1)). A step ranks the N5 swaps and the
+reroutes of one critical path by their estimates and times only the few best exactly
+(:attr:`ReroutingTabuSearch.exact`). It restarts from the best schedule with random critical
+swaps after a stretch without improvement, as the classical search does.
+
+Steps are counted, not timed: a seed and a step limit repeat a run exactly. With two workers
+two searches run on two cores from different seeds and the better schedule is kept (the first
+worker's on a tie).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from planner.model.data import ProblemData
+from planner.schedule import Schedule
+from planner.scheduling import reroute_kernel as kernel
+from planner.scheduling import tabu_kernel as classical
+from planner.scheduling.bounds import makespan_lower_bound
+from planner.scheduling.chunks import run_in_chunks
+from planner.scheduling.jit import csr, seed_state
+from planner.scheduling.tabu import makespan_on_a_plain_shop
+
+Arrays = tuple[np.ndarray, ...]
+
+
+def reroute_applies(data: ProblemData) -> bool:
+    """Whether the problem is a flexible job shop judged by its makespan alone
+    (:func:`~planner.scheduling.tabu.makespan_on_a_plain_shop`, some operation with a choice
+    of machines, every duration positive)."""
+    return (
+        makespan_on_a_plain_shop(data)
+        and any(len(options) > 1 for options in data.op_options)
+        and all(d > 0 for options in data.op_options for _, d in options)
+    )
+
+
+class ReroutingTabuSearch:
+    """Improves the machine choice and sequences of a flexible job shop (makespan).
+
+    Parameters
+    ----------
+    data
+        A problem for which :func:`reroute_applies` holds.
+    seed
+        Seeds the first search; the k-th parallel search uses ``seed + k``.
+    workers
+        Searches run in parallel, one per thread.
+    stall_steps
+        Steps without a new best schedule before returning to the best one and perturbing
+        it; by default twenty per operation (at least 1,000).
+    patience
+        Returns in a row without a new best before the search hands over.
+    exact
+        Admissible candidates, the best by their estimates, timed exactly per step.
+    """
+
+    def __init__(
+        self,
+        data: ProblemData,
+        seed: int = 0,
+        workers: int = 1,
+        stall_steps: int | None = None,
+        patience: int = 100,
+        exact: int = 3,
+    ) -> None:
+        if not reroute_applies(data):
+            raise ValueError("the rerouting search needs a flexible job shop (reroute_applies)")
+        self.data = data
+        self.seed = seed
+        self.workers = max(1, workers)
+        n = data.num_operations
+        self.stall_steps = stall_steps if stall_steps is not None else max(1000, 20 * n)
+        self.patience = patience
+        self.exact = exact
+        self.options = (
+            *csr([[m for m, _ in options] for options in data.op_options]),
+            csr([[d for _, d in options] for options in data.op_options])[1],
+        )
+        jobs_per_machine = max(1, n // max(1, data.num_machines))
+        self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
+        self._stats: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def stats(self) -> dict[str, object]:
+        return {f"reroute_{key}": value for key, value in self._stats.items()}
+
+    def improve(
+        self,
+        schedule: Schedule,
+        remaining: Callable[[], float],
+        on_improvement: Callable[[int], None] | None = None,
+        max_steps: int | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Schedule:
+        """Return a schedule no worse than ``schedule`` (its makespan, semi-active).
+
+        Each worker runs until ``remaining()`` reaches zero, ``max_steps`` steps are made,
+        ``stop()`` says so, its patience is spent, or the makespan reaches the routing and
+        machine-load lower bound. ``on_improvement`` receives each better makespan.
+        """
+        best_seen = [np.iinfo(np.int64).max]
+
+        def report(value: int) -> None:
+            with self._lock:
+                if value < best_seen[0]:
+                    best_seen[0] = value
+                    if on_improvement is not None:
+                        on_improvement(value)
+
+        def one(k: int) -> tuple[int, Arrays, dict[str, int]]:
+            return self._walk(schedule, k, remaining, report, max_steps, stop)
+
+        if self.workers == 1:
+            outcomes = [one(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                outcomes = list(pool.map(one, range(self.workers)))
+        _, best, _ = min(outcomes, key=lambda outcome: outcome[0])
+        self._stats = {key: sum(outcome[2][key] for outcome in outcomes) for key in outcomes[0][2]}
+        return self._schedule(best)
+
+    def _walk(
+        self,
+        schedule: Schedule,
+        k: int,
+        remaining: Callable[[], float],
+        report: Callable[[int], None],
+        max_steps: int | None,
+        stop: Callable[[], bool] | None,
+    ) -> tuple[int, Arrays, dict[str, int]]:
+        data = self.data
+        n = data.num_operations
+        machine, duration, mprev, mnext, mfirst = self._solution(schedule)
+        graph = self._graph(duration)
+        head, tail = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        work = np.zeros((classical.WORK_ROWS, n + 1), dtype=np.int64)
+        best = tuple(a.copy() for a in (machine, duration, mprev, mnext, mfirst))
+        widest = max(len(options) for options in data.op_options)
+        cand = np.zeros((kernel.CANDIDATE_ROWS, n * widest + 2 * n + 2), dtype=np.int64)
+        tabu = np.full((2 * self.tenure, 3), -1, dtype=np.int64)
+        state = np.zeros(kernel.STATE_SIZE, dtype=np.int64)
+        makespan = classical.evaluate(graph, mprev, mnext, head, tail, work)
+        if makespan < 0:
+            raise RuntimeError("machine sequences contradict the routings (a cycle)")
+        state[classical.MAKESPAN] = state[classical.BEST] = makespan
+        rng = seed_state(self.seed + k)
+        floor = int(makespan_lower_bound(data))
+        settings = (0, floor, self.tenure, self.stall_steps, self.patience, self.exact)
+
+        def steps(chunk: int) -> bool:
+            before = int(state[classical.BEST])
+            outcome = kernel.run_steps(
+                graph, self.options, machine, mprev, mnext, mfirst, best, head, tail, work,
+                cand, tabu, state, rng, (chunk, *settings[1:]),
+            )  # fmt: skip
+            if outcome == classical.CYCLE:
+                raise RuntimeError("machine sequences contradict the routings (a cycle)")
+            if state[classical.BEST] < before:
+                report(int(state[classical.BEST]))
+            return bool(outcome == classical.CHUNK_DONE)
+
+        run_in_chunks(steps, lambda: int(state[classical.STEPS]), remaining, stop, max_steps, 16)
+        stats = {
+            "steps": int(state[classical.STEPS]),
+            "improvements": int(state[classical.IMPROVEMENTS]),
+            "restarts": int(state[classical.RESTARTS]),
+            "moves": int(state[kernel.REROUTES]),
+        }
+        return int(state[classical.BEST]), best, stats
+
+    # -- conversions between schedules and the kernel's arrays -------------------------------
+
+    def _graph(self, duration: np.ndarray) -> Arrays:
+        data = self.data
+        n = data.num_operations
+        pred_ptr, pred_idx = csr(data.op_predecessors)
+        succ_ptr, succ_idx = csr(data.op_successors)
+        sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
+        release = np.array([data.op_release[o] for o in range(n)], np.int64)
+        zeros = np.zeros(n, dtype=np.int64)
+        return duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros
+
+    def _solution(self, schedule: Schedule) -> Arrays:
+        data = self.data
+        machine = schedule.machine.astype(np.int64).copy()
+        duration = np.array(
+            [data.durations[o][int(m)] for o, m in enumerate(machine)], dtype=np.int64
+        )
+        mprev, mnext, mfirst = schedule.machine_links(data.num_machines)
+        return machine, duration, mprev, mnext, mfirst
+
+    def _schedule(self, solution: Arrays) -> Schedule:
+        machine, duration, mprev, mnext, _ = solution
+        n = self.data.num_operations
+        graph = self._graph(duration.copy())
+        head, tail = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        work = np.zeros((classical.WORK_ROWS, n + 1), dtype=np.int64)
+        if classical.evaluate(graph, mprev, mnext, head, tail, work) < 0:
+            raise RuntimeError("machine sequences contradict the routings (a cycle)")
+        return Schedule.from_lists(
+            machine.tolist(), head.tolist(), (head + duration).tolist(), [0] * n
+        )
+
+
+@functools.cache
+def compile_reroute_kernels() -> None:
+    """Compile the kernels (or load them from Numba's disk cache) before a solve's clock."""
+    from planner.model import Problem
+    from planner.scheduling.construct import best_dispatch
+
+    options = [{"machine": "M1", "duration": 3}, {"machine": "M2", "duration": 4}]
+    jobs = [
+        {"id": f"J{j}", "operations": [{"id": f"o{k}", "machines": options} for k in range(2)]}
+        for j in range(2)
+    ]
+    data = Problem.from_dict({"machines": [{"id": "M1"}, {"id": "M2"}], "jobs": jobs}).build()
+    schedule, _ = best_dispatch(data, budget=0)
+    ReroutingTabuSearch(data).improve(schedule, lambda: 1.0, max_steps=2)

@@ -1,0 +1,188 @@
+"""The rerouting tabu search (flexible job shops, makespan): it finds the brute-force optimum
+of tiny instances, every schedule it returns passes the checker (also where two steps of a job
+run in a row on one machine), a seed and a step limit repeat a run, and the solver runs it in
+the flexible search's place where it applies."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.check import check
+from planner.io.synthetic import synthetic_problem
+from planner.model import Problem
+from planner.scheduling import solve
+from planner.scheduling.bounds import makespan_lower_bound
+from planner.scheduling.construct import best_dispatch
+from planner.scheduling.flexible import FlexibleTabuSearch
+from planner.scheduling.reroute import ReroutingTabuSearch, reroute_applies
+from tests.conftest import assert_checked, job, machine, op, problem
+from tests.scheduling.test_flexible import brute_force
+
+
+def forever() -> float:
+    return math.inf
+
+
+def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -> Problem:
+    """Jobs of a few steps, each on one to all of the machines (durations 1-9), with release
+    dates: two steps of a job often share a machine."""
+    rng = random.Random(seed)
+    names = [f"M{m}" for m in range(machines)]
+    return problem(
+        machines=[machine(name) for name in names],
+        jobs=[
+            job(
+                f"J{j}",
+                *[
+                    op(
+                        f"O{k}",
+                        *[(m, rng.randint(1, 9)) for m in rng.sample(names, rng.randint(1, min(3, machines)))],
+                    )
+                    for k in range(steps)
+                ],
+                release=rng.randint(0, 4),
+            )
+            for j in range(jobs)
+        ],
+        horizon_minutes=500,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_finds_the_brute_force_optimum(seed: int) -> None:
+    data = flexible_shop(seed).build()
+    assert reroute_applies(data)
+    optimum = brute_force(data, FlexibleTabuSearch(data))
+    start, _ = best_dispatch(data, budget=0)
+    found = ReroutingTabuSearch(data, seed=seed).improve(start, forever, max_steps=3000)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.makespan == optimum
+    assert makespan_lower_bound(data) <= optimum
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(1, 5), st.integers(2, 4))
+def test_every_schedule_it_returns_is_checked_and_never_worse(
+    seed: int, jobs: int, steps: int, machines: int
+) -> None:
+    """Random flexible shops, many with two steps of a job in a row on one machine (swapping
+    them would close a cycle: an early version did, after a perturbation)."""
+    data = flexible_shop(seed, jobs, steps, machines).build()
+    if not reroute_applies(data):
+        return
+    start, _ = best_dispatch(data, budget=0)
+    search = ReroutingTabuSearch(data, seed=seed, stall_steps=20, patience=10**6)
+    found = search.improve(start, forever, max_steps=400)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.makespan <= check(data, start).kpis.makespan
+
+
+def test_it_moves_work_to_another_machine() -> None:
+    # both jobs start on A (the rule's choice: A is faster); B takes one of them sooner
+    data = problem(
+        machines=[machine("A"), machine("B")],
+        jobs=[job(f"J{k}", op("O", ("A", 10), ("B", 12))) for k in range(2)],
+    ).build()
+    start = best_dispatch(data, budget=0)[0]
+    found = ReroutingTabuSearch(data).improve(start, forever, max_steps=50)
+    assert sorted(int(m) for m in found.machine) == [0, 1]
+    assert check(data, found).kpis.makespan == 12
+
+
+def test_same_seed_and_steps_give_the_same_schedule() -> None:
+    data = flexible_shop(5, jobs=12, steps=4, machines=4).build()
+    start, _ = best_dispatch(data, budget=0)
+    runs = [
+        ReroutingTabuSearch(data, seed=7, workers=2).improve(start, forever, max_steps=2000)
+        for _ in range(2)
+    ]
+    for a, b in itertools.pairwise(runs):
+        assert np.array_equal(a.machine, b.machine) and np.array_equal(a.start, b.start)
+
+
+def test_applies_to_flexible_shops_judged_by_makespan_only() -> None:
+    shop = flexible_shop(0, jobs=4, steps=3)
+    assert reroute_applies(shop.build())
+    fixed = problem(
+        machines=[machine("A"), machine("B")],
+        jobs=[job("J", op("O1", ("A", 3)), op("O2", ("B", 4)))],
+    )
+    assert not reroute_applies(fixed.build())  # a classical job shop
+    factory = synthetic_problem(5, 4, 3, seed=0, energy=False, calendars=False)
+    assert not reroute_applies(factory.build())  # changeovers
+    late = shop.model_copy(
+        update={
+            "jobs": tuple(j.model_copy(update={"due": 5}) for j in shop.jobs),
+            "objective": shop.objective.model_copy(update={"weighted_tardiness": 1.0}),
+        }
+    )
+    assert not reroute_applies(late.build())  # due dates priced
+
+
+def test_the_solver_runs_it_in_the_flexible_search_s_place() -> None:
+    data = flexible_shop(2, jobs=15, steps=5, machines=5).build()
+    result = solve(data, time_limit=3, workers=2, seed=1, strategy="lns")
+    assert_checked(result, data)
+    assert result.stats["reroute_steps"] > 0
+    assert "flex_steps" not in result.stats
+    assert result.objective is not None and result.objective <= result.progress[0].objective
+
+
+def test_compiling_its_kernels_is_outside_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import time
+
+    solve_module = sys.modules["planner.scheduling.solve"]
+    calls: list[str] = []
+
+    def slow(name: str) -> None:
+        calls.append(name)
+        time.sleep(3.0)
+
+    monkeypatch.setattr(solve_module, "compile_flexible_kernels", lambda: slow("flexible"))
+    monkeypatch.setattr(solve_module, "compile_reroute_kernels", lambda: slow("reroute"))
+    data = flexible_shop(1, jobs=6, steps=3).build()
+    result = solve(data, time_limit=1.0, workers=1, strategy="lns")
+    assert calls == ["reroute"]
+    assert_checked(result, data)
+    assert result.runtime_s < 3.0  # the 3 s of compiling are not in it
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_perturbation_never_swaps_two_steps_of_one_job(seed: int) -> None:
+    # J0's two steps run in a row on A, then J1: one critical block of three; swapping J0's
+    # steps would close a cycle (an early version did, and the search then stopped early)
+    from planner.scheduling import reroute_kernel, tabu_kernel
+    from planner.scheduling.jit import seed_state
+    from planner.schedule import Schedule
+
+    data = problem(
+        machines=[machine("A"), machine("B")],
+        jobs=[
+            job("J0", op("O1", ("A", 5)), op("O2", ("A", 5))),
+            job("J1", op("O1", ("A", 3), ("B", 9))),
+        ],
+    ).build()
+    search = ReroutingTabuSearch(data)
+    machine_, duration, mprev, mnext, _ = search._solution(
+        Schedule.from_lists([0, 0, 0], [0, 5, 10], [5, 10, 13])
+    )
+    graph = search._graph(duration)
+    head, tail = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
+    work = np.zeros((tabu_kernel.WORK_ROWS, 4), dtype=np.int64)
+    makespan = reroute_kernel._perturb(graph, mprev, mnext, head, tail, work, seed_state(seed))
+    assert makespan == 13
+    assert tabu_kernel.evaluate(graph, mprev, mnext, head, tail, work) == 13
+    sequence = [int(np.flatnonzero(mprev == -1)[0])]
+    while mnext[sequence[-1]] >= 0:
+        sequence.append(int(mnext[sequence[-1]]))
+    assert sequence.index(0) < sequence.index(1)  # J0's steps in their order; J1 anywhere
