@@ -67,6 +67,14 @@ class ReroutingTabuSearch:
         Returns in a row without a new best before the search hands over.
     exact
         Admissible candidates, the best by their estimates, timed exactly per step.
+
+    Notes
+    -----
+    Measured on Hurink's edata instances where the flexible search had been weakest (abz7,
+    abz9, la21, la25, la26, la31, la34, la40; 30-s solves, 2 workers): their gaps to the best
+    known summed to 17.2 points with the flexible search and 5.5 with this one. Reroutes on
+    the operation's own machine as well (reinsertion) gave 6.9, a patience of 300 gave 5.3
+    (the same plans but one); one exact evaluation per step instead of three was mixed.
     """
 
     def __init__(
