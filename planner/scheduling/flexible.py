@@ -34,9 +34,7 @@ the better schedule is kept, the first worker's on a tie.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +45,7 @@ from planner.scheduling import flexible_kernel as kernel
 from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
 from planner.scheduling.tabu import tabu_applies
+from planner.scheduling.walks import best_of_walks
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -197,7 +196,6 @@ class FlexibleTabuSearch:
         self.params = params or FlexibleSearchParams()
         self.problem = problem_arrays(data, self.params)
         self._stats: dict[str, int] = {}
-        self._lock = threading.Lock()
 
     def stats(self) -> dict[str, object]:
         return {f"flex_{k}": v for k, v in self._stats.items()}
@@ -219,25 +217,11 @@ class FlexibleTabuSearch:
         lower bound). ``on_improvement`` receives each better objective, from any worker.
         """
         start = self._solution(schedule)
-        best_seen = [kernel.INFEASIBLE]
-
-        def report(value: float) -> None:
-            with self._lock:
-                if value < best_seen[0] - 1e-9:
-                    best_seen[0] = value
-                    if on_improvement is not None:
-                        on_improvement(value)
-
-        def one(k: int) -> tuple[float, Arrays, dict[str, int]]:
-            return self._walk(start, k, remaining, report, max_steps, stop, floor)
-
-        if self.workers == 1:
-            outcomes = [one(0)]
-        else:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                outcomes = list(pool.map(one, range(self.workers)))
-        _, best, _ = min(outcomes, key=lambda outcome: outcome[0])
-        self._stats = {key: sum(outcome[2][key] for outcome in outcomes) for key in outcomes[0][2]}
+        best, self._stats = best_of_walks(
+            lambda k, report: self._walk(start, k, remaining, report, max_steps, stop, floor),
+            self.workers,
+            on_improvement,
+        )
         return self.schedule(best)
 
     def _walk(

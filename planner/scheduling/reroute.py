@@ -20,9 +20,7 @@ worker's on a tie).
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -34,6 +32,7 @@ from planner.scheduling.bounds import makespan_lower_bound
 from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
 from planner.scheduling.tabu import makespan_on_a_plain_shop
+from planner.scheduling.walks import best_of_walks
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -102,7 +101,6 @@ class ReroutingTabuSearch:
         jobs_per_machine = max(1, n // max(1, data.num_machines))
         self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
         self._stats: dict[str, int] = {}
-        self._lock = threading.Lock()
 
     def stats(self) -> dict[str, object]:
         return {f"reroute_{key}": value for key, value in self._stats.items()}
@@ -111,7 +109,7 @@ class ReroutingTabuSearch:
         self,
         schedule: Schedule,
         remaining: Callable[[], float],
-        on_improvement: Callable[[int], None] | None = None,
+        on_improvement: Callable[[float], None] | None = None,
         max_steps: int | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> Schedule:
@@ -121,25 +119,11 @@ class ReroutingTabuSearch:
         ``stop()`` says so, its patience is spent, or the makespan reaches the routing and
         machine-load lower bound. ``on_improvement`` receives each better makespan.
         """
-        best_seen = [np.iinfo(np.int64).max]
-
-        def report(value: int) -> None:
-            with self._lock:
-                if value < best_seen[0]:
-                    best_seen[0] = value
-                    if on_improvement is not None:
-                        on_improvement(value)
-
-        def one(k: int) -> tuple[int, Arrays, dict[str, int]]:
-            return self._walk(schedule, k, remaining, report, max_steps, stop)
-
-        if self.workers == 1:
-            outcomes = [one(0)]
-        else:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                outcomes = list(pool.map(one, range(self.workers)))
-        _, best, _ = min(outcomes, key=lambda outcome: outcome[0])
-        self._stats = {key: sum(outcome[2][key] for outcome in outcomes) for key in outcomes[0][2]}
+        best, self._stats = best_of_walks(
+            lambda k, report: self._walk(schedule, k, remaining, report, max_steps, stop),
+            self.workers,
+            on_improvement,
+        )
         return self._schedule(best)
 
     def _walk(
@@ -147,7 +131,7 @@ class ReroutingTabuSearch:
         schedule: Schedule,
         k: int,
         remaining: Callable[[], float],
-        report: Callable[[int], None],
+        report: Callable[[float], None],
         max_steps: int | None,
         stop: Callable[[], bool] | None,
     ) -> tuple[int, Arrays, dict[str, int]]:

@@ -92,17 +92,6 @@ def reroute(
 
 
 @_jit
-def _routed(u: int, v: int, graph: tuple[np.ndarray, ...]) -> bool:
-    """Whether ``v`` follows ``u`` in its routing: two steps of a job in a row on one machine
-    (a job shop never has them; with machine choice, swapping them would close a cycle)."""
-    succ_ptr, succ_idx = graph[4], graph[5]
-    for i in range(succ_ptr[u], succ_ptr[u + 1]):  # noqa: SIM110 (a loop Numba compiles)
-        if succ_idx[i] == v:
-            return True
-    return False
-
-
-@_jit
 def _duration_on(v: int, k: int, options: tuple[np.ndarray, ...]) -> int:
     opt_ptr, opt_machine, opt_duration = options
     for i in range(opt_ptr[v], opt_ptr[v + 1]):
@@ -185,13 +174,11 @@ def _candidates(
     """Fill ``cand`` with the N5 swaps and the reroutes of the critical path; return how
     many."""
     opt_ptr, opt_machine, opt_duration = options
-    moves = tk._moves(path, work[tk.BLOCK_START], count, work[tk.MOVE_U], work[tk.MOVE_V])
+    moves = tk._moves(path, work[tk.BLOCK_START], count, work[tk.MOVE_U], work[tk.MOVE_V], graph)
     total = 0
     for i in range(moves):
         u = work[tk.MOVE_U][i]
         v = work[tk.MOVE_V][i]
-        if _routed(u, v, graph):
-            continue
         cand[KIND, total] = SWAP
         cand[FIRST, total] = u
         cand[SECOND, total] = v
@@ -401,7 +388,7 @@ def run_steps(
                 return tk.PATIENCE_SPENT
             _restore(best, machine, graph[0], mprev, mnext, mfirst)
             tabu[:, 2] = -1
-            makespan = _perturb(graph, mprev, mnext, head, tail, work, rng)
+            makespan = tk._perturb(graph, mprev, mnext, head, tail, work, rng)
             if makespan < 0:
                 return tk.CYCLE
             _first_of_each(machine, mprev, mfirst)
@@ -448,40 +435,3 @@ def _first_of_each(machine: np.ndarray, mprev: np.ndarray, mfirst: np.ndarray) -
     for o in range(machine.shape[0]):
         if mprev[o] < 0:
             mfirst[machine[o]] = o
-
-
-@_jit
-def _perturb(
-    graph: tuple[np.ndarray, ...],
-    mprev: np.ndarray,
-    mnext: np.ndarray,
-    head: np.ndarray,
-    tail: np.ndarray,
-    work: np.ndarray,
-    rng: np.ndarray,
-) -> int:
-    """A few random swaps of adjacent operations inside critical blocks, as the classical
-    kernel's perturbation but never of two steps of one job (:func:`_routed`); returns the
-    makespan after them, with heads, tails and order filled (-1 on a cycle)."""
-    path = work[tk.PATH]
-    block_start = work[tk.BLOCK_START]
-    pairs = work[tk.MOVE_U]
-    makespan = tk.evaluate(graph, mprev, mnext, head, tail, work)
-    if makespan < 0:
-        return makespan
-    swaps = 2 + _random(rng) % 4
-    for _ in range(swaps):
-        length = tk._critical_path(graph, mprev, head, tail, makespan, path)
-        count = tk._blocks(path, length, mprev, block_start)
-        candidates = 0
-        for b in range(count):
-            for k in range(block_start[b], block_start[b + 1] - 1):
-                if not _routed(path[k], path[k + 1], graph):
-                    pairs[candidates] = k
-                    candidates += 1
-        if candidates == 0:
-            break
-        k = pairs[_random(rng) % candidates]
-        makespan = tk.swap_and_update(path[k], path[k + 1], graph, mprev, mnext, head, tail,
-                                      work)  # fmt: skip
-    return makespan

@@ -325,10 +325,16 @@ def _blocks(path: np.ndarray, length: int, mprev: np.ndarray, block_start: np.nd
 
 @_jit
 def _moves(
-    path: np.ndarray, block_start: np.ndarray, count: int, move_u: np.ndarray, move_v: np.ndarray
+    path: np.ndarray,
+    block_start: np.ndarray,
+    count: int,
+    move_u: np.ndarray,
+    move_v: np.ndarray,
+    graph: tuple[np.ndarray, ...],
 ) -> int:
     """N5 swaps: the first two and the last two operations of each block, except the first
-    two of the first block and the last two of the last block."""
+    two of the first block and the last two of the last block, and never two steps of one
+    job (:func:`routed`)."""
     moves = 0
     last = count - 1
     for b in range(count):
@@ -337,15 +343,27 @@ def _moves(
         size = e - s + 1
         if size < 2:
             continue
-        if b > 0:
+        if b > 0 and not routed(path[s], path[s + 1], graph):
             move_u[moves] = path[s]
             move_v[moves] = path[s + 1]
             moves += 1
-        if b < last and (size > 2 or b == 0):
+        if b < last and (size > 2 or b == 0) and not routed(path[e - 1], path[e], graph):
             move_u[moves] = path[e - 1]
             move_v[moves] = path[e]
             moves += 1
     return moves
+
+
+@_jit
+def routed(u: int, v: int, graph: tuple[np.ndarray, ...]) -> bool:
+    """Whether ``v`` follows ``u`` in its routing: two steps of a job in a row on one machine
+    (a job that visits a machine twice in a row, or machine choice); swapping them would
+    close a cycle, which the N5 argument (Nowicki and Smutnicki) does not consider."""
+    succ_ptr, succ_idx = graph[4], graph[5]
+    for i in range(succ_ptr[u], succ_ptr[u + 1]):  # noqa: SIM110 (a loop Numba compiles)
+        if succ_idx[i] == v:
+            return True
+    return False
 
 
 @_jit
@@ -448,7 +466,7 @@ def run_steps(
         step = state[STEPS]
         length = _critical_path(graph, mprev, head, tail, makespan, path)
         count = _blocks(path, length, mprev, block_start)
-        moves = _moves(path, block_start, count, move_u, move_v)
+        moves = _moves(path, block_start, count, move_u, move_v, graph)
         if moves == 0:
             return NO_MOVES  # every critical block is a single operation: the makespan is optimal
         chosen = -1
@@ -517,8 +535,9 @@ def _perturb(
     work: np.ndarray,
     rng: np.ndarray,
 ) -> int:
-    """A few random swaps inside critical blocks (each keeps the sequences acyclic); returns
-    the makespan after them, with heads, tails and order filled (-1 on a cycle)."""
+    """A few random swaps inside critical blocks (each keeps the sequences acyclic: a draw
+    that falls on two steps of one job is skipped); returns the makespan after them, with
+    heads, tails and order filled (-1 on a cycle)."""
     path = work[PATH]
     block_start = work[BLOCK_START]
     long_blocks = work[MOVE_U]
@@ -539,7 +558,9 @@ def _perturb(
         b = long_blocks[_random(rng) % candidates]
         s = block_start[b]
         k = s + _random(rng) % (block_start[b + 1] - s - 1)
-        makespan = swap_and_update(path[k], path[k + 1], graph, mprev, mnext, head, tail, work)
+        if not routed(path[k], path[k + 1], graph):
+            makespan = swap_and_update(path[k], path[k + 1], graph, mprev, mnext, head, tail,
+                                       work)  # fmt: skip
     return makespan
 
 

@@ -35,6 +35,7 @@ def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -
     dates: two steps of a job often share a machine."""
     rng = random.Random(seed)
     names = [f"M{m}" for m in range(machines)]
+    most = min(3, machines)
     return problem(
         machines=[machine(name) for name in names],
         jobs=[
@@ -43,7 +44,7 @@ def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -
                 *[
                     op(
                         f"O{k}",
-                        *[(m, rng.randint(1, 9)) for m in rng.sample(names, rng.randint(1, min(3, machines)))],
+                        *[(m, rng.randint(1, 9)) for m in rng.sample(names, rng.randint(1, most))],
                     )
                     for k in range(steps)
                 ],
@@ -161,9 +162,9 @@ def test_compiling_its_kernels_is_outside_the_time_limit(monkeypatch: pytest.Mon
 def test_a_perturbation_never_swaps_two_steps_of_one_job(seed: int) -> None:
     # J0's two steps run in a row on A, then J1: one critical block of three; swapping J0's
     # steps would close a cycle (an early version did, and the search then stopped early)
-    from planner.scheduling import reroute_kernel, tabu_kernel
-    from planner.scheduling.jit import seed_state
     from planner.schedule import Schedule
+    from planner.scheduling import tabu_kernel
+    from planner.scheduling.jit import seed_state
 
     data = problem(
         machines=[machine("A"), machine("B")],
@@ -173,13 +174,13 @@ def test_a_perturbation_never_swaps_two_steps_of_one_job(seed: int) -> None:
         ],
     ).build()
     search = ReroutingTabuSearch(data)
-    machine_, duration, mprev, mnext, _ = search._solution(
+    _, duration, mprev, mnext, _ = search._solution(
         Schedule.from_lists([0, 0, 0], [0, 5, 10], [5, 10, 13])
     )
     graph = search._graph(duration)
     head, tail = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
     work = np.zeros((tabu_kernel.WORK_ROWS, 4), dtype=np.int64)
-    makespan = reroute_kernel._perturb(graph, mprev, mnext, head, tail, work, seed_state(seed))
+    makespan = tabu_kernel._perturb(graph, mprev, mnext, head, tail, work, seed_state(seed))
     assert makespan == 13
     assert tabu_kernel.evaluate(graph, mprev, mnext, head, tail, work) == 13
     sequence = [int(np.flatnonzero(mprev == -1)[0])]

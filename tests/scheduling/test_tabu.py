@@ -121,3 +121,30 @@ def test_full_model_starts_from_the_tabu_schedule(instances: Path) -> None:
     assert_checked(result, problem_.build())
     assert "tabu_steps" in result.stats
     assert result.objective == 55 and result.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_job_that_visits_a_machine_twice_in_a_row(seed: int) -> None:
+    # two steps of one job in a row on one machine: swapping them (an N5 move, or a
+    # perturbation) would close a cycle; the search must leave them in their order
+    import random
+
+    rng = random.Random(seed)
+    jobs = [
+        job(
+            f"J{j}",
+            *[
+                op(f"O{k}", (machine_id, rng.randint(1, 9)))
+                for k, machine_id in enumerate(rng.choices(["A", "B", "C"], k=5))
+            ],
+        )
+        for j in range(6)
+    ]
+    data = problem(machines=[machine(m) for m in "ABC"], jobs=jobs).build()
+    assert tabu_applies(data)
+    start, _ = best_dispatch(data, budget=0)
+    search = CriticalPathTabuSearch(data, seed=seed, stall_steps=20, patience=10**6)
+    found = search.improve(start, lambda: math.inf, max_steps=3000)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.makespan <= check(data, start).kpis.makespan
