@@ -171,7 +171,7 @@ class ReroutingTabuSearch:
             "steps": int(state[classical.STEPS]),
             "improvements": int(state[classical.IMPROVEMENTS]),
             "restarts": int(state[classical.RESTARTS]),
-            "moves": int(state[kernel.REROUTES]),
+            "machine_changes": int(state[kernel.REROUTES]),
         }
         return int(state[classical.BEST]), best, stats
 

@@ -268,44 +268,41 @@ class _Run:
         self, incumbent: Schedule, report: CheckReport, bound: float | None
     ) -> tuple[Schedule, CheckReport]:
         """The flexible tabu search (machine choice, changeovers, calendars, due dates) for
-        ``flexible_share`` of the time left; the checker decides whether its plan is kept."""
+        ``flexible_share`` of the time left; the checker decides whether its plan is kept. On
+        a flexible job shop judged by its makespan alone the rerouting tabu search (classical
+        estimates, :mod:`~planner.scheduling.reroute`) takes its place and share."""
         data, settings = self.data, self.settings
-        if reroute_applies(data):
-            return self._reroute(incumbent, report)
-        search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
         steps = settings.tabu_max_steps
         share = settings.tuning.flexible_share
         until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
-        improved = search.improve(
-            incumbent,
-            lambda: min(self.remaining(), until - time.perf_counter()),
-            on_improvement=lambda value: self.tracker.improved(value, None, "flex"),
-            max_steps=steps,
-            stop=self.stop,
-            floor=bound if bound is not None and _exact_objective(data, self.settings) else 0.0,
-        )
-        self.stats.update(search.stats())
-        return self._keep_if_no_worse("flex", improved, incumbent, report)
 
-    def _reroute(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
-        """On a flexible job shop judged by its makespan alone, the rerouting tabu search
-        (classical estimates, :mod:`~planner.scheduling.reroute`) in the flexible search's
-        place and share of the time."""
-        data, settings = self.data, self.settings
-        search = ReroutingTabuSearch(data, seed=settings.seed, workers=settings.workers)
-        steps = settings.tabu_max_steps
-        share = settings.tuning.flexible_share
-        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
-        weight = data.objective.makespan
-        improved = search.improve(
-            incumbent,
-            lambda: min(self.remaining(), until - time.perf_counter()),
-            on_improvement=lambda value: self.tracker.improved(weight * value, None, "reroute"),
-            max_steps=steps,
-            stop=self.stop,
-        )
+        def remaining() -> float:
+            return min(self.remaining(), until - time.perf_counter())
+
+        search: ReroutingTabuSearch | FlexibleTabuSearch
+        if reroute_applies(data):
+            source, weight = "reroute", data.objective.makespan
+            search = ReroutingTabuSearch(data, seed=settings.seed, workers=settings.workers)
+            improved = search.improve(
+                incumbent,
+                remaining,
+                on_improvement=lambda value: self.tracker.improved(weight * value, None, source),
+                max_steps=steps,
+                stop=self.stop,
+            )
+        else:
+            source = "flex"
+            search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
+            improved = search.improve(
+                incumbent,
+                remaining,
+                on_improvement=lambda value: self.tracker.improved(value, None, source),
+                max_steps=steps,
+                stop=self.stop,
+                floor=bound if bound is not None and _exact_objective(data, settings) else 0.0,
+            )
         self.stats.update(search.stats())
-        return self._keep_if_no_worse("reroute", improved, incumbent, report)
+        return self._keep_if_no_worse(source, improved, incumbent, report)
 
     def _keep_if_no_worse(
         self, source: str, improved: Schedule, incumbent: Schedule, report: CheckReport

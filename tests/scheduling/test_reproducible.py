@@ -78,6 +78,21 @@ def test_the_flexible_tabu_search_repeats_within_a_solve(workers: int) -> None:
     assert first.stats["flex_steps"] == second.stats["flex_steps"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_rerouting_tabu_search_repeats_within_a_solve(instances: Path, workers: int) -> None:
+    data = read_instance(instances / "fjsp/brandimarte/mk06.txt", "fjs").build()
+    settings = SolverSettings(
+        time_limit_s=120,
+        workers=workers,
+        seed=5,
+        strategy="lns",
+        lns_max_iterations=3,
+        tabu_max_steps=2000,
+    )
+    first, second = _twice(data, settings)
+    assert first.stats["reroute_steps"] == second.stats["reroute_steps"] > 0
+
+
 def test_lot_sizing_repeats_when_it_stops_at_its_gap() -> None:
     from planner.lotsizing import solve_lots
     from tests.lotsizing.test_solve import problem, random_demand, random_products
