@@ -31,7 +31,7 @@ from planner.scheduling import tabu_kernel as classical
 from planner.scheduling.bounds import makespan_lower_bound
 from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
-from planner.scheduling.tabu import makespan_on_a_plain_shop
+from planner.scheduling.tabu import makespan_on_a_plain_shop, routing_graph
 from planner.scheduling.walks import best_of_walks
 
 Arrays = tuple[np.ndarray, ...]
@@ -100,6 +100,7 @@ class ReroutingTabuSearch:
         )
         jobs_per_machine = max(1, n // max(1, data.num_machines))
         self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
+        self.floor = int(makespan_lower_bound(data))  # where a walk stops: proved optimal
         self._stats: dict[str, int] = {}
 
     def stats(self) -> dict[str, object]:
@@ -138,7 +139,7 @@ class ReroutingTabuSearch:
         data = self.data
         n = data.num_operations
         machine, duration, mprev, mnext, mfirst = self._solution(schedule)
-        graph = self._graph(duration)
+        graph = routing_graph(data, duration)
         head, tail = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         work = np.zeros((classical.WORK_ROWS, n + 1), dtype=np.int64)
         best = tuple(a.copy() for a in (machine, duration, mprev, mnext, mfirst))
@@ -151,8 +152,7 @@ class ReroutingTabuSearch:
             raise RuntimeError("machine sequences contradict the routings (a cycle)")
         state[classical.MAKESPAN] = state[classical.BEST] = makespan
         rng = seed_state(self.seed + k)
-        floor = int(makespan_lower_bound(data))
-        settings = (0, floor, self.tenure, self.stall_steps, self.patience, self.exact)
+        settings = (0, self.floor, self.tenure, self.stall_steps, self.patience, self.exact)
 
         def steps(chunk: int) -> bool:
             before = int(state[classical.BEST])
@@ -177,16 +177,6 @@ class ReroutingTabuSearch:
 
     # -- conversions between schedules and the kernel's arrays -------------------------------
 
-    def _graph(self, duration: np.ndarray) -> Arrays:
-        data = self.data
-        n = data.num_operations
-        pred_ptr, pred_idx = csr(data.op_predecessors)
-        succ_ptr, succ_idx = csr(data.op_successors)
-        sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
-        release = np.array([data.op_release[o] for o in range(n)], np.int64)
-        zeros = np.zeros(n, dtype=np.int64)
-        return duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros
-
     def _solution(self, schedule: Schedule) -> Arrays:
         data = self.data
         machine = schedule.machine.astype(np.int64).copy()
@@ -199,7 +189,7 @@ class ReroutingTabuSearch:
     def _schedule(self, solution: Arrays) -> Schedule:
         machine, duration, mprev, mnext, _ = solution
         n = self.data.num_operations
-        graph = self._graph(duration.copy())
+        graph = routing_graph(self.data, duration.copy())
         head, tail = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         work = np.zeros((classical.WORK_ROWS, n + 1), dtype=np.int64)
         if classical.evaluate(graph, mprev, mnext, head, tail, work) < 0:

@@ -66,6 +66,18 @@ def makespan_on_a_plain_shop(data: ProblemData) -> bool:
     )
 
 
+def routing_graph(data: ProblemData, duration: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The ``graph`` tuple the classical kernel reads (see :mod:`tabu_kernel`) with each
+    operation's ``duration`` (the array itself, so that a search may change it in place)."""
+    n = data.num_operations
+    pred_ptr, pred_idx = csr(data.op_predecessors)
+    succ_ptr, succ_idx = csr(data.op_successors)
+    sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
+    release = np.array([data.op_release[o] for o in range(n)], np.int64)
+    zeros = np.zeros(n, dtype=np.int64)  # what tails start from
+    return duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros
+
+
 class CriticalPathTabuSearch:
     """Improves the machine sequences of a classical job shop; see the module docstring.
 
@@ -98,12 +110,7 @@ class CriticalPathTabuSearch:
         self.patience = patience
         self.duration = np.array([options[0][1] for options in data.op_options], dtype=np.int64)
         self.machine = [options[0][0] for options in data.op_options]
-        pred_ptr, pred_idx = csr(data.op_predecessors)
-        succ_ptr, succ_idx = csr(data.op_successors)
-        sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
-        release = np.array([data.op_release[o] for o in range(n)], np.int64)
-        zeros = np.zeros(n, dtype=np.int64)  # what tails start from
-        self.graph = (self.duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros)
+        self.graph = routing_graph(data, self.duration)
         jobs_per_machine = max(1, n // max(1, data.num_machines))
         self.tenure = 2 + min(50, jobs_per_machine // 5 + data.num_machines // 4)
         self.state = np.zeros(kernel.STATE_SIZE, dtype=np.int64)

@@ -165,6 +165,7 @@ def test_a_perturbation_never_swaps_two_steps_of_one_job(seed: int) -> None:
     from planner.schedule import Schedule
     from planner.scheduling import tabu_kernel
     from planner.scheduling.jit import seed_state
+    from planner.scheduling.tabu import routing_graph
 
     data = problem(
         machines=[machine("A"), machine("B")],
@@ -177,7 +178,7 @@ def test_a_perturbation_never_swaps_two_steps_of_one_job(seed: int) -> None:
     _, duration, mprev, mnext, _ = search._solution(
         Schedule.from_lists([0, 0, 0], [0, 5, 10], [5, 10, 13])
     )
-    graph = search._graph(duration)
+    graph = routing_graph(data, duration)
     head, tail = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
     work = np.zeros((tabu_kernel.WORK_ROWS, 4), dtype=np.int64)
     makespan = tabu_kernel._perturb(graph, mprev, mnext, head, tail, work, seed_state(seed))
