@@ -1,7 +1,9 @@
 """The compiled steps of the rerouting tabu search (see :mod:`planner.scheduling.reroute`).
 
-It extends the classical kernel (:mod:`planner.scheduling.tabu_kernel`, whose heads, tails,
-critical path, blocks, swap estimate and perturbation it calls) with machine choice: each
+It extends the classical kernel (:mod:`planner.scheduling.tabu_kernel` and
+:mod:`planner.scheduling.critical_blocks`, whose heads, tails, critical path, blocks, swap
+estimate and perturbation it calls, with changeovers where the shop has them) with machine
+choice: each
 operation's ``machine`` and ``duration`` change when it moves, and ``mfirst`` holds each
 machine's first operation (-1 when it has none). ``options`` is the tuple (opt_ptr,
 opt_machine, opt_duration): the eligible machines of each operation in CSR form.
@@ -11,7 +13,8 @@ the classical search (Taillard's estimate), and *reroutes*, each critical operat
 another eligible machine at the position there where the longest path through it is shortest
 (the estimate of Mastrolilli and Gambardella, 2000: the later of its routing predecessors'
 ends and its new machine predecessor's end, plus its duration there, plus the longer of the
-tails after its routing successors and its new machine successor). The few best admissible
+tails after its routing successors and its new machine successor, each with the changeover
+it makes there). The few best admissible
 candidates are then evaluated exactly, and the best of them is made.
 """
 
@@ -20,7 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from planner.jit import jit as _jit
+from planner.scheduling import critical_blocks as cb
 from planner.scheduling import tabu_kernel as tk
+from planner.scheduling.changeover_arcs import changeover_on, first_setup_on
 from planner.scheduling.jit import random53 as _random
 
 REROUTES = tk.STATE_SIZE  # state index: reroutes made
@@ -112,9 +117,10 @@ def _best_position(
     tail: np.ndarray,
 ) -> tuple[int, int]:
     """``(estimate, u)``: where on machine ``k`` (after ``u``, -1 for first) the longest
-    path through ``v`` would be shortest, among positions that cannot close a cycle (judged
-    by heads: nothing after a routing successor, nothing before a routing predecessor);
-    the estimate is -1 when no position qualifies."""
+    path through ``v`` would be shortest (with the changeovers into and out of ``v`` there),
+    among positions that cannot close a cycle (judged by heads: nothing after a routing
+    successor, nothing before a routing predecessor); the estimate is -1 when no position
+    qualifies."""
     duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx = graph[:6]
     ready = release[v]
     for i in range(pred_ptr[v], pred_ptr[v + 1]):
@@ -141,8 +147,14 @@ def _best_position(
                 if w == p or head[p] >= head[w] + duration[w]:
                     fits = False
         if fits:
-            start = ready if u < 0 else max(ready, head[u] + duration[u])
-            end_after = after if w < 0 else max(after, duration[w] + tail[w])
+            if u < 0:
+                start = max(ready, first_setup_on(graph[8:], k, v))
+            else:
+                start = max(ready, head[u] + duration[u] + changeover_on(graph[8:], k, u, v))
+            if w < 0:
+                end_after = after
+            else:
+                end_after = max(after, changeover_on(graph[8:], k, v, w) + duration[w] + tail[w])
             value = start + d + end_after
             if best < 0 or value < best:
                 best = value
@@ -174,7 +186,7 @@ def _candidates(
     """Fill ``cand`` with the N5 swaps and the reroutes of the critical path; return how
     many."""
     opt_ptr, opt_machine, opt_duration = options
-    moves = tk._moves(path, work[tk.BLOCK_START], count, work[tk.MOVE_U], work[tk.MOVE_V], graph)
+    moves = cb.n5_moves(path, work[tk.BLOCK_START], count, work[tk.MOVE_U], work[tk.MOVE_V], graph)
     total = 0
     for i in range(moves):
         u = work[tk.MOVE_U][i]
@@ -183,7 +195,7 @@ def _candidates(
         cand[FIRST, total] = u
         cand[SECOND, total] = v
         cand[AFTER, total] = -1
-        cand[ESTIMATE, total] = tk._estimate(u, v, graph, mprev, mnext, head, tail)
+        cand[ESTIMATE, total] = cb.swap_estimate(u, v, graph, mprev, mnext, head, tail)
         cand[KEY, total] = _random(rng)
         total += 1
     for j in range(length):
@@ -220,7 +232,7 @@ def _apply(
     v = cand[FIRST, c]
     if cand[KIND, c] == SWAP:
         u, w = v, cand[SECOND, c]
-        tk._swap(u, w, mprev, mnext)
+        cb.swap(u, w, mprev, mnext)
         if mprev[w] < 0:
             mfirst[machine[w]] = w
         return (-1, -1, -1)
@@ -242,7 +254,7 @@ def _undo(
 ) -> None:
     if cand[KIND, c] == SWAP:
         u, w = cand[FIRST, c], cand[SECOND, c]
-        tk._swap(w, u, mprev, mnext)  # w now precedes u: swap them back
+        cb.swap(w, u, mprev, mnext)  # w now precedes u: swap them back
         if mprev[u] < 0:
             mfirst[machine[u]] = u
         return
@@ -347,8 +359,8 @@ def run_steps(
             return tk.AT_FLOOR
         state[tk.STEPS] += 1
         step = state[tk.STEPS]
-        length = tk._critical_path(graph, mprev, head, tail, makespan, path)
-        count = tk._blocks(path, length, mprev, work[tk.BLOCK_START])
+        length = cb.critical_path(graph, mprev, head, tail, makespan, path)
+        count = cb.blocks(path, length, mprev, work[tk.BLOCK_START])
         total = _candidates(path, length, count, graph, options, machine, mprev, mnext, mfirst,
                             head, tail, work, cand, rng)  # fmt: skip
         chosen = -1

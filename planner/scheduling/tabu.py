@@ -33,6 +33,7 @@ from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling import tabu_kernel as kernel
 from planner.scheduling.bounds import makespan_lower_bound
+from planner.scheduling.changeover_arcs import graph_changeovers
 from planner.scheduling.chunks import run_in_chunks
 from planner.scheduling.jit import csr, seed_state
 
@@ -47,16 +48,17 @@ def tabu_applies(data: ProblemData) -> bool:
     )
 
 
-def makespan_on_a_plain_shop(data: ProblemData) -> bool:
-    """Whether the plan is judged by its makespan alone on a shop without changeovers,
-    calendars, a site power limit, pinned operations, pools or lags: the makespan is then the
-    longest path through routing and machine arcs (the classical estimates apply)."""
+def makespan_on_a_plain_shop(data: ProblemData, changeovers: bool = False) -> bool:
+    """Whether the plan is judged by its makespan alone on a shop without changeovers (unless
+    ``changeovers`` allows them, with no time priced for them), calendars, a site power limit,
+    pinned operations, pools or lags: the makespan is then the longest path through routing and
+    machine arcs (the classical estimates apply; a machine arc weighs the changeover too)."""
     w = data.objective
     return (
         w.makespan > 0
         and (w.weighted_tardiness == 0 or all(d is None for d in data.job_due))
         and (w.energy_cost == 0 or not data.has_energy)
-        and not data.has_setups
+        and (not data.has_setups or (changeovers and w.setup_time == 0))
         and not data.has_calendars
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
@@ -66,16 +68,24 @@ def makespan_on_a_plain_shop(data: ProblemData) -> bool:
     )
 
 
-def routing_graph(data: ProblemData, duration: np.ndarray) -> tuple[np.ndarray, ...]:
+def routing_graph(
+    data: ProblemData, duration: np.ndarray, machine: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """The ``graph`` tuple the classical kernel reads (see :mod:`tabu_kernel`) with each
-    operation's ``duration`` (the array itself, so that a search may change it in place)."""
+    operation's ``duration`` and, on a shop with changeovers, its ``machine`` (the arrays
+    themselves, so that a search may change them in place)."""
     n = data.num_operations
     pred_ptr, pred_idx = csr(data.op_predecessors)
     succ_ptr, succ_idx = csr(data.op_successors)
     sinks = np.array(sorted(o for ops in data.job_sinks for o in ops), dtype=np.int64)
     release = np.array([data.op_release[o] for o in range(n)], np.int64)
     zeros = np.zeros(n, dtype=np.int64)  # what tails start from
-    return duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros
+    plain = (duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros)
+    if not data.has_setups:
+        return plain
+    if machine is None:
+        raise ValueError("a shop with changeovers needs each operation's machine")
+    return *plain, *graph_changeovers(machine, data.op_family, data.setup_times, data.initial_setup)
 
 
 class CriticalPathTabuSearch:

@@ -3,7 +3,9 @@
 Everything here works on flat integer arrays so that Numba compiles it to machine code:
 operations are indices, routings are given in CSR form (``*_ptr``/``*_idx``), and the machine
 sequences are doubly linked lists (``mprev``/``mnext``, -1 at the ends). ``graph`` is the
-tuple (duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros): ``sinks`` are
+tuple (duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx, sinks, zeros), on a shop
+with sequence-dependent changeovers followed by (machine, family, setup, initial) (see
+:mod:`planner.scheduling.changeover_arcs`; ``graph[8:]`` is empty without them): ``sinks`` are
 the operations without a routing successor, ``zeros`` what tails start from. The Python class
 :class:`~planner.scheduling.tabu.CriticalPathTabuSearch` owns the arrays and calls
 :func:`run_steps` in chunks, checking the clock and reporting progress between chunks.
@@ -23,6 +25,15 @@ import functools
 import numpy as np
 
 from planner.jit import jit as _jit
+from planner.scheduling.changeover_arcs import changeover, first_setup
+from planner.scheduling.critical_blocks import (
+    blocks,
+    critical_path,
+    n5_moves,
+    routed,
+    swap,
+    swap_estimate,
+)
 from planner.scheduling.jit import random53 as _random
 
 # how run_steps returned
@@ -104,10 +115,10 @@ def evaluate(
     dirty = work[MARK]
     dirty[:n] = 1
     _propagate(head, release, duration, pred_ptr, pred_idx, mprev, succ_ptr, succ_idx, mnext,
-               order, pos, dirty, 0, n - 1, True)  # fmt: skip
+               order, pos, dirty, 0, n - 1, True, graph[8:])  # fmt: skip
     dirty[:n] = 1
     _propagate(tail, graph[7], duration, succ_ptr, succ_idx, mnext, pred_ptr, pred_idx, mprev,
-               order, pos, dirty, 0, n - 1, False)  # fmt: skip
+               order, pos, dirty, 0, n - 1, False, graph[8:])  # fmt: skip
     return _makespan(graph, head)
 
 
@@ -149,7 +160,7 @@ def swap_and_update(
     backward = work[SCRATCH_B]
     a = mprev[u]
     b = mnext[v]
-    _swap(u, v, mprev, mnext)
+    swap(u, v, mprev, mnext)
     # what follows u up to v's place must now come after v, what precedes v down to u's
     # place before u
     nf = _reach(u, succ_ptr, succ_idx, mnext, pos, pos[v], True, mark, forward)
@@ -166,10 +177,10 @@ def swap_and_update(
     # heads change from v, u and b on (their machine predecessors changed), tails from u, v, a
     low, high = _flag(v, u, b, pos, mark)
     _propagate(head, release, duration, pred_ptr, pred_idx, mprev, succ_ptr, succ_idx, mnext,
-               order, pos, mark, low, high, True)  # fmt: skip
+               order, pos, mark, low, high, True, graph[8:])  # fmt: skip
     low, high = _flag(u, v, a, pos, mark)
     _propagate(tail, graph[7], duration, succ_ptr, succ_idx, mnext, pred_ptr, pred_idx, mprev,
-               order, pos, mark, low, high, False)  # fmt: skip
+               order, pos, mark, low, high, False, graph[8:])  # fmt: skip
     return _makespan(graph, head)
 
 
@@ -238,6 +249,7 @@ def _propagate(
     low: int,
     high: int,
     forward: bool,
+    changeovers: tuple[np.ndarray, ...],
 ) -> None:
     """Recompute the flagged ``values``: heads forward (``base`` the releases, arcs in from
     predecessors), or tails backward (``base`` zeros, arcs in from successors).
@@ -246,6 +258,8 @@ def _propagate(
     value is ``base`` or the largest value plus duration of its in-neighbours (routing arcs
     ``in_ptr``/``in_idx`` and the machine arc ``in_link``). Where a value changes, its
     out-neighbours are flagged and the walk extends to reach them. Leaves all flags clear.
+    ``changeovers`` is the end of ``graph`` (:mod:`~planner.scheduling.changeover_arcs`): a
+    machine arc adds the changeover, a machine's first operation waits for its initial setup.
     """
     k = low if forward else high
     end = high if forward else low
@@ -258,8 +272,16 @@ def _propagate(
         value = base[o]
         for i in range(in_ptr[o], in_ptr[o + 1] + 1):
             p = in_idx[i] if i < in_ptr[o + 1] else in_link[o]
-            if p >= 0 and values[p] + duration[p] > value:
-                value = values[p] + duration[p]
+            if p >= 0:
+                arc = values[p] + duration[p]
+                if i == in_ptr[o + 1] and forward:  # the machine arc
+                    arc += changeover(changeovers, p, o)
+                elif i == in_ptr[o + 1]:
+                    arc += changeover(changeovers, o, p)
+                if arc > value:
+                    value = arc
+            elif forward:
+                value = max(value, first_setup(changeovers, o))
         if value == values[o]:
             continue
         values[o] = value
@@ -268,154 +290,6 @@ def _propagate(
             if q >= 0:
                 dirty[q] = 1
                 end = max(end, pos[q]) if forward else min(end, pos[q])
-
-
-@_jit
-def _critical_path(
-    graph: tuple[np.ndarray, ...],
-    mprev: np.ndarray,
-    head: np.ndarray,
-    tail: np.ndarray,
-    makespan: int,
-    path: np.ndarray,
-) -> int:
-    """Write one critical path, from its start to its end, into ``path``; return its length."""
-    duration, pred_ptr, pred_idx, sinks = graph[0], graph[2], graph[3], graph[6]
-    o = sinks[0]
-    for c in sinks:
-        if head[c] + duration[c] == makespan and tail[c] == 0:
-            o = c
-            break
-    length = 0
-    path[length] = o
-    length += 1
-    while True:
-        p = mprev[o]
-        if p >= 0 and head[p] + duration[p] == head[o]:
-            o = p
-        else:
-            nxt = -1
-            for i in range(pred_ptr[o], pred_ptr[o + 1]):
-                q = pred_idx[i]
-                if head[q] + duration[q] == head[o]:
-                    nxt = q
-                    break
-            if nxt < 0:
-                break
-            o = nxt
-        path[length] = o
-        length += 1
-    path[:length] = path[:length][::-1].copy()
-    return length
-
-
-@_jit
-def _blocks(path: np.ndarray, length: int, mprev: np.ndarray, block_start: np.ndarray) -> int:
-    """Split the path into critical blocks (runs on one machine); ``block_start[b]`` is the
-    position where block ``b`` begins and ``block_start[count]`` is ``length``."""
-    count = 1
-    block_start[0] = 0
-    for k in range(1, length):
-        if mprev[path[k]] != path[k - 1]:
-            block_start[count] = k
-            count += 1
-    block_start[count] = length
-    return count
-
-
-@_jit
-def _moves(
-    path: np.ndarray,
-    block_start: np.ndarray,
-    count: int,
-    move_u: np.ndarray,
-    move_v: np.ndarray,
-    graph: tuple[np.ndarray, ...],
-) -> int:
-    """N5 swaps: the first two and the last two operations of each block, except the first
-    two of the first block and the last two of the last block, and never two steps of one
-    job (:func:`routed`)."""
-    moves = 0
-    last = count - 1
-    for b in range(count):
-        s = block_start[b]
-        e = block_start[b + 1] - 1
-        size = e - s + 1
-        if size < 2:
-            continue
-        if b > 0 and not routed(path[s], path[s + 1], graph):
-            move_u[moves] = path[s]
-            move_v[moves] = path[s + 1]
-            moves += 1
-        if b < last and (size > 2 or b == 0) and not routed(path[e - 1], path[e], graph):
-            move_u[moves] = path[e - 1]
-            move_v[moves] = path[e]
-            moves += 1
-    return moves
-
-
-@_jit
-def routed(u: int, v: int, graph: tuple[np.ndarray, ...]) -> bool:
-    """Whether ``v`` follows ``u`` in its routing: two steps of a job in a row on one machine
-    (a job that visits a machine twice in a row, or machine choice); swapping them would
-    close a cycle, which the N5 argument (Nowicki and Smutnicki) does not consider."""
-    succ_ptr, succ_idx = graph[4], graph[5]
-    for i in range(succ_ptr[u], succ_ptr[u + 1]):  # noqa: SIM110 (a loop Numba compiles)
-        if succ_idx[i] == v:
-            return True
-    return False
-
-
-@_jit
-def _estimate(
-    u: int,
-    v: int,
-    graph: tuple[np.ndarray, ...],
-    mprev: np.ndarray,
-    mnext: np.ndarray,
-    head: np.ndarray,
-    tail: np.ndarray,
-) -> int:
-    """Taillard's estimate of the makespan after swapping adjacent ``u`` then ``v``."""
-    duration, release, pred_ptr, pred_idx, succ_ptr, succ_idx = graph[:6]
-    a = mprev[u]
-    b = mnext[v]
-    rv = release[v]
-    for i in range(pred_ptr[v], pred_ptr[v + 1]):
-        p = pred_idx[i]
-        rv = max(rv, head[p] + duration[p])
-    if a >= 0:
-        rv = max(rv, head[a] + duration[a])
-    ru = max(release[u], rv + duration[v])
-    for i in range(pred_ptr[u], pred_ptr[u + 1]):
-        p = pred_idx[i]
-        ru = max(ru, head[p] + duration[p])
-    qu = 0
-    for i in range(succ_ptr[u], succ_ptr[u + 1]):
-        q = succ_idx[i]
-        qu = max(qu, tail[q] + duration[q])
-    if b >= 0:
-        qu = max(qu, tail[b] + duration[b])
-    qv = qu + duration[u]
-    for i in range(succ_ptr[v], succ_ptr[v + 1]):
-        q = succ_idx[i]
-        qv = max(qv, tail[q] + duration[q])
-    return int(max(rv + duration[v] + qv, ru + duration[u] + qu))
-
-
-@_jit
-def _swap(u: int, v: int, mprev: np.ndarray, mnext: np.ndarray) -> None:
-    """Swap ``u`` and its machine successor ``v`` in the machine's linked list."""
-    a = mprev[u]
-    b = mnext[v]
-    if a >= 0:
-        mnext[a] = v
-    mprev[v] = a
-    mnext[v] = u
-    mprev[u] = v
-    mnext[u] = b
-    if b >= 0:
-        mprev[b] = u
 
 
 @_jit
@@ -464,9 +338,9 @@ def run_steps(
             return AT_FLOOR
         state[STEPS] += 1
         step = state[STEPS]
-        length = _critical_path(graph, mprev, head, tail, makespan, path)
-        count = _blocks(path, length, mprev, block_start)
-        moves = _moves(path, block_start, count, move_u, move_v, graph)
+        length = critical_path(graph, mprev, head, tail, makespan, path)
+        count = blocks(path, length, mprev, block_start)
+        moves = n5_moves(path, block_start, count, move_u, move_v, graph)
         if moves == 0:
             return NO_MOVES  # every critical block is a single operation: the makespan is optimal
         chosen = -1
@@ -477,7 +351,7 @@ def run_steps(
         for m in range(moves):
             u = move_u[m]
             v = move_v[m]
-            value = _estimate(u, v, graph, mprev, mnext, head, tail)
+            value = swap_estimate(u, v, graph, mprev, mnext, head, tail)
             until = _tabu_until(v, u, tabu)
             key = _random(rng)
             if (until < step or value < state[BEST]) and (
@@ -546,8 +420,8 @@ def _perturb(
         return makespan
     swaps = 2 + _random(rng) % 4
     for _ in range(swaps):
-        length = _critical_path(graph, mprev, head, tail, makespan, path)
-        count = _blocks(path, length, mprev, block_start)
+        length = critical_path(graph, mprev, head, tail, makespan, path)
+        count = blocks(path, length, mprev, block_start)
         candidates = 0
         for b in range(count):
             if block_start[b + 1] - block_start[b] > 1:

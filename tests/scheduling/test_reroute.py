@@ -30,14 +30,31 @@ def forever() -> float:
     return math.inf
 
 
-def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -> Problem:
+FAMILIES = ("red", "blue", "green")
+
+
+def flexible_shop(
+    seed: int, jobs: int = 3, steps: int = 2, machines: int = 3, changeovers: bool = False
+) -> Problem:
     """Jobs of a few steps, each on one to all of the machines (durations 1-9), with release
-    dates: two steps of a job often share a machine."""
+    dates: two steps of a job often share a machine. With ``changeovers``, each step has one
+    of three setup families, a change of family costs 1-6 minutes (one pair more on the first
+    machine) and the second machine starts set up for red."""
     rng = random.Random(seed)
     names = [f"M{m}" for m in range(machines)]
     most = min(3, machines)
+    setups = []
+    if changeovers:
+        setups = [
+            {"from_family": "*", "to_family": "*", "minutes": rng.randint(1, 4)},
+            {"from_family": "red", "to_family": "blue", "minutes": rng.randint(2, 6)},
+            {"from_family": "blue", "to_family": "green", "minutes": 6, "machines": [names[0]]},
+        ]
     return problem(
-        machines=[machine(name) for name in names],
+        machines=[
+            machine(name, initial_family="red" if changeovers and m == 1 else None)
+            for m, name in enumerate(names)
+        ],
         jobs=[
             job(
                 f"J{j}",
@@ -45,6 +62,7 @@ def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -
                     op(
                         f"O{k}",
                         *[(m, rng.randint(1, 9)) for m in rng.sample(names, rng.randint(1, most))],
+                        **({"setup_family": rng.choice(FAMILIES)} if changeovers else {}),
                     )
                     for k in range(steps)
                 ],
@@ -52,6 +70,8 @@ def flexible_shop(seed: int, jobs: int = 3, steps: int = 2, machines: int = 3) -
             )
             for j in range(jobs)
         ],
+        setups=setups,
+        objective={"makespan": 1.0, "weighted_tardiness": 0.0, "setup_time": 0.0},
         horizon_minutes=500,
     )
 
@@ -69,14 +89,32 @@ def test_finds_the_brute_force_optimum(seed: int) -> None:
     assert makespan_lower_bound(data) <= optimum
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(1, 5), st.integers(2, 4))
+@pytest.mark.parametrize("seed", range(6))
+def test_finds_the_brute_force_optimum_with_changeovers(seed: int) -> None:
+    """Sequence-dependent changeovers weigh on the machine arcs, a machine's first operation
+    waits for its initial setup, and the returned schedule carries the changeovers."""
+    data = flexible_shop(seed, changeovers=True).build()
+    assert data.has_setups and reroute_applies(data)
+    optimum = brute_force(data, FlexibleTabuSearch(data))
+    start, _ = best_dispatch(data, budget=0)
+    found = ReroutingTabuSearch(data, seed=seed).improve(start, forever, max_steps=3000)
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.makespan == pytest.approx(optimum)
+    assert makespan_lower_bound(data) <= optimum + 1e-9
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 10_000), st.integers(2, 6), st.integers(1, 5), st.integers(2, 4), st.booleans()
+)
 def test_every_schedule_it_returns_is_checked_and_never_worse(
-    seed: int, jobs: int, steps: int, machines: int
+    seed: int, jobs: int, steps: int, machines: int, changeovers: bool
 ) -> None:
     """Random flexible shops, many with two steps of a job in a row on one machine (swapping
-    them would close a cycle: an early version did, after a perturbation)."""
-    data = flexible_shop(seed, jobs, steps, machines).build()
+    them would close a cycle: an early version did, after a perturbation), half of them with
+    changeovers."""
+    data = flexible_shop(seed, jobs, steps, machines, changeovers).build()
     if not reroute_applies(data):
         return
     start, _ = best_dispatch(data, budget=0)
@@ -118,8 +156,12 @@ def test_applies_to_flexible_shops_judged_by_makespan_only() -> None:
         jobs=[job("J", op("O1", ("A", 3)), op("O2", ("B", 4)))],
     )
     assert not reroute_applies(fixed.build())  # a classical job shop
-    factory = synthetic_problem(5, 4, 3, seed=0, energy=False, calendars=False)
-    assert not reroute_applies(factory.build())  # changeovers
+    with_changeovers = flexible_shop(0, jobs=4, steps=3, changeovers=True)
+    assert reroute_applies(with_changeovers.build())
+    priced = with_changeovers.objective.model_copy(update={"setup_time": 1.0})
+    assert not reroute_applies(with_changeovers.model_copy(update={"objective": priced}).build())
+    factory = synthetic_problem(5, 4, 3, seed=0, energy=False)
+    assert not reroute_applies(factory.build())  # calendars
     late = shop.model_copy(
         update={
             "jobs": tuple(j.model_copy(update={"due": 5}) for j in shop.jobs),
@@ -136,6 +178,31 @@ def test_the_solver_runs_it_in_the_flexible_search_s_place() -> None:
     assert result.stats["reroute_steps"] > 0
     assert "flex_steps" not in result.stats
     assert result.objective is not None and result.objective <= result.progress[0].objective
+
+
+def test_the_solver_runs_it_on_a_flexible_shop_with_changeovers() -> None:
+    data = flexible_shop(2, jobs=15, steps=5, machines=5, changeovers=True).build()
+    result = solve(data, time_limit=3, workers=2, seed=1, strategy="lns")
+    report = assert_checked(result, data)
+    assert result.stats["reroute_steps"] > 0
+    assert report.kpis.total_setup_time > 0
+    assert result.objective is not None and result.objective <= result.progress[0].objective
+
+
+def test_another_round_starts_from_the_best_while_time_remains() -> None:
+    data = flexible_shop(3, jobs=10, steps=4, machines=3, changeovers=True).build()
+    start, _ = best_dispatch(data, budget=0)
+    calls = itertools.count()
+
+    def remaining() -> float:  # time for a few hundred chunks of steps, then none
+        return 1.0 if next(calls) < 400 else 0.0
+
+    search = ReroutingTabuSearch(data, workers=2, stall_steps=10, patience=2)
+    found = search.improve(start, remaining)
+    assert search.stats()["reroute_rounds"] >= 2
+    report = check(data, found)
+    assert report.feasible, report.summary()
+    assert report.kpis.makespan <= check(data, start).kpis.makespan
 
 
 def test_compiling_its_kernels_is_outside_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from planner.io import read_instance
 from planner.model import ProblemData
+from planner.scheduling import critical_blocks
 from planner.scheduling import tabu_kernel as kernel
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.tabu import CriticalPathTabuSearch
@@ -46,10 +47,10 @@ def random_critical_swaps(data: ProblemData, swaps: int, seed: int) -> None:
     block_start = np.zeros(n + 1, dtype=np.int64)
     rng = random.Random(seed)
     for _ in range(swaps):
-        length = kernel._critical_path(
+        length = critical_blocks.critical_path(
             search.graph, mprev, search.head, search.tail, makespan, path
         )
-        count = kernel._blocks(path, length, mprev, block_start)
+        count = critical_blocks.blocks(path, length, mprev, block_start)
         blocks = [b for b in range(count) if block_start[b + 1] - block_start[b] > 1]
         if not blocks:
             return  # the makespan is optimal
