@@ -19,6 +19,7 @@ Steps are counted, not timed: a seed and a step limit repeat a run exactly (one 
 two workers two searches run on two cores from different seeds and the better schedule is kept
 (the first worker's on a tie).
 """
+
 from __future__ import annotations
 
 import functools
@@ -76,7 +77,9 @@ class ReroutingTabuSearch:
     On FJSP-SDST (Fattahi_setup_17-20, 30-s solves, 2 workers) it found 939, 934, 1,130 and
     1,276, where the flexible search had found 940, 934, 1,143 and 1,277 at best and 300-s
     runs of either solver 939, 934, 1,147 and 1,276; later rounds found 20's 1,276 (the first
-    ended at 1,287). Measured on Hurink's edata instances where the flexible search had been weakest (abz7,
+    ended at 1,287).
+
+    Measured on Hurink's edata instances where the flexible search had been weakest (abz7,
     abz9, la21, la25, la26, la31, la34, la40; 30-s solves, 2 workers): their gaps to the best
     known summed to 17.2 points with the flexible search and 5.5 with this one. Reroutes on
     the operation's own machine as well (reinsertion) gave 6.9, a patience of 300 gave 5.3
