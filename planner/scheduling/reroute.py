@@ -12,8 +12,8 @@ neighbourhood functions for the flexible job shop problem", Journal of Schedulin
 step ranks the N5 swaps and the reroutes of one critical path by their estimates (with the
 changeovers a move makes and removes) and times only the few best exactly
 (:attr:`ReroutingTabuSearch.exact`). It restarts from the best schedule with random critical
-swaps after a stretch without improvement, as the classical search does, and while time
-remains after its patience is spent, a new round of walks starts from the best schedule.
+swaps after a stretch without improvement, as the classical search does; when its patience
+is spent and time remains, a new round of walks starts from the best schedule.
 
 Steps are counted, not timed: a seed and a step limit repeat a run exactly (one round). With
 two workers two searches run on two cores from different seeds and the better schedule is kept
@@ -113,7 +113,7 @@ class ReroutingTabuSearch:
         self.floor = int(makespan_lower_bound(data))  # where a walk stops: proved optimal
         self._stats: dict[str, int] = {}
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, int]:
         return {f"reroute_{key}": value for key, value in self._stats.items()}
 
     def improve(
@@ -123,30 +123,33 @@ class ReroutingTabuSearch:
         on_improvement: Callable[[float], None] | None = None,
         max_steps: int | None = None,
         stop: Callable[[], bool] | None = None,
+        rounds: int | None = None,
     ) -> Schedule:
         """Return a schedule no worse than ``schedule`` (its makespan, semi-active).
 
         Each worker runs until ``remaining()`` reaches zero, ``max_steps`` steps are made,
         ``stop()`` says so, its patience is spent, or the makespan reaches the routing and
         machine-load lower bound. When every worker has spent its patience and time remains
-        (no ``max_steps`` given), another round of walks starts from the best schedule with
-        the next seeds. ``on_improvement`` receives each better makespan.
+        (no ``max_steps`` given), another round of walks starts from the best schedule with the
+        next seeds, up to ``rounds`` rounds (no limit by default). ``on_improvement`` receives
+        each better makespan.
         """
-        current, totals, rounds = schedule, dict[str, int](), 0
+        current, totals, done = schedule, dict[str, int](), 0
         while True:
             best, stats = self._round(
-                current, rounds * self.workers, remaining, on_improvement, max_steps, stop
+                current, done * self.workers, remaining, on_improvement, max_steps, stop
             )
-            current, rounds = self._schedule(best), rounds + 1
+            current, done = self._schedule(best), done + 1
             totals = {key: totals.get(key, 0) + value for key, value in stats.items()}
             if (
                 max_steps is not None
+                or done == rounds
+                or int(current.end.max(initial=0)) <= self.floor
                 or remaining() <= 0
                 or (stop is not None and stop())
-                or int(current.end.max(initial=0)) <= self.floor
             ):
                 break
-        self._stats = {**totals, "rounds": rounds}
+        self._stats = {**totals, "rounds": done}
         return current
 
     def _round(

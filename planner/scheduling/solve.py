@@ -175,6 +175,7 @@ class _Run:
         self.tracker = Tracker(started, on_progress)
         self.stop = stop
         self.stats: dict[str, object] = {}
+        self.more_rounds = False  # the rerouting search ran one round; more after the full model
 
     def remaining(self) -> float:
         # keep a margin for the final check, which grows with the problem
@@ -193,7 +194,11 @@ class _Run:
         feasible = report is not None and report.feasible
         if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
             assert report is not None
-            incumbent, report = self._flexible(incumbent, report, bound)
+            # in ``hybrid`` the full model comes next: one round of the rerouting search
+            # first, more after the full model (small problems are proved in a moment)
+            rounds = 1 if strategy == "hybrid" else None
+            incumbent, report = self._flexible(incumbent, report, bound, rounds)
+            self.more_rounds = rounds == 1 and reroute_applies(data)
         if strategy == "lns" and not feasible:
             # no rule found a plan (maximum lags can defeat them): the full model looks for one
             termination, incumbent, report, bound = self._full_model(
@@ -231,6 +236,9 @@ class _Run:
             return incumbent, report, False
         if tabu_applies(self.data):
             incumbent, report = self._tabu(incumbent, report)
+        elif self.more_rounds and self.settings.tabu_max_steps is None:
+            # the rerouting search's first round ran before the full model: rounds go on
+            incumbent, report = self._reroute(incumbent, report, None, self.settings.workers)
         search = LargeNeighbourhoodSearch(
             self.data, self.settings, self.tracker, self.deadline, self.stop, bound=bound
         )
@@ -265,44 +273,58 @@ class _Run:
         return self._keep_if_no_worse("tabu", improved, incumbent, report)
 
     def _flexible(
-        self, incumbent: Schedule, report: CheckReport, bound: float | None
+        self, incumbent: Schedule, report: CheckReport, bound: float | None, rounds: int | None
     ) -> tuple[Schedule, CheckReport]:
         """The flexible tabu search (machine choice, changeovers, calendars, due dates) for
         ``flexible_share`` of the time left; the checker decides whether its plan is kept. On
         a flexible job shop judged by its makespan alone the rerouting tabu search (classical
-        estimates, :mod:`~planner.scheduling.reroute`) takes its place and share."""
+        estimates, :mod:`~planner.scheduling.reroute`) takes its place and share, for up to
+        ``rounds`` rounds."""
+        if reroute_applies(self.data):
+            return self._reroute(incumbent, report, rounds, 0)
         data, settings = self.data, self.settings
-        steps = settings.tabu_max_steps
-        share = settings.tuning.flexible_share
-        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
-
-        def remaining() -> float:
-            return min(self.remaining(), until - time.perf_counter())
-
-        search: ReroutingTabuSearch | FlexibleTabuSearch
-        if reroute_applies(data):
-            source, weight = "reroute", data.objective.makespan
-            search = ReroutingTabuSearch(data, seed=settings.seed, workers=settings.workers)
-            improved = search.improve(
-                incumbent,
-                remaining,
-                on_improvement=lambda value: self.tracker.improved(weight * value, None, source),
-                max_steps=steps,
-                stop=self.stop,
-            )
-        else:
-            source = "flex"
-            search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
-            improved = search.improve(
-                incumbent,
-                remaining,
-                on_improvement=lambda value: self.tracker.improved(value, None, source),
-                max_steps=steps,
-                stop=self.stop,
-                floor=bound if bound is not None and _exact_objective(data, settings) else 0.0,
-            )
+        search = FlexibleTabuSearch(data, seed=settings.seed, workers=settings.workers)
+        improved = search.improve(
+            incumbent,
+            self._share_of_remaining(settings.tuning.flexible_share),
+            on_improvement=lambda value: self.tracker.improved(value, None, "flex"),
+            max_steps=settings.tabu_max_steps,
+            stop=self.stop,
+            floor=bound if bound is not None and _exact_objective(data, settings) else 0.0,
+        )
         self.stats.update(search.stats())
-        return self._keep_if_no_worse(source, improved, incumbent, report)
+        return self._keep_if_no_worse("flex", improved, incumbent, report)
+
+    def _reroute(
+        self, incumbent: Schedule, report: CheckReport, rounds: int | None, seeds_used: int
+    ) -> tuple[Schedule, CheckReport]:
+        """The rerouting tabu search for up to ``flexible_share`` of the time left and up to
+        ``rounds`` rounds, its walks seeded after the ``seeds_used`` seeds of earlier rounds;
+        its counters add to those of earlier calls."""
+        data, settings = self.data, self.settings
+        search = ReroutingTabuSearch(
+            data, seed=settings.seed + seeds_used, workers=settings.workers
+        )
+        weight = data.objective.makespan
+        improved = search.improve(
+            incumbent,
+            self._share_of_remaining(settings.tuning.flexible_share),
+            on_improvement=lambda value: self.tracker.improved(weight * value, None, "reroute"),
+            max_steps=settings.tabu_max_steps,
+            stop=self.stop,
+            rounds=rounds,
+        )
+        for key, value in search.stats().items():
+            earlier = self.stats.get(key, 0)
+            self.stats[key] = (earlier if isinstance(earlier, int) else 0) + value
+        return self._keep_if_no_worse("reroute", improved, incumbent, report)
+
+    def _share_of_remaining(self, share: float) -> Callable[[], float]:
+        """Time left for a search that may use ``share`` of what is left now (all of the
+        deadline's when it is bounded by steps instead)."""
+        steps = self.settings.tabu_max_steps
+        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
+        return lambda: min(self.remaining(), until - time.perf_counter())
 
     def _keep_if_no_worse(
         self, source: str, improved: Schedule, incumbent: Schedule, report: CheckReport

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.check import check
+from planner.io import read_instance
 from planner.io.synthetic import synthetic_problem
-from planner.model import Problem
+from planner.model import Problem, SearchTuning, SolverSettings
 from planner.scheduling import solve
 from planner.scheduling.bounds import makespan_lower_bound
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.flexible import FlexibleTabuSearch
 from planner.scheduling.reroute import ReroutingTabuSearch, reroute_applies
+from planner.scheduling.result import Termination
 from tests.conftest import assert_checked, job, machine, op, problem
 from tests.scheduling.test_flexible import brute_force
 
@@ -187,6 +190,31 @@ def test_the_solver_runs_it_on_a_flexible_shop_with_changeovers() -> None:
     assert result.stats["reroute_steps"] > 0
     assert report.kpis.total_setup_time > 0
     assert result.objective is not None and result.objective <= result.progress[0].objective
+
+
+def test_hybrid_runs_one_round_before_the_full_model_and_more_after() -> None:
+    data = flexible_shop(2, jobs=15, steps=5, machines=5, changeovers=True).build()
+    settings = SolverSettings(
+        time_limit_s=4,
+        workers=2,
+        seed=1,
+        strategy="hybrid",
+        tuning=SearchTuning(hybrid_full_model_share=0.01),  # too short for a proof
+    )
+    result = solve(data, settings=settings)
+    assert_checked(result, data)
+    assert result.termination is not Termination.OPTIMAL
+    assert result.stats["reroute_rounds"] >= 2
+
+
+def test_a_small_problem_is_proved_after_the_first_round(instances: Path) -> None:
+    path = instances / "fjsp-sdst/fattahi-setup/Fattahi_setup_05.fjs"
+    data = read_instance(path, "fjs-sdst").build()
+    result = solve(data, time_limit=20, workers=2, seed=0)
+    assert_checked(result, data)
+    assert result.strategy == "hybrid" and result.termination is Termination.OPTIMAL
+    assert result.objective == 126  # the optimum (PyJobShop proves it too)
+    assert result.stats["reroute_rounds"] == 1
 
 
 def test_another_round_starts_from_the_best_while_time_remains() -> None:
