@@ -134,6 +134,11 @@ def choose_strategy(data: ProblemData, settings: SolverSettings) -> str:
     stop finding better schedules (measured on Taillard and the 10,000 to 100,000-operation
     instances: compiled, it reaches the best known makespan of most 50- and 100-job Taillard
     instances within a second, and it is stronger than the neighbourhood search on large ones).
+    On flexible shops judged by their makespan (with or without changeovers,
+    :func:`~planner.scheduling.reroute.reroute_applies`), ``hybrid`` runs one round of the
+    rerouting search before the full model, so that small problems are proved at once, and
+    more rounds after it, before the neighbourhood search (measured on FJSP-SDST, Hurink and
+    Brandimarte; see ``benchmarks/README.md``).
     """
     chosen = settings.strategy
     if chosen != "auto":
