@@ -74,8 +74,7 @@ def _changeover(changeovers, p, o):  # type: ignore[no-untyped-def]
         return lambda changeovers, p, o: 0
 
     def compiled(changeovers, p, o):  # type: ignore[no-untyped-def]
-        family = changeovers[1]
-        return changeovers[2][changeovers[0][o], family[p], family[o]]
+        return changeover_on(changeovers, changeovers[0][o], p, o)
 
     return compiled
 
@@ -97,7 +96,7 @@ def _first_setup(changeovers, o):  # type: ignore[no-untyped-def]
         return lambda changeovers, o: 0
 
     def compiled(changeovers, o):  # type: ignore[no-untyped-def]
-        return changeovers[3][changeovers[0][o], changeovers[1][o]]
+        return first_setup_on(changeovers, changeovers[0][o], o)
 
     return compiled
 

@@ -263,15 +263,12 @@ class _Run:
         data, settings = self.data, self.settings
         share = settings.tuning.tabu_share if share is None else share
         search = CriticalPathTabuSearch(data, seed=settings.seed)
-        steps = settings.tabu_max_steps
-        # bounded by steps, the search ignores its share of the time (but not the deadline)
-        until = math.inf if steps is not None else time.perf_counter() + share * self.remaining()
         weight = data.objective.makespan
         improved = search.improve(
             incumbent,
-            lambda: min(self.remaining(), until - time.perf_counter()),
+            self._share_of_remaining(share),
             on_improvement=lambda makespan: self.tracker.improved(weight * makespan, None, "tabu"),
-            max_steps=steps,
+            max_steps=settings.tabu_max_steps,
             stop=self.stop,
         )
         self.stats.update(search.stats())

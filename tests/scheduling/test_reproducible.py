@@ -63,33 +63,29 @@ def test_the_neighbourhood_search_repeats_and_says_the_iteration_cap_stopped_it(
     assert runs[0].stats["lns_iterations"] == 8
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_flexible_tabu_search_repeats_within_a_solve(workers: int) -> None:
-    data = synthetic_problem(15, 6, 5, seed=2, energy=False, due_dates=True).build()
-    settings = SolverSettings(
+def _step_bounded(workers: int, steps: int) -> SolverSettings:
+    """Neighbourhood search and tabu searches bounded by counts, not by the clock."""
+    return SolverSettings(
         time_limit_s=120,
         workers=workers,
         seed=5,
         strategy="lns",
         lns_max_iterations=3,
-        tabu_max_steps=300,
+        tabu_max_steps=steps,
     )
-    first, second = _twice(data, settings)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_flexible_tabu_search_repeats_within_a_solve(workers: int) -> None:
+    data = synthetic_problem(15, 6, 5, seed=2, energy=False, due_dates=True).build()
+    first, second = _twice(data, _step_bounded(workers, steps=300))
     assert first.stats["flex_steps"] == second.stats["flex_steps"]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_rerouting_tabu_search_repeats_within_a_solve(instances: Path, workers: int) -> None:
     data = read_instance(instances / "fjsp/brandimarte/mk06.txt", "fjs").build()
-    settings = SolverSettings(
-        time_limit_s=120,
-        workers=workers,
-        seed=5,
-        strategy="lns",
-        lns_max_iterations=3,
-        tabu_max_steps=2000,
-    )
-    first, second = _twice(data, settings)
+    first, second = _twice(data, _step_bounded(workers, steps=2000))
     assert first.stats["reroute_steps"] == second.stats["reroute_steps"] > 0
 
 
