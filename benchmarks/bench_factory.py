@@ -13,7 +13,8 @@ and the rush order arrives: the base's lots kept, started work pinned, the rush 
 of its own) with each stability weight (``objective.stability``), same budget, and reports
 the share of the operations the change does not touch that move anyway (another machine or
 another start; untouched: in both plans, not started, not in the broken machine's window)
-and the objective without the stability term, against the reschedule with weight 0.
+and the objective without the stability term, against the reschedule with weight 0. The
+same for the week unchanged: what a re-plan gains by searching the base's week again.
 
 ``whatif``: for a machine breakdown, plans the variant cold (from scratch) and warm (from the
 base plan, as ``planner whatif`` does), same budget, and reports how fast each reaches its
@@ -172,16 +173,19 @@ def _first(result: Any) -> float | None:
 
 
 def stability(
-    time_limit: float, weights: list[float], changes: list[Path], tolerances: list[int]
+    time_limit: float, weights: list[float], changes: list[Path | None], tolerances: list[int]
 ) -> pd.DataFrame:
-    """Moved untouched operations and objective cost per stability weight and what-if."""
+    """Moved untouched operations and objective cost per stability weight and what-if
+    (``None``: the base scenario unchanged, which shows what a re-plan finds by searching
+    the same week longer)."""
     base_loaded = planner.load_scenario(DEFAULT)
     base = planner.plan(base_loaded, time_limit=time_limit)
     now = pd.Timestamp(NOW)
     frozen = int((now - pd.Timestamp(base.horizon_start)) / pd.Timedelta(minutes=1))
     rows = []
     for change_file in changes:
-        change = load_change(change_file)
+        change = [] if change_file is None else load_change(change_file)
+        name = "unchanged" if change_file is None else change_file.stem
         raw = apply_change(base_loaded.raw(), change)
         for tolerance, weight in itertools.product(tolerances, weights):
             weighted = copy.deepcopy(raw)
@@ -197,7 +201,7 @@ def stability(
             k = variant.kpis
             rows.append(
                 {
-                    "what-if": change_file.stem,
+                    "what-if": name,
                     "stability weight": weight,
                     "tolerance min": tolerance,
                     "untouched operations": untouched,
@@ -263,7 +267,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.what == "stability":
         whatifs = ROOT / "scenarios" / "whatif"
-        changes = [whatifs / "machine_breakdown.json", whatifs / "rush_order.json"]
+        changes: list[Path | None] = [
+            whatifs / "machine_breakdown.json",
+            whatifs / "rush_order.json",
+            None,
+        ]
         weights = [float(w) for w in args.weights.split(",")]
         tolerances = [int(t) for t in args.tolerances.split(",")]
         table = stability(args.time_limit, weights, changes, tolerances)

@@ -14,6 +14,8 @@ from planner.schedule import Schedule
 from planner.scheduling.bounds import objective_lower_bound
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.cpsat import SchedulingModel
+from planner.scheduling.cpsat.model import Assignments
+from planner.scheduling.evaluate import Evaluator
 from planner.scheduling.flexible import (
     FlexibleTabuSearch,
     compile_flexible_kernels,
@@ -123,9 +125,12 @@ def choose_strategy(data: ProblemData, settings: SolverSettings) -> str:
 
     Up to ``full_model_max_operations`` operations (and a model of moderate size): the full
     CP-SAT model for the whole budget when every operation has a single machine (a job shop:
-    there the full model beats neighbourhood search at this size, measured on Taillard), else
+    there the full model beats neighbourhood search at this size, measured on Taillard) or when
+    energy or stability is priced (measured on the default factory and its reschedules), else
     ``hybrid`` (the full model for part of the budget for its bound, then neighbourhood search,
-    which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``.
+    which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``. The
+    full model prices energy at a coarser resolution than the neighbourhood search when its
+    slots would be too many (:func:`full_model_resolution`).
 
     On a classical job shop (see :func:`~planner.scheduling.tabu.tabu_applies`) a tabu search
     on the critical path runs first: for up to 30% of the budget as the full model's hint, or
@@ -147,20 +152,57 @@ def choose_strategy(data: ProblemData, settings: SolverSettings) -> str:
     if not small or full_model_size(data, settings) > settings.tuning.full_model_max_size:
         return "lns"
     flexible = any(len(options) > 1 for options in data.op_options)
-    return "hybrid" if flexible else "cpsat"
+    return "hybrid" if flexible and not _non_regular(data) else "cpsat"
+
+
+def _non_regular(data: ProblemData) -> bool:
+    """Whether the objective prices energy or stability: moving work later can pay, which the
+    neighbourhood search's small windows barely exploit. On the default factory (energy,
+    changeovers, calendars, machine choice; 121 operations) the full model for the whole
+    budget gave 1,730-1,815 at 30 s against 1,800-1,817 for ``hybrid`` with 70% for the full
+    model and 2,060-2,160 for the neighbourhood search alone; on its machine-breakdown and
+    rush-order reschedules (stability priced, started work pinned) 3,286-3,394 and
+    2,094-2,112 against 3,795 and 2,171 (``benchmarks/README.md``)."""
+    return _energy_priced(data) or data.stability_priced
 
 
 def full_model_size(data: ProblemData, settings: SolverSettings) -> int:
     """Rough size of the full CP-SAT model: circuit arcs on machines with setups, plus one
-    literal per operation and start slot when energy is priced."""
+    literal per operation and start slot when energy is priced (at the full model's
+    resolution, :func:`full_model_resolution`)."""
     per_machine = [0] * data.num_machines
     for options in data.op_options:
         for m, _ in options:
             per_machine[m] += 1
     size = sum(k * k if data.machine_has_setups[m] else k for m, k in enumerate(per_machine))
-    if data.objective.energy_cost > 0 and data.has_energy:
-        size += data.num_operations * (data.horizon // settings.energy_resolution_min + 1)
+    if _energy_priced(data):
+        size += _energy_slots(data, full_model_resolution(data, settings))
     return size
+
+
+def full_model_resolution(data: ProblemData, settings: SolverSettings) -> int:
+    """Slot length at which the full model prices energy: ``energy_resolution_min``, doubled
+    while the model would hold more than ``full_model_energy_slots`` start-slot literals, up
+    to ``full_model_max_resolution_min`` (see :class:`~planner.model.settings.SearchTuning`).
+    The neighbourhood search's small models keep ``energy_resolution_min``."""
+    tuning = settings.tuning
+    resolution = settings.energy_resolution_min
+    if not _energy_priced(data):
+        return resolution
+    while (
+        _energy_slots(data, resolution) > tuning.full_model_energy_slots
+        and resolution * 2 <= tuning.full_model_max_resolution_min
+    ):
+        resolution *= 2
+    return resolution
+
+
+def _energy_priced(data: ProblemData) -> bool:
+    return data.objective.energy_cost > 0 and data.has_energy
+
+
+def _energy_slots(data: ProblemData, resolution: int) -> int:
+    return data.num_operations * (data.horizon // resolution + 1)
 
 
 class _Run:
@@ -373,16 +415,21 @@ class _Run:
         data = self.data
         hint = incumbent if report is not None else None
         model = SchedulingModel(
-            data, SubProblem.full(data, hint), self.settings.energy_resolution_min
+            data, SubProblem.full(data, hint), full_model_resolution(data, self.settings)
         )
         self.stats["build_s"] = round(model.build_s, 3)
+        exact = _exact_objective(data, self.settings)
+        best = _BestExact(data)  # an approximate model's solutions priced as the checker does
         outcome = model.solve(
             time_limit=self.remaining() * share,
             workers=self.settings.workers,
             seed=self.settings.seed,
             log=self.settings.log_search,
-            on_solution=lambda value, b: self.tracker.improved(value, b, "cpsat"),
+            on_solution=lambda value, b: self.tracker.improved(
+                value, b if exact else None, "cpsat"
+            ),
             stop=self.stop,
+            value_of=None if exact else best.value,
         )
         self.stats["cpsat_status"] = outcome.status
         if outcome.status == "INFEASIBLE":
@@ -390,8 +437,8 @@ class _Run:
         termination = Termination.OPTIMAL if outcome.status == "OPTIMAL" else Termination.TIME_LIMIT
         if self.stop is not None and self.stop() and termination is not Termination.OPTIMAL:
             termination = Termination.INTERRUPTED
-        if outcome.placement is not None:
-            schedule = _schedule_from(data, outcome.placement.assignments)
+        found = [] if outcome.placement is None else [outcome.placement.assignments]
+        for schedule in [_schedule_from(data, a) for a in found] + best.schedules():
             solved = check(data, schedule)
             if solved.feasible and (
                 report is None or solved.kpis.objective <= report.kpis.objective + 1e-9
@@ -399,7 +446,7 @@ class _Run:
                 incumbent, report = schedule, solved
             elif not solved.feasible:
                 self.stats["cpsat_rejected"] = solved.summary(3)
-        if not math.isnan(outcome.bound):
+        if exact and not math.isnan(outcome.bound):
             bound = outcome.bound if bound is None else max(bound, outcome.bound)
         return termination, incumbent, report, bound
 
@@ -447,12 +494,32 @@ class _Run:
         )
 
 
+class _BestExact:
+    """The best, by the exact objective, of the solutions an approximate full model reports
+    (its own last solution is the best by its approximate pricing only)."""
+
+    def __init__(self, data: ProblemData) -> None:
+        self.data = data
+        self.evaluator = Evaluator(data)
+        self.best = math.inf
+        self.schedule: Schedule | None = None
+
+    def value(self, assignments: Assignments) -> float:
+        schedule = _schedule_from(self.data, assignments)
+        value = self.evaluator.objective(schedule)
+        if value < self.best:
+            self.best, self.schedule = value, schedule
+        return value
+
+    def schedules(self) -> list[Schedule]:
+        return [] if self.schedule is None else [self.schedule]
+
+
 def _exact_objective(data: ProblemData, settings: SolverSettings) -> bool:
-    """Whether CP-SAT's objective is the exact one (energy priced at minute resolution, or
-    not priced at all), so that its bounds are bounds on the checker's objective."""
-    return settings.energy_resolution_min == 1 or not (
-        data.objective.energy_cost > 0 and data.has_energy
-    )
+    """Whether CP-SAT's objective is the exact one (energy priced at minute resolution in the
+    full model, and so in the neighbourhood search's models, or not priced at all), so that
+    its bounds are bounds on the checker's objective."""
+    return not _energy_priced(data) or full_model_resolution(data, settings) == 1
 
 
 def _schedule_from(

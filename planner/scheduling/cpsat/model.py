@@ -18,12 +18,15 @@ from planner.scheduling.subproblem import SubProblem
 ProgressHook = Callable[[float, float], None]
 """Called with (objective, best bound) on every improving solution."""
 
+Assignments = dict[int, tuple[int, int, int, int]]
+"""Where each free operation is: ``op -> (machine, start, end, setup)``."""
+
 
 @dataclass(frozen=True)
 class Placement:
     """Where the model put each free operation: ``op -> (machine, start, end, setup)``."""
 
-    assignments: dict[int, tuple[int, int, int, int]]
+    assignments: Assignments
     objective: float
     bound: float
 
@@ -121,6 +124,7 @@ class SchedulingModel:
         on_solution: ProgressHook | None = None,
         stop: Callable[[], bool] | None = None,
         extra: dict[str, object] | None = None,
+        value_of: Callable[[Assignments], float] | None = None,
     ) -> ModelOutcome:
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -132,7 +136,8 @@ class SchedulingModel:
             params.interleave_search = False
         for key, value in (extra or {}).items():
             setattr(params, key, value)
-        callback = _Callback(self.objective.scale, on_solution, stop)
+        value = None if value_of is None else (lambda source: value_of(self._read(source)))
+        callback = _Callback(self.objective.scale, on_solution, stop, value)
         started = time.perf_counter()
         code = solver.solve(self.model, callback)
         wall = time.perf_counter() - started
@@ -157,7 +162,7 @@ class SchedulingModel:
             callback.last_work,
         )
 
-    def _read(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int, int, int]]:
+    def _read(self, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> Assignments:
         out = {}
         for o in self.sub.free:
             options = self.vars.options[o]
@@ -176,10 +181,14 @@ class SchedulingModel:
 
 class _Callback(cp_model.CpSolverSolutionCallback):
     def __init__(
-        self, scale: int, hook: ProgressHook | None, stop: Callable[[], bool] | None
+        self,
+        scale: int,
+        hook: ProgressHook | None,
+        stop: Callable[[], bool] | None,
+        value: Callable[[_Callback], float] | None,
     ) -> None:
         super().__init__()
-        self.scale, self.hook, self.stop = scale, hook, stop
+        self.scale, self.hook, self.stop, self.value_of = scale, hook, stop, value
         self.last_s = 0.0
         self.last_work = 0.0
         self.count = 0
@@ -189,6 +198,9 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self.last_work = self.deterministic_time
         self.count += 1
         if self.hook is not None:
-            self.hook(self.objective_value / self.scale, self.best_objective_bound / self.scale)
+            value = self.objective_value / self.scale
+            if self.value_of is not None:
+                value = self.value_of(self)
+            self.hook(value, self.best_objective_bound / self.scale)
         if self.stop is not None and self.stop():
             self.stop_search()

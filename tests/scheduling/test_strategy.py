@@ -1,0 +1,69 @@
+"""What ``auto`` resolves to, and the full model priced at a coarser energy resolution: one tiny
+model per rule, and the promise that an approximate model's progress and bound are honest."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from planner.model import Problem, SolverSettings
+from planner.model.settings import SearchTuning
+from planner.scheduling import solve
+from planner.scheduling.solve import choose_strategy, full_model_resolution
+from tests.conftest import assert_checked, job, machine, op, problem
+
+PRICES = [100.0, 10.0] * 24  # an expensive hour, then a cheap one
+ENERGY = {"makespan": 0.001, "energy_cost": 1}
+
+
+def shop(*, flexible: bool, energy: bool, jobs: int = 3) -> Problem:
+    """``jobs`` one-step jobs of uneven length on two machines (each may run on both when
+    ``flexible``), released at odd minutes, with alternating hourly prices when ``energy``."""
+    options = (("M1", 50), ("M2", 70)) if flexible else (("M1", 50),)
+    return problem(
+        horizon_start=datetime(2024, 6, 1),
+        machines=[machine("M1", power_kw=1000), machine("M2", power_kw=800)],
+        jobs=[job(f"J{k}", op("o", *options), release=17 * k + 7, due=600) for k in range(jobs)],
+        tariff={"hourly_prices": PRICES} if energy else None,
+        objective=ENERGY if energy else {"makespan": 1},
+    )
+
+
+def test_the_full_model_coarsens_its_energy_slots_until_they_fit() -> None:
+    data = shop(flexible=True, energy=True).build()
+    slots = data.num_operations * (data.horizon // 30 + 1)
+    settings = SolverSettings(energy_resolution_min=30)
+    assert full_model_resolution(data, settings) == 30  # few slots: the setting's
+    tight = settings.with_overrides(tuning=SearchTuning(full_model_energy_slots=slots // 3))
+    assert full_model_resolution(data, tight) == 120  # 30 -> 60 -> 120: a quarter of them
+    capped = tight.with_overrides(
+        tuning=SearchTuning(full_model_energy_slots=slots // 3, full_model_max_resolution_min=90)
+    )
+    assert full_model_resolution(data, capped) == 60  # no coarser than the cap allows
+    plain = shop(flexible=True, energy=False).build()
+    assert full_model_resolution(plain, tight) == 30  # energy not priced: nothing to coarsen
+
+
+def test_auto_gives_the_full_model_the_whole_budget_when_energy_is_priced() -> None:
+    settings = SolverSettings()
+    assert choose_strategy(shop(flexible=True, energy=True).build(), settings) == "cpsat"
+    assert choose_strategy(shop(flexible=True, energy=False).build(), settings) == "hybrid"
+    assert choose_strategy(shop(flexible=False, energy=True).build(), settings) == "cpsat"
+    assert choose_strategy(shop(flexible=False, energy=False).build(), settings) == "cpsat"
+
+
+def test_an_approximate_full_model_reports_the_checkers_objective_and_no_bound() -> None:
+    p = shop(flexible=True, energy=True, jobs=6)
+    data = p.build()
+    settings = SolverSettings(
+        time_limit_s=5, workers=1, strategy="cpsat", energy_resolution_min=120
+    )
+    result = solve(data, settings)
+    assert_checked(result, data)
+    assert result.objective is not None
+    # every objective the progress reported is one the checker gave a plan of this run, so
+    # the returned plan is at least as good as the best of them
+    assert result.objective <= min(e.objective for e in result.progress) + 1e-9
+    assert result.best_bound is None  # the model's bound is on its own pricing, not the plan's
+    assert all(e.bound is None or math.isnan(e.bound) for e in result.progress)
+    assert result.status == "feasible"
