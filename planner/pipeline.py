@@ -36,7 +36,7 @@ from planner.stages.actuals import apply_actuals, resolve_actuals
 from planner.stages.assemble import Outcome, assemble
 from planner.stages.budget import Budget
 from planner.stages.components import settled_links
-from planner.stages.feedback import plan_with_feedback
+from planner.stages.feedback import Sequencer, plan_with_feedback
 from planner.stages.inputs import PlanningInputs, planning_inputs
 from planner.stages.jobs import add_lots, new_order_jobs, scenario_jobs
 from planner.stages.previous import PreviousPlan
@@ -249,7 +249,7 @@ def reschedule(
     jobs = settled_links(_kept_jobs(inputs, previous, frozen, actuals) + not_before(rush, frozen))
     mark = time.perf_counter()
     limit = budget.sequencing_s(settings.time_limit_s, 1, 1)
-    result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit)
+    result = _sequencer(inputs, settings, previous, on_progress)(jobs, limit, None)
     budget.record("sequencing", mark)
     lots = previous.lots if rush_lots.empty else add_lots(previous.lots, rush_lots)
     lot_plan = previous.lot_plan if rush_lots.empty else None  # the lot plan no longer holds
@@ -276,22 +276,22 @@ def _sequencer(
     settings: SolverSettings,
     previous: PreviousPlan | None,
     on_progress: Progress | None,
-) -> Callable[[list[Job], float], Result]:
-    """Sequences jobs within a time limit, warm-started from ``previous``'s schedule."""
+) -> Sequencer:
+    """Sequences jobs within a time limit, warm-started from ``previous``'s schedule (whose
+    places the stability term prices), else from an earlier feedback round's."""
     start_from = None if previous is None else previous.schedule
     objective = inputs.scenario.objective
     if start_from is not None and objective.stability is None:
         objective = objective.model_copy(update={"stability": DEFAULT_STABILITY})
 
-    def run(jobs: list[Job], limit: float) -> Result:
+    def run(jobs: list[Job], limit: float, earlier: pd.DataFrame | None) -> Result:
+        hint = start_from if start_from is not None else earlier
         return sequence(
             inputs,
             jobs if start_from is None else with_previous(jobs, start_from),
             settings.with_overrides(time_limit_s=limit),
             objective=objective,
-            warm_start=None
-            if start_from is None
-            else (lambda data: warm_start_schedule(data, start_from)),
+            warm_start=None if hint is None else (lambda data: warm_start_schedule(data, hint)),
             on_progress=on_progress,
         )
 

@@ -3,6 +3,7 @@ capacity feeds back into lot sizing."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from planner.check import check
@@ -19,7 +20,7 @@ from planner.model import Job, LotSolverSettings, Machine, Problem, SolverSettin
 from planner.model.products import Product, RoutingStep, StepMachine
 from planner.scheduling import Result, solve
 from planner.stages.budget import Budget
-from planner.stages.feedback import FeedbackOutcome, plan_with_feedback
+from planner.stages.feedback import FeedbackOutcome, Sequencer, plan_with_feedback
 from planner.stages.inputs import OrderDue
 from planner.stages.jobs import lots_to_jobs
 
@@ -91,7 +92,7 @@ def test_jobs_know_their_sub_lot_and_the_orders_they_carry() -> None:
     assert data.job_periods == ("D2", "D2", "D2")
 
 
-def _schedule(jobs: list[Job], limit: float) -> Result:
+def _schedule(jobs: list[Job], limit: float, earlier: pd.DataFrame | None = None) -> Result:
     problem = Problem(
         machines=tuple(MACHINES),
         jobs=tuple(jobs),
@@ -103,14 +104,16 @@ def _schedule(jobs: list[Job], limit: float) -> Result:
     return result
 
 
-def _feedback(problem: LotSizingProblem, rounds: int) -> FeedbackOutcome:
+def _feedback(
+    problem: LotSizingProblem, rounds: int, schedule: Sequencer = _schedule
+) -> FeedbackOutcome:
     def to_jobs(plan: LotPlan) -> list[Job]:
         return lots_to_jobs(plan.lots, PRODUCTS, PERIODS)
 
     return plan_with_feedback(
         problem,
         to_jobs,
-        _schedule,
+        schedule,
         MACHINES,
         PERIODS,
         rounds=rounds,
@@ -139,6 +142,23 @@ def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
     assert last.result is not None and last.result.kpis is not None
     assert first.result is not None and first.result.kpis is not None
     assert last.result.kpis.total_weighted_tardiness <= first.result.kpis.total_weighted_tardiness
+
+
+def test_each_round_starts_from_the_schedule_of_the_round_before() -> None:
+    demand = [
+        Demand(product="frame", period=f"D{d}", quantity=q)
+        for d, q in ((1, 200), (2, 220), (3, 220))
+    ]
+    handed: list[pd.DataFrame | None] = []
+
+    def schedule(jobs: list[Job], limit: float, earlier: pd.DataFrame | None) -> Result:
+        handed.append(earlier)
+        return _schedule(jobs, limit, earlier)
+
+    outcome = _feedback(lot_problem(PRODUCTS, MACHINES, PERIODS, demand), 3, schedule)
+    assert len(outcome.rounds) >= 2 and handed[0] is None
+    for before, given in zip(outcome.rounds, handed[1:], strict=False):
+        assert before.result is not None and given is before.result.schedule
 
 
 def test_feedback_stops_at_once_when_the_schedule_fits() -> None:

@@ -80,10 +80,15 @@ def achieved_capacity(
     return overflow, np.maximum(0.0, data.capacity - overflow)
 
 
+Sequencer = Callable[[list[Job], float, pd.DataFrame | None], Result]
+"""Sequences jobs within a time limit (seconds), warm-started from an earlier schedule's rows
+(``job, operation, machine, start``) where given."""
+
+
 def plan_with_feedback(
     problem: LotSizingProblem,
     to_jobs: Callable[[LotPlan], list[Job]],
-    schedule: Callable[[list[Job], float], Result],
+    schedule: Sequencer,
     machines: Sequence[Machine],
     periods: Sequence[PlanningPeriod],
     *,
@@ -96,10 +101,12 @@ def plan_with_feedback(
     """Lot sizing, sequencing, and lot sizing again with the achieved capacity, until no
     period overflows or ``rounds`` passes are done.
 
-    ``to_jobs`` turns a lot plan into jobs; ``schedule(jobs, time_limit)`` sequences them.
-    ``sequencing_s`` is the scheduler's configured limit for all rounds together; ``budget``
-    splits the time (see :class:`~planner.stages.budget.Budget`). ``start_capacity``
-    continues from what an earlier run learned about achievable capacity.
+    ``to_jobs`` turns a lot plan into jobs; ``schedule(jobs, time_limit, earlier)`` sequences
+    them, each round after the first from the previous round's schedule (the jobs of lots
+    that stayed keep their places where they still fit, so the rounds' search adds up rather
+    than starting again). ``sequencing_s`` is the scheduler's configured limit for all rounds
+    together; ``budget`` splits the time (see :class:`~planner.stages.budget.Budget`).
+    ``start_capacity`` continues from what an earlier run learned about achievable capacity.
     """
     data = problem.build()
     outcome = FeedbackOutcome()
@@ -115,7 +122,12 @@ def plan_with_feedback(
         if not plan.feasible or not jobs:  # no lot plan, or nothing to make
             outcome.rounds.append(FeedbackRound(plan, (), None, np.zeros_like(capacity), capacity))
             break
-        result = schedule(jobs, budget.sequencing_s(sequencing_s, rounds, rounds - k))
+        earlier = outcome.rounds[-1].result if outcome.rounds else None
+        result = schedule(
+            jobs,
+            budget.sequencing_s(sequencing_s, rounds, rounds - k),
+            None if earlier is None else earlier.schedule,
+        )
         budget.record("sequencing", mark)
         if result.schedule is None:
             zero = np.zeros_like(capacity)
