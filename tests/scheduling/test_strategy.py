@@ -16,16 +16,21 @@ PRICES = [100.0, 10.0] * 24  # an expensive hour, then a cheap one
 ENERGY = {"makespan": 0.001, "energy_cost": 1}
 
 
-def shop(*, flexible: bool, energy: bool, jobs: int = 3) -> Problem:
+def shop(*, flexible: bool, energy: bool, jobs: int = 3, stability: bool = False) -> Problem:
     """``jobs`` one-step jobs of uneven length on two machines (each may run on both when
-    ``flexible``), released at odd minutes, with alternating hourly prices when ``energy``."""
+    ``flexible``), released at odd minutes, with alternating hourly prices when ``energy``;
+    with ``stability``, re-planned from a previous plan that moving work away from costs."""
     options = (("M1", 50), ("M2", 70)) if flexible else (("M1", 50),)
+    was = {"previous": {"machine": "M1", "start": 100}} if stability else {}
+    objective = ENERGY if energy else {"makespan": 1}
     return problem(
         horizon_start=datetime(2024, 6, 1),
         machines=[machine("M1", power_kw=1000), machine("M2", power_kw=800)],
-        jobs=[job(f"J{k}", op("o", *options), release=17 * k + 7, due=600) for k in range(jobs)],
+        jobs=[
+            job(f"J{k}", op("o", *options, **was), release=17 * k + 7, due=600) for k in range(jobs)
+        ],
         tariff={"hourly_prices": PRICES} if energy else None,
-        objective=ENERGY if energy else {"makespan": 1},
+        objective={**objective, "stability": 5} if stability else objective,
     )
 
 
@@ -44,10 +49,12 @@ def test_the_full_model_coarsens_its_energy_slots_until_they_fit() -> None:
     assert full_model_resolution(plain, tight) == 30  # energy not priced: nothing to coarsen
 
 
-def test_auto_gives_the_full_model_the_whole_budget_when_energy_is_priced() -> None:
+def test_auto_gives_the_full_model_the_whole_budget_when_energy_or_stability_is_priced() -> None:
     settings = SolverSettings()
     assert choose_strategy(shop(flexible=True, energy=True).build(), settings) == "cpsat"
     assert choose_strategy(shop(flexible=True, energy=False).build(), settings) == "hybrid"
+    replanned = shop(flexible=True, energy=False, stability=True).build()
+    assert choose_strategy(replanned, settings) == "cpsat"
     assert choose_strategy(shop(flexible=False, energy=True).build(), settings) == "cpsat"
     assert choose_strategy(shop(flexible=False, energy=False).build(), settings) == "cpsat"
 
