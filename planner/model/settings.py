@@ -160,12 +160,14 @@ class SolverSettings(Frozen):
     seed
         Random seed; the same seed and ``workers=1`` give the same schedule.
     strategy
-        ``"auto"`` picks the full CP-SAT model (``"cpsat"``) for small job shops, ``"hybrid"``
-        (the full model for part of the budget, then large-neighbourhood search) for small
-        problems with machine choice, and ``"lns"`` otherwise.
+        ``"auto"`` picks the full CP-SAT model (``"cpsat"``) for small job shops and small
+        problems that price energy or stability, ``"hybrid"`` (the full model for part of the
+        budget, then large-neighbourhood search) for other small problems with machine
+        choice, and ``"lns"`` otherwise.
     energy_resolution_min
-        Slot length, in minutes, at which the CP-SAT model prices energy (the checker always
-        prices every minute). See :mod:`planner.scheduling.cpsat.objective` for the error
+        Slot length, in minutes, at which the CP-SAT models price energy (the checker always
+        prices every minute); the full model coarsens it when its slots would be too many
+        (``SearchTuning.full_model_energy_slots``). See :mod:`planner.scheduling.cpsat.objective` for the error
         bound.
     full_model_max_operations
         ``"auto"`` uses the full CP-SAT model up to this many operations.
