@@ -167,8 +167,8 @@ class SolverSettings(Frozen):
     energy_resolution_min
         Slot length, in minutes, at which the CP-SAT models price energy (the checker always
         prices every minute); the full model coarsens it when its slots would be too many
-        (``SearchTuning.full_model_energy_slots``). See :mod:`planner.scheduling.cpsat.objective` for the error
-        bound.
+        (``SearchTuning.full_model_energy_slots``). See
+        :mod:`planner.scheduling.cpsat.objective` for the error bound.
     full_model_max_operations
         ``"auto"`` uses the full CP-SAT model up to this many operations.
     lns_max_iterations
