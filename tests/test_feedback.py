@@ -92,6 +92,13 @@ def test_jobs_know_their_sub_lot_and_the_orders_they_carry() -> None:
     assert data.job_periods == ("D2", "D2", "D2")
 
 
+OVERLOADING = [
+    Demand(product="frame", period=f"D{d}", quantity=q) for d, q in ((1, 200), (2, 220), (3, 220))
+]
+"""Each day both groups have 480 min, so on paper 230 units/day fit (2 min/unit + 10 setup).
+But welding waits for cutting within the day, so a full day's lot overruns the day."""
+
+
 def _schedule(jobs: list[Job], limit: float, earlier: pd.DataFrame | None = None) -> Result:
     problem = Problem(
         machines=tuple(MACHINES),
@@ -124,13 +131,7 @@ def _feedback(
 
 
 def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
-    # Each day both groups have 480 min, so on paper 230 units/day fit (2 min/unit + 10 setup).
-    # But welding waits for cutting within the day, so a full day's lot overruns the day.
-    demand = [
-        Demand(product="frame", period=f"D{d}", quantity=q)
-        for d, q in ((1, 200), (2, 220), (3, 220))
-    ]
-    problem = lot_problem(PRODUCTS, MACHINES, PERIODS, demand)
+    problem = lot_problem(PRODUCTS, MACHINES, PERIODS, OVERLOADING)
     outcome = _feedback(problem, rounds=4)
     first, last = outcome.rounds[0], outcome.final
     assert first.overflow.sum() > 0, "the aggregate plan overloads the days"
@@ -145,17 +146,13 @@ def test_feedback_replans_with_the_capacity_the_schedule_achieved() -> None:
 
 
 def test_each_round_starts_from_the_schedule_of_the_round_before() -> None:
-    demand = [
-        Demand(product="frame", period=f"D{d}", quantity=q)
-        for d, q in ((1, 200), (2, 220), (3, 220))
-    ]
     handed: list[pd.DataFrame | None] = []
 
     def schedule(jobs: list[Job], limit: float, earlier: pd.DataFrame | None) -> Result:
         handed.append(earlier)
         return _schedule(jobs, limit, earlier)
 
-    outcome = _feedback(lot_problem(PRODUCTS, MACHINES, PERIODS, demand), 3, schedule)
+    outcome = _feedback(lot_problem(PRODUCTS, MACHINES, PERIODS, OVERLOADING), 3, schedule)
     assert len(outcome.rounds) >= 2 and handed[0] is None
     for before, given in zip(outcome.rounds, handed[1:], strict=False):
         assert before.result is not None and given is before.result.schedule

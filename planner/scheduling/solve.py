@@ -420,7 +420,7 @@ class _Run:
         )
         self.stats["build_s"] = round(model.build_s, 3)
         exact = _exact_objective(data, self.settings)
-        best = _BestExact(data)  # an approximate model's solutions priced as the checker does
+        best = None if exact else _BestExact(data)  # solutions priced as the checker does
         outcome = model.solve(
             time_limit=self.remaining() * share,
             workers=self.settings.workers,
@@ -430,7 +430,7 @@ class _Run:
                 value, b if exact else None, "cpsat"
             ),
             stop=self.stop,
-            value_of=None if exact else best.value,
+            value_of=None if best is None else best.value,
         )
         self.stats["cpsat_status"] = outcome.status
         if outcome.status == "INFEASIBLE":
@@ -439,7 +439,8 @@ class _Run:
         if self.stop is not None and self.stop() and termination is not Termination.OPTIMAL:
             termination = Termination.INTERRUPTED
         found = [] if outcome.placement is None else [outcome.placement.assignments]
-        for schedule in [_schedule_from(data, a) for a in found] + best.schedules():
+        schedules = [_schedule_from(data, a) for a in found]
+        for schedule in schedules if best is None else best.cheapest(schedules):
             solved = check(data, schedule)
             if solved.feasible and (
                 report is None or solved.kpis.objective <= report.kpis.objective + 1e-9
@@ -512,8 +513,10 @@ class _BestExact:
             self.best, self.schedule = value, schedule
         return value
 
-    def schedules(self) -> list[Schedule]:
-        return [] if self.schedule is None else [self.schedule]
+    def cheapest(self, schedules: list[Schedule]) -> list[Schedule]:
+        """The exactly cheapest of ``schedules`` and the best seen (none when neither is)."""
+        seen = [] if self.schedule is None else [self.schedule]
+        return [min(schedules + seen, key=self.evaluator.objective)] if schedules + seen else []
 
 
 def _exact_objective(data: ProblemData, settings: SolverSettings) -> bool:

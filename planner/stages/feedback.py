@@ -102,10 +102,11 @@ def plan_with_feedback(
     period overflows or ``rounds`` passes are done.
 
     ``to_jobs`` turns a lot plan into jobs; ``schedule(jobs, time_limit, earlier)`` sequences
-    them, each round after the first from the previous round's schedule (the jobs of lots
-    that stayed keep their places where they still fit, so the rounds' search adds up rather
-    than starting again). ``sequencing_s`` is the scheduler's configured limit for all rounds
-    together; ``budget`` splits the time (see :class:`~planner.stages.budget.Budget`).
+    them, each round after the first warm-started from the previous round's schedule (the
+    jobs of lots that stayed keep their places where they still fit; the scheduler starts
+    from that or from its dispatching rules, whichever is better). ``sequencing_s`` is the
+    scheduler's configured limit for all rounds together; ``budget`` splits the time (see
+    :class:`~planner.stages.budget.Budget`).
     ``start_capacity`` continues from what an earlier run learned about achievable capacity.
     """
     data = problem.build()

@@ -136,8 +136,8 @@ class SchedulingModel:
             params.interleave_search = False
         for key, value in (extra or {}).items():
             setattr(params, key, value)
-        value = None if value_of is None else (lambda source: value_of(self._read(source)))
-        callback = _Callback(self.objective.scale, on_solution, stop, value)
+        priced = None if value_of is None else (lambda source: value_of(self._read(source)))
+        callback = _Callback(self.objective.scale, on_solution, stop, priced)
         started = time.perf_counter()
         code = solver.solve(self.model, callback)
         wall = time.perf_counter() - started
@@ -185,10 +185,10 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         scale: int,
         hook: ProgressHook | None,
         stop: Callable[[], bool] | None,
-        value: Callable[[_Callback], float] | None,
+        value_of: Callable[[_Callback], float] | None,
     ) -> None:
         super().__init__()
-        self.scale, self.hook, self.stop, self.value_of = scale, hook, stop, value
+        self.scale, self.hook, self.stop, self.value_of = scale, hook, stop, value_of
         self.last_s = 0.0
         self.last_work = 0.0
         self.count = 0
