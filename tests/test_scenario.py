@@ -174,6 +174,18 @@ def test_default_factory_matches_its_description() -> None:
     assert bill == {("P04-panel", 2, "assemble", 30), ("P03-frame", 1, "assemble", 30)}
 
 
+def test_scenarios_forecast_with_the_combination_unless_told_otherwise() -> None:
+    from forecasting.models import Combination, NeuralForecaster
+    from planner.demand import scenario_forecaster
+    from planner.scenario import ForecastSettings
+
+    shipped = load_scenario(ROOT / "default" / "scenario.yaml").scenario.demand.forecast
+    for forecast in (ForecastSettings(), shipped):
+        assert isinstance(scenario_forecaster(forecast, horizon=3), Combination)
+    alone = ForecastSettings(model="neural")
+    assert isinstance(scenario_forecaster(alone, horizon=3), NeuralForecaster)
+
+
 def test_resource_pools_take_their_capacity_per_shift() -> None:
     from planner.scenario.calendar import horizon_bounds, pools_with_shifts
 

@@ -3,7 +3,9 @@
 from forecasting.errors import InputIssue, InvalidInputError
 from forecasting.models.base import Forecaster
 from forecasting.models.baselines import SBA, TSB, Croston, MovingAverage, Naive, SeasonalNaive
+from forecasting.models.combination import Combination
 from forecasting.models.neural import NeuralForecaster
+from forecasting.names import COMBINED_MEMBERS, DEFAULT_MODEL
 
 MODELS: dict[str, type[Forecaster]] = {
     "neural": NeuralForecaster,
@@ -13,6 +15,7 @@ MODELS: dict[str, type[Forecaster]] = {
     "croston": Croston,
     "sba": SBA,
     "tsb": TSB,
+    "combined": Combination,
 }
 
 
@@ -30,8 +33,9 @@ def make_forecaster(
     """A forecaster by name (a key of :data:`MODELS`).
 
     ``horizon``, ``seed``, ``ensemble``, ``time_budget_s`` and ``distribution`` configure the
-    neural model (``None`` keeps its default); the statistical baselines take only
-    ``season``. ``field`` names the setting in errors (``demand.forecast.model``).
+    neural model (``None`` keeps its default), alone or within ``combined`` (the quantile
+    average of :data:`COMBINED_MEMBERS`); the statistical baselines take only ``season``.
+    ``field`` names the setting in errors (``demand.forecast.model``).
 
     Raises
     ------
@@ -41,6 +45,22 @@ def make_forecaster(
     if model not in MODELS:
         raise InvalidInputError(
             [InputIssue(field, f"unknown model {model!r}; choose from {sorted(MODELS)}")]
+        )
+    if model == Combination.name:
+        return Combination(
+            [
+                make_forecaster(
+                    name,
+                    horizon=horizon,
+                    season=season,
+                    seed=seed,
+                    ensemble=ensemble,
+                    time_budget_s=time_budget_s,
+                    distribution=distribution,
+                )
+                for name in COMBINED_MEMBERS
+            ],
+            season=season,
         )
     if model != "neural":
         return MODELS[model](season=season)
@@ -55,9 +75,12 @@ def make_forecaster(
 
 
 __all__ = [
+    "COMBINED_MEMBERS",
+    "DEFAULT_MODEL",
     "MODELS",
     "SBA",
     "TSB",
+    "Combination",
     "Croston",
     "Forecaster",
     "MovingAverage",

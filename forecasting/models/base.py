@@ -54,18 +54,29 @@ class Forecaster(ABC):
         if horizon < 1:
             raise InvalidInputError([InputIssue("horizon", "must be at least 1")])
         qs = check_quantiles(quantiles)
-        paths = np.asarray(self._predict(horizon, qs), dtype=np.float64)
-        paths = sort_quantiles(np.nan_to_num(paths, nan=0.0))
-        for i, values in enumerate(self._panel.values):
-            if len(values) and values.min() >= 0:
-                paths[i] = np.maximum(paths[i], 0.0)
-        return self._panel.to_forecast_frame(horizon, qs, paths)
+        return self._panel.to_forecast_frame(horizon, qs, self._tidy_predict(horizon, qs))
 
     def forecast(
         self, history: pd.DataFrame, horizon: int, quantiles: Sequence[float] = DEFAULT_QUANTILES
     ) -> pd.DataFrame:
         """``fit(history)`` then ``predict(horizon, quantiles)``."""
+        self._expect_horizon(horizon)
         return self.fit(history).predict(horizon, quantiles)
+
+    def _expect_horizon(self, horizon: int) -> None:
+        """Told before :meth:`forecast` fits: the horizon it will predict (a model that learns
+        a fixed horizon and was given none takes it)."""
+        return
+
+    def _tidy_predict(self, horizon: int, quantiles: tuple[float, ...]) -> Array:
+        """:meth:`_predict`, with quantiles monotone, no NaN, and forecasts of non-negative
+        series clipped at zero."""
+        paths = np.asarray(self._predict(horizon, quantiles), dtype=np.float64)
+        paths = sort_quantiles(np.nan_to_num(paths, nan=0.0))
+        for i, values in enumerate(self.panel.values):
+            if len(values) and values.min() >= 0:
+                paths[i] = np.maximum(paths[i], 0.0)
+        return paths
 
     @property
     def panel(self) -> Panel:

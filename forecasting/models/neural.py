@@ -15,6 +15,7 @@ import copy
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -66,13 +67,33 @@ class NeuralConfig:
     threads: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def resolved_input_sizes(self) -> tuple[int, ...]:
-        """Input lengths of the members: two seasons (at least the horizon) for every member;
-        members differ by seed. On M3 monthly two seasons beat three (sMAPE 13.67 against
-        14.00), and mixing lengths in an ensemble did not help (13.75)."""
+    def resolved_input_sizes(self, lengths: Sequence[int] = ()) -> tuple[int, ...]:
+        """Input lengths of the members (at least the horizon and 8); members differ by seed.
+
+        Two seasons, unless series of ``lengths`` would then give fewer than
+        :data:`MIN_TRAINING_WINDOWS` training windows in all: then one season, so that a
+        small panel keeps windows to learn from. On M3 monthly two seasons beat three (sMAPE
+        13.67 against 14.00), and mixing lengths in an ensemble did not help (13.75). On the
+        default factory (20 series of 26 to 37 months at the backtest's origins, about 150
+        windows with two seasons) one season gave a one-month-ahead mean absolute error of
+        50.1 against 55.6 for two.
+        """
         if self.input_sizes:
             return tuple(self.input_sizes[k % len(self.input_sizes)] for k in range(self.ensemble))
-        return (max(2 * self.season, self.horizon, 8),) * self.ensemble
+        two = max(2 * self.season, self.horizon, 8)
+        if lengths and _training_windows(lengths, two, self.horizon) < MIN_TRAINING_WINDOWS:
+            return (max(self.season, self.horizon, 8),) * self.ensemble
+        return (two,) * self.ensemble
+
+
+MIN_TRAINING_WINDOWS = 1000
+"""Fewer windows than this with two seasons of input, and the members take one season."""
+
+
+def _training_windows(lengths: Sequence[int], input_size: int, horizon: int) -> int:
+    """Windows of ``input_size`` points and ``horizon`` targets in series of ``lengths``, less
+    the last ``horizon`` points of each (the holdout)."""
+    return sum(max(0, n - 2 * horizon - input_size + 1) for n in lengths)
 
 
 class NeuralForecaster(Forecaster):
@@ -130,10 +151,9 @@ class NeuralForecaster(Forecaster):
 
     # -- the Forecaster interface ---------------------------------------------------------------
 
-    def forecast(self, history: Any, horizon: int, quantiles: Any = (0.1, 0.5, 0.9)) -> Any:
+    def _expect_horizon(self, horizon: int) -> None:
         if not self.config.horizon:
             self.config.horizon = horizon
-        return super().forecast(history, horizon, quantiles)
 
     def _fit(self, panel: Panel) -> None:
         cfg = self.config
@@ -154,7 +174,8 @@ class NeuralForecaster(Forecaster):
         started = time.perf_counter()
         self.members, self.history = [], {"members": []}
         holdout_preds = []
-        for k, input_size in enumerate(cfg.resolved_input_sizes()[: cfg.ensemble]):
+        lengths = [len(v) for v in panel.values]
+        for k, input_size in enumerate(cfg.resolved_input_sizes(lengths)):
             budget = None
             if cfg.time_budget_s is not None:
                 budget = max(

@@ -25,7 +25,7 @@ DAYS_PER_MONTH = 365.25 / 12
 TWO_STAGE = "two_stage_"
 """Before a forecaster's name: plan with the two-stage model over its scenarios."""
 
-DEFAULT_METHODS = ("neural", "seasonal_naive", "moving_average", PERFECT)
+DEFAULT_METHODS = ("combined", "neural", "seasonal_naive", "moving_average", PERFECT)
 """The methods a backtest compares unless told otherwise."""
 
 

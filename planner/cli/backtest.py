@@ -30,8 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--origins", type=steps, default=12, help="months to play (default 12)")
     p.add_argument(
         "--methods",
-        default="neural,seasonal_naive,moving_average,perfect",
-        help="comma-separated forecasters, 'two_stage_' and a forecaster, and 'perfect'",
+        help=(
+            "comma-separated forecasters, 'two_stage_' and a forecaster, and 'perfect' "
+            "(default: combined, neural, seasonal_naive, moving_average, perfect)"
+        ),
     )
     p.add_argument("--horizon", type=steps, default=3, help="months each plan looks ahead")
     p.add_argument(
@@ -50,11 +52,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def _backtest(args: argparse.Namespace) -> int:
     from planner.backtest import backtest_scenario
+    from planner.backtest.scenario import DEFAULT_METHODS
     from planner.report.output import check_target
     from planner.scenario import load_scenario
 
     with guarded(args.json) as code:
-        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        given = args.methods.split(",") if args.methods is not None else DEFAULT_METHODS
+        methods = [m.strip() for m in given if m.strip()]
         if not methods:
             raise InvalidInputError([InputIssue("--methods", "name at least one method")])
         loaded = load_scenario(args.scenario)

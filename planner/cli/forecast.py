@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from forecasting.names import DEFAULT_MODEL
 from planner.cli.common import EXIT_OK, guarded, print_json, seed, steps
 from planner.io.tables import read_table
 from planner.model.errors import InputIssue, InvalidInputError
@@ -25,8 +26,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--season", type=steps, default=1, help="season length (12 for monthly)")
     p.add_argument(
         "--model",
-        default="neural",
-        help="neural, seasonal_naive, naive, moving_average, croston, sba, tsb",
+        default=DEFAULT_MODEL,
+        help="combined, neural, seasonal_naive, naive, moving_average, croston, sba, tsb",
     )
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--distribution", choices=("quantile", "negbin"), default="quantile")

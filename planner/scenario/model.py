@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field
 
+from forecasting.names import DEFAULT_MODEL
 from planner.model.bom import bill_issues
 from planner.model.errors import InputIssue, index_ids
 from planner.model.factory import Frozen, Machine, SetupRule
@@ -89,7 +90,7 @@ class Order(Frozen):
 class ForecastSettings(Frozen):
     """How demand is forecast from history."""
 
-    model: str = "neural"
+    model: str = DEFAULT_MODEL
     season: int = Field(default=12, ge=1)
     quantiles: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = Field(
         default=(0.1, 0.5, 0.9), min_length=1

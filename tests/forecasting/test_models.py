@@ -11,6 +11,7 @@ import pytest
 from forecasting.models import (
     SBA,
     TSB,
+    Combination,
     Croston,
     Forecaster,
     MovingAverage,
@@ -36,6 +37,7 @@ def tiny_neural(**kw: object) -> NeuralForecaster:
 MAKERS: dict[str, Callable[[], Forecaster]] = {
     "neural": tiny_neural,
     "neural_negbin": lambda: tiny_neural(distribution="negbin"),
+    "combined": lambda: Combination([tiny_neural(), Naive(), SeasonalNaive(season=12)], season=12),
     "naive": lambda: Naive(),
     "seasonal_naive": lambda: SeasonalNaive(season=12),
     "moving_average": lambda: MovingAverage(window=4),
