@@ -74,14 +74,3 @@ def test_make_forecaster_combines_the_named_members() -> None:
 def test_no_members_is_an_error() -> None:
     with pytest.raises(InvalidInputError, match="at least one"):
         Combination([])
-
-
-@pytest.mark.parametrize(
-    ("series", "length", "seasons"), [(20, 37, 1), (20, 120, 2), (2509, 45, 2), (1, 300, 1)]
-)
-def test_a_small_panel_gives_the_neural_model_one_season_of_input(
-    series: int, length: int, seasons: int
-) -> None:
-    config = NeuralForecaster(horizon=6, season=12, ensemble=2).config
-    assert config.resolved_input_sizes([length] * series) == (12 * seasons,) * 2
-    assert config.resolved_input_sizes() == (24, 24)

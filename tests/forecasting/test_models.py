@@ -120,3 +120,20 @@ def test_baseline_point_forecasts_by_hand() -> None:
     seasonal = SeasonalNaive(season=3).forecast(history, 3)
     # last season is [0, 2, 0]
     assert seasonal["q50"].tolist() == pytest.approx([0.0, 2.0, 0.0], abs=2.0)
+
+
+@pytest.mark.parametrize(
+    ("series", "length", "seasons"), [(20, 37, 1), (20, 120, 2), (2509, 45, 2), (1, 300, 1)]
+)
+def test_a_small_panel_gives_the_neural_model_one_season_and_recent_windows(
+    series: int, length: int, seasons: int
+) -> None:
+    config = NeuralForecaster(horizon=6, season=12, ensemble=2).config
+    lengths = [length] * series
+    assert config.small_panel(lengths) is (seasons == 1)
+    assert config.resolved_input_sizes(lengths) == (12 * seasons,) * 2
+    assert config.resolved_recent_windows(lengths) == (1.0 if seasons == 1 else 0.0)
+    assert config.resolved_input_sizes() == (24, 24)
+    assert config.resolved_recent_windows() == 0.0
+    told = NeuralForecaster(horizon=6, season=12, recent_windows=0.5).config
+    assert told.resolved_recent_windows(lengths) == 0.5
