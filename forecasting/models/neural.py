@@ -188,10 +188,10 @@ class NeuralForecaster(Forecaster):
         threads = cfg.threads or torch.get_num_threads()
         torch.set_num_threads(threads)
         started = time.perf_counter()
-        self.members, self.history = [], {"members": []}
-        holdout_preds = []
         lengths = [len(v) for v in panel.values]
         self._recent = cfg.resolved_recent_windows(lengths)
+        self.members, self.history = [], {"members": [], "recent_windows": self._recent}
+        holdout_preds = []
         for k, input_size in enumerate(cfg.resolved_input_sizes(lengths)):
             budget = None
             if cfg.time_budget_s is not None:

@@ -137,3 +137,9 @@ def test_a_small_panel_gives_the_neural_model_one_season_and_recent_windows(
     assert config.resolved_recent_windows() == 0.0
     told = NeuralForecaster(horizon=6, season=12, recent_windows=0.5).config
     assert told.resolved_recent_windows(lengths) == 0.5
+
+
+def test_a_small_panel_is_learned_with_one_season_and_recent_windows() -> None:
+    model = tiny_neural().fit(seasonal_panel())  # 6 series of 48 months: a small panel
+    assert model.history["recent_windows"] == 1.0
+    assert [member["input_size"] for member in model.history["members"]] == [12, 12]
