@@ -34,7 +34,8 @@ def make_forecaster(
 
     ``horizon``, ``seed``, ``ensemble``, ``time_budget_s`` and ``distribution`` configure the
     neural model (``None`` keeps its default), alone or within ``combined`` (the quantile
-    average of :data:`COMBINED_MEMBERS`); the statistical baselines take only ``season``.
+    average of :data:`COMBINED_MEMBERS`, without seasonal naive when ``season`` is 1); the
+    statistical baselines take only ``season``.
     ``field`` names the setting in errors (``demand.forecast.model``).
 
     Raises
@@ -59,6 +60,7 @@ def make_forecaster(
                     distribution=distribution,
                 )
                 for name in COMBINED_MEMBERS
+                if season > 1 or name != "seasonal_naive"  # with no season, it is naive
             ],
             season=season,
         )

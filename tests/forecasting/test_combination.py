@@ -71,6 +71,13 @@ def test_make_forecaster_combines_the_named_members() -> None:
     assert (neural.config.seed, neural.config.ensemble, neural.config.horizon) == (7, 1, 3)
 
 
+def test_without_a_season_seasonal_naive_is_left_out() -> None:
+    # seasonal naive with a season of 1 is naive: it would count naive twice
+    model = make_forecaster("combined", horizon=3, season=1)
+    assert isinstance(model, Combination)
+    assert [m.name for m in model.members] == ["neural", "naive"]
+
+
 def test_no_members_is_an_error() -> None:
     with pytest.raises(InvalidInputError, match="at least one"):
         Combination([])
