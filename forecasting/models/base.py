@@ -42,9 +42,12 @@ class Forecaster(ABC):
 
     def fit(self, history: pd.DataFrame) -> Self:
         """Learn from ``history`` (columns ``unique_id, ds, y``)."""
-        frame = validate_history(history, self.min_length)
-        self._panel = Panel.from_frame(frame)
-        self._fit(self._panel)
+        return self.fit_panel(Panel.from_frame(validate_history(history, self.min_length)))
+
+    def fit_panel(self, panel: Panel) -> Self:
+        """Learn from an already validated panel (a combination fits its members so)."""
+        self._panel = panel
+        self._fit(panel)
         return self
 
     def predict(self, horizon: int, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:

@@ -51,8 +51,7 @@ class Combination(Forecaster):
 
     def _fit(self, panel: Panel) -> None:
         for member in self.members:
-            member._panel = panel
-            member._fit(panel)
+            member.fit_panel(panel)
 
     def _predict(self, horizon: int, quantiles: tuple[float, ...]) -> Array:
         paths = [m._tidy_predict(horizon, quantiles) for m in self.members]

@@ -71,10 +71,14 @@ class NeuralConfig:
     def small_panel(self, lengths: Sequence[int]) -> bool:
         """Whether series of ``lengths`` give fewer than :data:`MIN_TRAINING_WINDOWS`
         training windows in all with two seasons of input."""
-        two = max(2 * self.season, self.horizon, 8)
+        two = self._input_size(seasons=2)
         return bool(lengths) and _training_windows(lengths, two, self.horizon) < (
             MIN_TRAINING_WINDOWS
         )
+
+    def _input_size(self, seasons: int) -> int:
+        """``seasons`` seasons of input, at least the horizon and 8 points."""
+        return max(seasons * self.season, self.horizon, 8)
 
     def resolved_input_sizes(self, lengths: Sequence[int] = ()) -> tuple[int, ...]:
         """Input lengths of the members (at least the horizon and 8); members differ by seed.
@@ -87,8 +91,7 @@ class NeuralConfig:
         """
         if self.input_sizes:
             return tuple(self.input_sizes[k % len(self.input_sizes)] for k in range(self.ensemble))
-        seasons = 1 if self.small_panel(lengths) else 2
-        return (max(seasons * self.season, self.horizon, 8),) * self.ensemble
+        return (self._input_size(seasons=1 if self.small_panel(lengths) else 2),) * self.ensemble
 
     def resolved_recent_windows(self, lengths: Sequence[int] = ()) -> float:
         """:attr:`recent_windows`, or by default 1 on a small panel and 0 otherwise. On the
