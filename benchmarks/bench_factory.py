@@ -24,6 +24,12 @@ quality.
     python benchmarks/bench_factory.py whatif --time-limit 20
     python benchmarks/bench_factory.py stability --time-limit 30 --weights 0,20,100
     python benchmarks/bench_factory.py stability --time-limit 30 --polish 90 --tolerances 0
+    python benchmarks/bench_factory.py stability --time-limit 30 --polish 90 --tolerances 0 \
+        --save-base /tmp/base.json --whatifs machine_breakdown --seeds 0,1 --tag NAME
+    python benchmarks/bench_factory.py stability --base /tmp/base.json ...
+
+With ``--save-base`` the (polished) base plan is written to a new file, and ``--base`` reads
+one back instead of planning it, so that weights, seeds and commits compare on one base week.
 """
 
 from __future__ import annotations
@@ -173,22 +179,32 @@ def _first(result: Any) -> float | None:
     return round(result.progress[0].objective, 2) if result.progress else None
 
 
+@dataclasses.dataclass(frozen=True)
+class BaseWeek:
+    """Where the stability benchmark's base plan comes from: planned (and polished for
+    ``polish_s``), then saved to ``save`` if given; or read from ``load``."""
+
+    polish_s: float = 0.0
+    load: Path | None = None
+    save: Path | None = None
+
+
 def stability(
     time_limit: float,
     weights: list[float],
     changes: list[Path | None],
     tolerances: list[int],
-    polish_s: float = 0.0,
+    base_week: BaseWeek | None = None,
+    seeds: tuple[int, ...] = (0,),
+    tag: str = "factory_stability",
 ) -> pd.DataFrame:
     """Moved untouched operations and objective cost per stability weight and what-if
     (``None``: the base scenario unchanged, which shows what a re-plan finds by searching
-    the same week longer). With ``polish_s``, the base week is sequenced again for that long
-    from its own plan (same lots, nothing pinned, no stability weight) before the what-ifs,
-    as a weekly plan that had time to converge."""
+    the same week longer), for each of ``seeds``. With ``polish_s``, the base week is
+    sequenced again for that long from its own plan (same lots, nothing pinned, no stability
+    weight) before the what-ifs, as a weekly plan that had time to converge."""
     base_loaded = planner.load_scenario(DEFAULT)
-    base = planner.plan(base_loaded, time_limit=time_limit)
-    if polish_s:
-        base = _polished(base_loaded, base, polish_s)
+    base = _base_week(base_loaded, time_limit, base_week or BaseWeek())
     now = pd.Timestamp(NOW)
     frozen = int((now - pd.Timestamp(base.horizon_start)) / pd.Timedelta(minutes=1))
     rows = []
@@ -196,7 +212,7 @@ def stability(
         change = [] if change_file is None else load_change(change_file)
         name = "unchanged" if change_file is None else change_file.stem
         raw = apply_change(base_loaded.raw(), change)
-        for tolerance, weight in itertools.product(tolerances, weights):
+        for tolerance, weight, seed in itertools.product(tolerances, weights, seeds):
             weighted = copy.deepcopy(raw)
             weighted.setdefault("objective", {})["stability"] = weight
             weighted["objective"]["stability_tolerance_min"] = tolerance
@@ -205,6 +221,7 @@ def stability(
                 time_limit=time_limit,
                 previous_plan=base,
                 frozen_until=now.to_pydatetime(),
+                seed=seed,
             )
             untouched, moved = _untouched_moves(base, variant, change, frozen, tolerance)
             k = variant.kpis
@@ -213,6 +230,7 @@ def stability(
                     "what-if": name,
                     "stability weight": weight,
                     "tolerance min": tolerance,
+                    "seed": seed,
                     "untouched operations": untouched,
                     "moved": moved,
                     "moved %": round(100 * moved / max(1, untouched), 1),
@@ -226,15 +244,32 @@ def stability(
             )
             print(json.dumps(rows[-1]), flush=True)
     table = pd.DataFrame(rows)
-    keys = ["what-if", "tolerance min"]
+    keys = ["what-if", "tolerance min", "seed"]
     free = table[table["stability weight"] == 0].set_index(keys)["objective without stability"]
     table["vs weight 0 %"] = [
         round(100 * (row["objective without stability"] / free[tuple(row[keys])] - 1), 2)
+        if tuple(row[keys]) in free.index
+        else None
         for _, row in table.iterrows()
     ]
     title = f"Stability weight against objective, default factory, {time_limit:.0f} s per plan"
-    write_table(table, "factory_stability", title)
+    write_table(table, tag, title)
     return table
+
+
+def _base_week(loaded: Any, time_limit: float, week: BaseWeek) -> planner.Plan:
+    """The base plan: read back from ``week.load``, or planned (and polished), then saved to
+    ``week.save`` (a new file: an existing one is not overwritten)."""
+    if week.load is not None:
+        return planner.load_plan(week.load)
+    if week.save is not None and week.save.exists():
+        raise SystemExit(f"{week.save} exists; choose a new file for --save-base")
+    base = planner.plan(loaded, time_limit=time_limit)
+    if week.polish_s:
+        base = _polished(loaded, base, week.polish_s)
+    if week.save is not None:
+        week.save.write_text(base.to_json())
+    return base
 
 
 def _polished(loaded: Any, base: planner.Plan, seconds: float) -> planner.Plan:
@@ -289,6 +324,15 @@ def main(argv: list[str] | None = None) -> None:
         "--polish", type=float, default=0.0, help="stability: seconds to re-sequence the base"
     )
     parser.add_argument("--weights", default="0,0.25,1,4,16")
+    parser.add_argument("--seeds", default="0", help="stability: solver seeds per weight")
+    parser.add_argument("--base", type=Path, help="stability: a saved base plan to start from")
+    parser.add_argument("--save-base", type=Path, help="stability: save the base plan (new file)")
+    parser.add_argument(
+        "--whatifs",
+        default="machine_breakdown,rush_order,unchanged",
+        help="stability: what-ifs in scenarios/whatif, and 'unchanged'",
+    )
+    parser.add_argument("--tag", default="factory_stability", help="stability: results name")
     parser.add_argument(
         "--change", type=Path, default=ROOT / "scenarios" / "whatif" / "machine_breakdown.json"
     )
@@ -296,13 +340,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "stability":
         whatifs = ROOT / "scenarios" / "whatif"
         changes: list[Path | None] = [
-            whatifs / "machine_breakdown.json",
-            whatifs / "rush_order.json",
-            None,
+            None if name == "unchanged" else whatifs / f"{name}.json"
+            for name in args.whatifs.split(",")
         ]
         weights = [float(w) for w in args.weights.split(",")]
         tolerances = [int(t) for t in args.tolerances.split(",")]
-        table = stability(args.time_limit, weights, changes, tolerances, args.polish)
+        seeds = tuple(int(k) for k in args.seeds.split(","))
+        week = BaseWeek(args.polish, args.base, args.save_base)
+        table = stability(args.time_limit, weights, changes, tolerances, week, seeds, args.tag)
         print(table.to_string(index=False))
     elif args.what == "pareto":
         print(
