@@ -79,6 +79,11 @@ class SearchTuning(Frozen):
         factories of 10,000 operations (makespan, changeovers, two shifts; seeds 0-2) the best
         of them was 0.6-4.2% shorter than the rule's own plan, more than the search then found
         in the rest of a minute.
+    evolve_share
+        Largest share of the remaining time (and of the time limit, counted in operations
+        placed at ``dispatch_rate``) in which the first plan's priorities evolve
+        (:mod:`planner.scheduling.evolve`) before the flexible tabu search, on problems
+        beyond the full model (strategy ``lns``) with changeovers or machine calendars.
     tabu_share
         Largest share of the remaining time the critical-path tabu search (classical job
         shops) may use before the neighbourhood search takes over. Measured on Taillard and
@@ -132,6 +137,7 @@ class SearchTuning(Frozen):
     dispatch_share: float = Field(default=0.1, ge=0, le=1)
     dispatch_rate: float = Field(default=25_000, gt=0)
     dispatch_restarts: int = Field(default=20, ge=0)
+    evolve_share: float = Field(default=0.5, ge=0, le=1)
     tabu_share: float = Field(default=0.8, ge=0, le=1)
     tabu_hint_share: float = Field(default=0.3, ge=0, le=1)
     flexible_share: float = Field(default=0.8, ge=0, le=1)

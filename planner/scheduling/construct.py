@@ -28,10 +28,11 @@ import functools
 import heapq
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from planner.model.data import ProblemData
+from planner.model.data import FloatArray, ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.draft import Draft, best_machine
 from planner.scheduling.max_lags import assign_holding, holding_max_lags
@@ -67,6 +68,7 @@ def dispatch(
     active: bool = False,
     noise: float = 0.0,
     seed: int = 0,
+    shares: FloatArray | None = None,
 ) -> Schedule:
     """Build a feasible schedule with a dispatching rule.
 
@@ -89,6 +91,8 @@ def dispatch(
         is).
     seed
         Seeds the perturbation.
+    shares
+        The ``u`` of each operation, instead of drawing them from ``seed``.
 
     Returns
     -------
@@ -101,7 +105,9 @@ def dispatch(
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
     priority = _priorities(data, rule, remaining_work(data))
     if noise > 0:
-        priority = _perturbed(priority, data.num_operations, noise, seed)
+        if shares is None:
+            shares = random_shares(data.num_operations, seed)
+        priority = _perturbed(priority, noise * shares)
     mean_duration = float(np.mean([min(d for _, d in opts) for opts in data.op_options])) or 1.0
 
     def generate(not_before: list[int] | None) -> Draft:
@@ -199,9 +205,14 @@ def _estimate(data: ProblemData, placer: Placer, o: int, ready: int) -> int:
     return min(placer.earliest(o, m, ready)[0] for m, _ in data.op_options[o])
 
 
-def _perturbed(priority: Priority, n: int, noise: float, seed: int) -> Priority:
-    """``priority`` raised by up to ``noise`` times its size, at random per operation."""
-    shift = noise * np.random.default_rng(seed).random(n)
+def random_shares(n: int, seed: int) -> FloatArray:
+    """Per operation, how much of :data:`RESTART_NOISE` (or another noise) a perturbed run
+    raises its priority by: uniform in ``[0, 1)``, from ``seed``."""
+    return np.random.default_rng(seed).random(n)
+
+
+def _perturbed(priority: Priority, shift: FloatArray) -> Priority:
+    """``priority`` raised by ``shift[o]`` times its size for each operation ``o``."""
 
     def perturbed(o: int, t: float) -> float:
         value = priority(o, t)
@@ -248,6 +259,19 @@ on the 10,000-operation factory with due dates (makespan) the best of 20 restart
 with 0.3 and 14,935 with 1.0 (the rule's own plan: 15,162)."""
 
 
+@dataclass(frozen=True)
+class Dispatched:
+    """The best plan of :func:`best_dispatch`, and how to make it again."""
+
+    schedule: Schedule
+    value: float
+    name: str
+    rule: str
+    window: float
+    shares: FloatArray | None
+    """The perturbation of a restart (see :func:`dispatch`); ``None``: the rule as it is."""
+
+
 def best_dispatch(
     data: ProblemData,
     rules: Sequence[str] | None = None,
@@ -277,6 +301,18 @@ def best_dispatch(
     tuple[Schedule, str]
         The best schedule and how it was made (``"mwkr/w0.0"``, ``"mwkr/w0.0/restart3"``).
     """
+    best = dispatch_best(data, rules, budget, restarts, seed)
+    return best.schedule, best.name
+
+
+def dispatch_best(
+    data: ProblemData,
+    rules: Sequence[str] | None = None,
+    budget: float = math.inf,
+    restarts: int = 0,
+    seed: int = 0,
+) -> Dispatched:
+    """:func:`best_dispatch`, with what it takes to make its plan again."""
     from planner.check import compute_kpis
 
     n = max(1, data.num_operations)
@@ -285,16 +321,17 @@ def best_dispatch(
     variants = [(rule, window) for rule in rules for window in (0.0, 0.5)]
     if runs < len(variants):
         variants = variants[: int(runs)]
-    tried: list[tuple[float, str, Schedule]] = []
+    tried: list[Dispatched] = []
     for rule, window in variants:
         schedule = dispatch(data, rule, window=window)
-        tried.append((compute_kpis(data, schedule).objective, f"{rule}/w{window}", schedule))
-    best = min(range(len(tried)), key=lambda k: tried[k][0])
-    value, name, schedule = tried[best]
-    rule, window = variants[best]
+        value = compute_kpis(data, schedule).objective
+        tried.append(Dispatched(schedule, value, f"{rule}/w{window}", rule, window, None))
+    best = min(tried, key=lambda d: d.value)
     for r in range(int(min(restarts, runs - len(variants)))):
-        again = dispatch(data, rule, window=window, noise=RESTART_NOISE, seed=seed + r)
-        again_value = compute_kpis(data, again).objective
-        if again_value < value:
-            value, name, schedule = again_value, f"{rule}/w{window}/restart{r}", again
-    return schedule, name
+        shares = random_shares(data.num_operations, seed + r)
+        again = dispatch(data, best.rule, window=best.window, noise=RESTART_NOISE, shares=shares)
+        value = compute_kpis(data, again).objective
+        if value < best.value:
+            name = f"{best.rule}/w{best.window}/restart{r}"
+            best = Dispatched(again, value, name, best.rule, best.window, shares)
+    return best

@@ -12,10 +12,11 @@ from planner.model import Problem, ProblemData, SolverSettings
 from planner.model.errors import InvalidInputError
 from planner.schedule import Schedule
 from planner.scheduling.bounds import objective_lower_bound
-from planner.scheduling.construct import best_dispatch
+from planner.scheduling.construct import Dispatched, dispatch_best
 from planner.scheduling.cpsat import SchedulingModel
 from planner.scheduling.cpsat.model import Assignments
 from planner.scheduling.evaluate import Evaluator
+from planner.scheduling.evolve import evolve_dispatch
 from planner.scheduling.flexible import (
     FlexibleTabuSearch,
     compile_flexible_kernels,
@@ -224,6 +225,7 @@ class _Run:
         self.stop = stop
         self.stats: dict[str, object] = {}
         self.more_rounds = False  # the rerouting search ran one round; more after the full model
+        self.dispatched: Dispatched | None = None  # the first plan's rule, to evolve
 
     def remaining(self) -> float:
         # keep a margin for the final check, which grows with the problem
@@ -240,6 +242,9 @@ class _Run:
             # a classical job shop: the tabu search finds a strong hint for the full model
             incumbent, report = self._tabu(incumbent, report, self.tuning.tabu_hint_share)
         feasible = report is not None and report.feasible
+        if strategy == "lns" and feasible and _restarts_pay(data):
+            assert report is not None
+            incumbent, report = self._evolve(incumbent, report)
         if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
             assert report is not None
             # in ``hybrid`` the full model comes next: one round of the rerouting search
@@ -317,6 +322,28 @@ class _Run:
         self.stats.update(search.stats())
         return self._keep_if_no_worse("tabu", improved, incumbent, report)
 
+    def _evolve(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
+        """The first plan's priorities evolved (:mod:`~planner.scheduling.evolve`) for up to
+        ``evolve_share`` of the time left, its runs counted in operations placed like the
+        restarts' (not when the searches are bounded by steps, ``tabu_max_steps``); the checker
+        decides whether its plan is kept."""
+        if self.dispatched is None or self.settings.tabu_max_steps is not None:
+            return incumbent, report
+        tuning = self.tuning
+        share = tuning.evolve_share
+        best, runs = evolve_dispatch(
+            self.data,
+            self.dispatched,
+            budget=share * self.settings.time_limit_s * tuning.dispatch_rate,
+            remaining=self._share_of_remaining(share),
+            seed=self.settings.seed,
+            on_improvement=lambda value: self.tracker.improved(value, None, "evolve"),
+        )
+        self.stats["evolve_runs"] = runs
+        if best is self.dispatched:
+            return incumbent, report
+        return self._keep_if_no_worse("evolve", best.schedule, incumbent, report)
+
     def _flexible(
         self, incumbent: Schedule, report: CheckReport, bound: float | None, rounds: int | None
     ) -> tuple[Schedule, CheckReport]:
@@ -393,15 +420,17 @@ class _Run:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
         tuning = self.tuning
         budget = tuning.dispatch_share * self.settings.time_limit_s * tuning.dispatch_rate
-        schedule, rule = best_dispatch(
+        self.dispatched = dispatch_best(
             data,
             budget=budget,
             restarts=tuning.dispatch_restarts if _restarts_pay(data) else 0,
             seed=self.settings.seed,
         )
+        schedule = self.dispatched.schedule
         report = check(data, schedule)
         if report.feasible:
-            candidates.append((report.kpis.objective, schedule, report, f"dispatch:{rule}"))
+            name = f"dispatch:{self.dispatched.name}"
+            candidates.append((report.kpis.objective, schedule, report, name))
         self.stats["construct_s"] = round(time.perf_counter() - self.started, 3)
         if not candidates:
             return schedule, None
