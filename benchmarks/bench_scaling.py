@@ -72,6 +72,7 @@ def one(size: str, limit: float, seed: int, objective: str) -> dict[str, object]
         "runtime_s": round(result.runtime_s, 2),
         "peak_memory_mb": round(result.peak_memory_mb, 1),
         "strategy": result.strategy,
+        "evolve_runs": result.stats.get("evolve_runs"),
         "flex_steps": result.stats.get("flex_steps"),
         "lns_iterations": result.stats.get("lns_iterations"),
     }

@@ -15,7 +15,10 @@ Measured on the synthetic factories of 10,000 operations (makespan, changeovers,
 13,754 with 1% of the shares re-drawn per run, 13,783 with 0.3% and 13,791-13,834 with 5% and
 20%; on seed 0, 14,262 to 14,199. Sixty seconds of the tabu and neighbourhood searches after
 the first plan reach 13,814-13,842 and 14,251 there: at this size a search step re-times much
-of the plan (about 20 ms), and a whole new plan does better.
+of the plan (about 20 ms), and a whole new plan does better. In the solver (60 s, 2 workers,
+half of the time after the first plan for the evolution) the gain is smaller: 14,251 to
+14,205 on seed 0, 13,986 to 13,973 on seed 2, none on seed 1, and no change beyond one run's
+noise at 1,000 and 100,000 operations or with weighted tardiness (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
