@@ -8,7 +8,8 @@ draws. The evolution instead keeps the perturbation of the best plan so far and 
 a small share of it (:data:`MUTATION_SHARE` of the operations) per run; a plan no worse than
 the best replaces it (so it can drift across plans of equal makespan). Each run is a whole
 dispatch, so one costs what a restart costs, and like the restarts the runs are counted in
-operations placed: with the same seed and budget the result is the same on any machine.
+operations placed: with the same seed and budget the result is the same on any machine
+(unless the clock, which also bounds the evolution, stops it first).
 
 Measured on the synthetic factories of 10,000 operations (makespan, changeovers, two shifts;
 80 runs, about 50 s, one core): from the first plan of 13,857 (seed 1) the evolution reached
