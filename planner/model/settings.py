@@ -83,7 +83,8 @@ class SearchTuning(Frozen):
         Largest share of the remaining time (and of the time limit, counted in operations
         placed at ``dispatch_rate``) in which the first plan's priorities evolve
         (:mod:`planner.scheduling.evolve`) before the flexible tabu search, on problems
-        beyond the full model (strategy ``lns``) with changeovers or machine calendars.
+        beyond the full model (strategy ``lns``) with changeovers or machine calendars, when
+        the searches run on the clock alone (:attr:`SolverSettings.timed_search`).
     tabu_share
         Largest share of the remaining time the critical-path tabu search (classical job
         shops) may use before the neighbourhood search takes over. Measured on Taillard and
@@ -201,6 +202,12 @@ class SolverSettings(Frozen):
     tabu_max_steps: int | None = Field(default=None, ge=0)
     log_search: bool = False
     tuning: SearchTuning = SearchTuning()
+
+    @property
+    def timed_search(self) -> bool:
+        """Whether the searches run on the clock alone (no step or iteration cap, which a
+        repeatable run sets)."""
+        return self.lns_max_iterations is None and self.tabu_max_steps is None
 
     def with_overrides(self, **values: object) -> SolverSettings:
         """These settings with the given fields replaced (``None`` values are ignored),

@@ -325,9 +325,10 @@ class _Run:
     def _evolve(self, incumbent: Schedule, report: CheckReport) -> tuple[Schedule, CheckReport]:
         """The first plan's priorities evolved (:mod:`~planner.scheduling.evolve`) for up to
         ``evolve_share`` of the time left, its runs counted in operations placed like the
-        restarts' (not when the searches are bounded by steps, ``tabu_max_steps``); the checker
-        decides whether its plan is kept."""
-        if self.dispatched is None or self.settings.tabu_max_steps is not None:
+        restarts' (not when the searches are bounded by steps or iterations, for repeatable
+        runs); the checker decides whether its plan is kept."""
+        settings = self.settings
+        if self.dispatched is None or not settings.timed_search:
             return incumbent, report
         tuning = self.tuning
         share = tuning.evolve_share

@@ -63,7 +63,6 @@ def test_the_solver_evolves_the_first_plan_on_large_problems_with_changeovers() 
         time_limit_s=4,
         workers=1,
         strategy="lns",
-        lns_max_iterations=2,
         tuning=SearchTuning(dispatch_rate=5_000, evolve_share=0.5),
     )
     result = solve(data, settings)
@@ -73,3 +72,6 @@ def test_the_solver_evolves_the_first_plan_on_large_problems_with_changeovers() 
     assert isinstance(runs, int) and 0 < runs <= 10_000 // data.num_operations
     off = solve(data, settings.model_copy(update={"tuning": SearchTuning(evolve_share=0.0)}))
     assert off.stats["evolve_runs"] == 0
+    # a repeatable run (iterations capped) leaves it out: it also stops on the clock
+    capped = solve(data, settings.model_copy(update={"lns_max_iterations": 2}))
+    assert "evolve_runs" not in capped.stats
