@@ -332,12 +332,14 @@ class _Run:
             return incumbent, report
         tuning = self.tuning
         share = tuning.evolve_share
+        timed = self._share_of_remaining(share)
+        stop = self.stop
         best, runs = evolve_dispatch(
             self.data,
             self.dispatched,
-            budget=share * self.settings.time_limit_s * tuning.dispatch_rate,
-            remaining=self._share_of_remaining(share),
-            seed=self.settings.seed,
+            budget=share * settings.time_limit_s * tuning.dispatch_rate,
+            remaining=lambda: 0.0 if stop is not None and stop() else timed(),
+            seed=settings.seed,
             on_improvement=lambda value: self.tracker.improved(value, None, "evolve"),
         )
         self.stats["evolve_runs"] = runs
