@@ -43,6 +43,7 @@ def evolve_dispatch(
     remaining: Callable[[], float],
     seed: int = 0,
     on_improvement: Callable[[float], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[Dispatched, int]:
     """Runs of ``start``'s rule with evolved priorities, while ``budget`` operations placed
     and ``remaining()`` seconds last.
@@ -62,6 +63,8 @@ def evolve_dispatch(
         Seeds the re-draws.
     on_improvement
         Receives each better objective.
+    stop
+        Asked before each run; no run starts once it says so.
 
     Returns
     -------
@@ -73,7 +76,7 @@ def evolve_dispatch(
     best = start
     shares = start.shares if start.shares is not None else random_shares(n, seed)
     runs = 0
-    while (runs + 1) * n <= budget and remaining() > 0:
+    while (runs + 1) * n <= budget and remaining() > 0 and not (stop is not None and stop()):
         runs += 1
         trial = shares.copy()
         redraw = rng.random(n) < MUTATION_SHARE

@@ -332,15 +332,14 @@ class _Run:
             return incumbent, report
         tuning = self.tuning
         share = tuning.evolve_share
-        timed = self._share_of_remaining(share)
-        stop = self.stop
         best, runs = evolve_dispatch(
             self.data,
             self.dispatched,
             budget=share * settings.time_limit_s * tuning.dispatch_rate,
-            remaining=lambda: 0.0 if stop is not None and stop() else timed(),
+            remaining=self._share_of_remaining(share),
             seed=settings.seed,
             on_improvement=lambda value: self.tracker.improved(value, None, "evolve"),
+            stop=self.stop,
         )
         self.stats["evolve_runs"] = runs
         if best is self.dispatched:

@@ -39,6 +39,7 @@ def test_evolution_counts_operations_and_repeats_by_seed() -> None:
     assert start.shares is None
     assert evolve_dispatch(data, start, n - 1, lambda: 1e9)[1] == 0
     assert evolve_dispatch(data, start, 10 * n, lambda: 0.0)[1] == 0  # no time left
+    assert evolve_dispatch(data, start, 10 * n, lambda: 1e9, stop=lambda: True)[1] == 0
     first, again = (evolve_dispatch(data, start, 15 * n, lambda: 1e9, seed=5) for _ in range(2))
     assert first[1] == again[1] == 15
     assert first[0].name == again[0].name
@@ -72,6 +73,7 @@ def test_the_solver_evolves_the_first_plan_on_large_problems_with_changeovers() 
     assert isinstance(runs, int) and 0 < runs <= 10_000 // data.num_operations
     off = solve(data, settings.model_copy(update={"tuning": SearchTuning(evolve_share=0.0)}))
     assert off.stats["evolve_runs"] == 0
-    # a repeatable run (iterations capped) leaves it out: it also stops on the clock
-    capped = solve(data, settings.model_copy(update={"lns_max_iterations": 2}))
-    assert "evolve_runs" not in capped.stats
+    # a repeatable run (iterations or steps capped) leaves it out: it also stops on the clock
+    for cap in ({"lns_max_iterations": 2}, {"tabu_max_steps": 50}):
+        capped = solve(data, settings.model_copy(update=cap))
+        assert "evolve_runs" not in capped.stats
