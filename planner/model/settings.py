@@ -115,6 +115,10 @@ class SearchTuning(Frozen):
         model's plans cost 1,971-2,005 priced at 30 minutes, 1,811-1,903 at 60, 1,785-1,833
         at 120 and 1,730-1,815 at 240: the coarser model is searched faster, and that gains
         more than its pricing error (up to 5% of the objective at 240) loses.
+    displaced_focus_share
+        Share of the remaining time that re-planning against a previous plan (a stability
+        weight) gives one CP-SAT step on the work the warm start moved and what runs beside
+        it, before the full model (:mod:`planner.scheduling.displaced`).
     first_plan_share
         When no dispatching rule finds a feasible plan (maximum lags can defeat them), the
         share of the remaining time the full model gets to find one before the neighbourhood
@@ -146,6 +150,7 @@ class SearchTuning(Frozen):
     full_model_max_size: int = Field(default=20_000, ge=0)
     full_model_energy_slots: int = Field(default=12_000, ge=0)
     full_model_max_resolution_min: int = Field(default=240, ge=1, le=1440)
+    displaced_focus_share: float = Field(default=0.2, ge=0, le=1)
     first_plan_share: float = Field(default=0.5, ge=0, le=1)
     lns_subproblem_time_s: float = Field(default=0.2, gt=0, le=60)
     lns_grow: float = Field(default=1.1, ge=1, le=10)

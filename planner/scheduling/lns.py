@@ -246,6 +246,49 @@ class LargeNeighbourhoodSearch:
                     break
         return current
 
+    def focus(
+        self, schedule: Schedule, seeds: list[int], time_limit: float, work: float | None = None
+    ) -> Schedule:
+        """One step on a neighbourhood the caller chose: ``seeds`` closed into a convex set,
+        solved by CP-SAT with all the workers for at most ``time_limit`` seconds (and
+        ``work`` deterministic seconds: with one worker the step then repeats); the result if
+        it is no worse than ``schedule``, else ``schedule``. Neighbourhoods beyond the full
+        model's size are left alone."""
+        data = self.data
+        graph = _Graph(data, schedule)
+        free = self._close(seeds, schedule, graph) if seeds else []
+        too_large = (
+            len(free) > self.settings.full_model_max_operations
+            or self._circuit_arcs(free) > MAX_ARCS
+        )
+        if not free or too_large or time_limit <= 0.05:
+            self.exploded += int(too_large)
+            return schedule
+        tails, job_tails = compute_tails(data, schedule, graph)
+        after = self._reached(free, graph)
+        sub = self._subproblem(schedule, free, after, graph, tails, job_tails)
+        model = SchedulingModel(data, sub, self.settings.energy_resolution_min)
+        extra: dict[str, object] | None = None if work is None else {"max_deterministic_time": work}
+        outcome = model.solve(
+            time_limit=time_limit,
+            workers=self.settings.workers,
+            seed=self.settings.seed,
+            stop=self.stop,
+            extra=extra,
+        )
+        self.iterations += 1
+        self.sub_stats[outcome.status] = self.sub_stats.get(outcome.status, 0) + 1
+        task = _Task("focus", free, after, model, self.settings.seed)
+        candidate = self._candidate(schedule, task, outcome.placement)
+        value = self.evaluator.objective(schedule)
+        if candidate is None or candidate[0] > value + 1e-9:
+            return schedule
+        self.accepted += 1
+        if candidate[0] < value - 1e-9:
+            self.improvements += 1
+            self.tracker.improved(candidate[0], None, "lns:focus")
+        return candidate[1]
+
     def _at_bound(self, value: float) -> bool:
         """Whether ``value`` meets the proved lower bound (then the schedule is optimal)."""
         reached = self.bound is not None and value <= self.bound + 1e-9

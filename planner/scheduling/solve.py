@@ -15,6 +15,7 @@ from planner.scheduling.bounds import objective_lower_bound
 from planner.scheduling.construct import Dispatched, dispatch_best
 from planner.scheduling.cpsat import SchedulingModel
 from planner.scheduling.cpsat.model import Assignments
+from planner.scheduling.displaced import settle_displaced
 from planner.scheduling.evaluate import Evaluator
 from planner.scheduling.evolve import evolve_dispatch
 from planner.scheduling.flexible import (
@@ -242,6 +243,9 @@ class _Run:
             # a classical job shop: the tabu search finds a strong hint for the full model
             incumbent, report = self._tabu(incumbent, report, self.tuning.tabu_hint_share)
         feasible = report is not None and report.feasible
+        if feasible and data.stability_priced:
+            assert report is not None
+            incumbent, report = self._focus_on_displaced(incumbent, report)
         if strategy == "lns" and feasible and _restarts_pay(data):
             assert report is not None
             incumbent, report = self._evolve(incumbent, report)
@@ -392,6 +396,19 @@ class _Run:
             earlier = self.stats.get(key, 0)
             self.stats[key] = (earlier if isinstance(earlier, int) else 0) + value
         return self._keep_if_no_worse("reroute", improved, incumbent, report)
+
+    def _focus_on_displaced(
+        self, incumbent: Schedule, report: CheckReport
+    ) -> tuple[Schedule, CheckReport]:
+        """Re-planning against a previous plan: first settle the displaced work
+        (:mod:`planner.scheduling.displaced`); the other searches start from its plan."""
+        settled, stats = settle_displaced(
+            self.data, self.settings, incumbent, self.tracker, self.remaining, self.stop
+        )
+        if not stats:
+            return incumbent, report
+        self.stats["displaced_focus"] = stats
+        return self._keep_if_no_worse("displaced_focus", settled, incumbent, report)
 
     def _share_of_remaining(self, share: float) -> Callable[[], float]:
         """Time left for a search that may use ``share`` of what is left now (all of the
