@@ -84,7 +84,8 @@ class SearchTuning(Frozen):
         placed at ``dispatch_rate``) in which the first plan's priorities evolve
         (:mod:`planner.scheduling.evolve`) before the flexible tabu search, on problems
         beyond the full model (strategy ``lns``) with changeovers or machine calendars, when
-        the searches run on the clock alone (:attr:`SolverSettings.timed_search`).
+        the searches run on the clock alone (:attr:`SolverSettings.timed_search`), and not
+        when re-planning against a previous plan (the rules know nothing of it).
     tabu_share
         Largest share of the remaining time the critical-path tabu search (classical job
         shops) may use before the neighbourhood search takes over. Measured on Taillard and

@@ -243,10 +243,8 @@ class _Run:
             # a classical job shop: the tabu search finds a strong hint for the full model
             incumbent, report = self._tabu(incumbent, report, self.tuning.tabu_hint_share)
         feasible = report is not None and report.feasible
-        if feasible and data.stability_priced:
-            assert report is not None
-            incumbent, report = self._focus_on_displaced(incumbent, report)
-        if strategy == "lns" and feasible and _restarts_pay(data):
+        if strategy == "lns" and feasible and _restarts_pay(data) and not data.stability_priced:
+            # (the rules know nothing of a previous plan: their plans move everything)
             assert report is not None
             incumbent, report = self._evolve(incumbent, report)
         if strategy in ("lns", "hybrid") and feasible and flexible_applies(data):
@@ -435,6 +433,10 @@ class _Run:
         candidates = []
         if initial is not None and len(initial) == data.num_operations:
             report = check(data, initial)
+            if report.feasible and data.stability_priced:
+                # re-planning: settle the warm start's displaced work before comparing it
+                # with the rules' plans, which move everything
+                initial, report = self._focus_on_displaced(initial, report)
             if report.feasible:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
         tuning = self.tuning
