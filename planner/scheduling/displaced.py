@@ -88,14 +88,18 @@ def settle_displaced(
 
 
 def _away(data: ProblemData, s: Schedule, o: int) -> tuple[int, int] | None:
-    """The span from the previous plan's start of ``o`` to where ``s`` has it (its present
-    span when it is new), or ``None`` when it is pinned or where it was."""
+    """The span from the previous plan's start of ``o`` to where ``s`` has it (from its
+    release to its end or its job's due date, whichever is earlier, when it is new), or
+    ``None`` when it is pinned or where it was."""
     if data.op_pinned[o] is not None:
         return None
     start, end = int(s.start[o]), int(s.end[o])
     previous = data.op_previous[o]
     if previous is None:
-        return start, end
+        # new work may go anywhere from its release, and should end by its job's due date
+        due = data.job_due[data.op_job[o]]
+        release = min(int(data.op_release[o]), start)
+        return release, end if due is None else max(release + end - start, min(end, due))
     machine, before = previous
     tolerance = data.objective.stability_tolerance_min
     if int(s.machine[o]) == machine and abs(start - before) <= tolerance:

@@ -11,7 +11,7 @@ the sub-problem only needs, per machine, when the prefix frees it and what the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
@@ -32,6 +32,9 @@ class MachineSuffix:
 
     family: int
     tail: int
+    start: int | None = None
+    """When set, the later operations stay where they are: free work on the machine ends by
+    this time, the changeover into ``family`` included."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class SubProblem:
     latest_start: dict[int, int] = field(default_factory=dict)
     """Optional per-operation cap on the start (keeps neighbourhood models small)."""
     fixed_usage: tuple[tuple[int, int, int, int], ...] = ()
+    latest_end: dict[int, int] = field(default_factory=dict)
+    """Optional per-operation cap on the end (the later work of its job stays in place)."""
 
     @property
     def is_full(self) -> bool:
@@ -96,3 +101,30 @@ class SubProblem:
             horizon=data.horizon,
             hint=hint,
         )
+
+
+def held_in_place(
+    data: ProblemData,
+    sub: SubProblem,
+    s: Schedule,
+    after: set[int],
+    sequences: list[list[int]],
+) -> SubProblem:
+    """``sub`` with the operations after it (``after``) kept where ``s`` has them: free work
+    ends before the first of them on each machine and before the later operations of its
+    job. Then what the model prices is what the plan costs: nothing after it moves, which
+    re-planning against a previous plan counts (a cascade the model cannot see)."""
+    suffix = {}
+    for m, tail in sub.suffix.items():
+        first = next(o for o in sequences[m] if o in after)
+        suffix[m] = replace(tail, start=int(s.start[first]))
+    latest_end: dict[int, int] = {}
+    for o in sub.free:
+        for q in data.op_successors[o]:
+            if q not in after:
+                continue
+            lag, share, _ = data.arc(o, q)
+            simple = share is None and not data.lag_in_working_time(o, q)
+            bound = int(s.start[q]) - lag if simple else int(s.end[o])
+            latest_end[o] = min(latest_end.get(o, bound), bound)
+    return replace(sub, suffix=suffix, latest_end=latest_end)

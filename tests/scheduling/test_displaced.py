@@ -55,8 +55,24 @@ def test_the_step_takes_the_moved_work_what_runs_beside_it_and_what_follows() ->
     assert chosen == [A1, A2, B1, F1]
 
 
-def test_nothing_moved_leaves_only_the_new_work() -> None:
-    assert displaced_neighbourhood(_shop(), _plan((0, 0))) == [F1]
+def test_new_work_takes_what_runs_between_its_release_and_its_end() -> None:
+    # nothing moved; f1 is new, released at 0 and ending at 70: a2 runs on M3 meanwhile
+    assert displaced_neighbourhood(_shop(), _plan((0, 0))) == [A2, F1]
+
+
+def test_new_work_looks_no_further_than_its_due_date() -> None:
+    data = problem(
+        machines=[machine("M")],
+        jobs=[
+            job("A", op("a", ("M", 10), previous={"machine": "M", "start": 0})),
+            job("B", op("b", ("M", 10), previous={"machine": "M", "start": 40})),
+            job("R", op("r", ("M", 10)), due=15),
+        ],
+        objective={"makespan": 1, "stability": 5},
+    ).build()
+    s = Schedule.from_lists([0, 0, 0], [0, 40, 60], [10, 50, 70])
+    # r is due at 15: it should run within 0-15, where a runs; b (40-50) is not in the way
+    assert displaced_neighbourhood(data, s) == [0, 2]
 
 
 def test_without_a_stability_weight_there_is_nothing_to_settle() -> None:
@@ -119,3 +135,58 @@ def test_the_warm_start_is_settled_before_the_rules_plans_are_compared(strategy:
     assert result.objective == pytest.approx(60)
     assert result.assignment is not None
     assert check(data, result.assignment).feasible
+
+
+@pytest.mark.parametrize(("later_start", "status"), [(23, "OPTIMAL"), (22, "INFEASIBLE")])
+def test_work_held_in_place_after_a_step_bounds_its_free_work(
+    later_start: int, status: str
+) -> None:
+    """The model's side of :func:`held_in_place`: a (family X, 10 minutes, from 8) must end
+    before b (family Y) starts at ``later_start``, the changeover X -> Y (5) included."""
+    from planner.scheduling.cpsat import SchedulingModel
+    from planner.scheduling.subproblem import MachineSuffix, SubProblem
+
+    data = problem(
+        machines=[machine("M")],
+        jobs=[
+            job("A", op("a", ("M", 10), setup_family="X")),
+            job("B", op("b", ("M", 10), setup_family="Y")),
+        ],
+        setups=[{"from_family": "*", "to_family": "*", "minutes": 5}],
+    ).build()
+    suffix = MachineSuffix(family=data.op_family[1], tail=10, start=later_start)
+    sub = SubProblem(
+        free=(0,),
+        head={0: 8},
+        job_tail={},
+        prefix={},
+        suffix={0: suffix},
+        makespan_floor=0,
+        completion_floor={},
+        fixed_power=(),
+        horizon=data.horizon,
+    )
+    outcome = SchedulingModel(data, sub, 30).solve(time_limit=5, workers=1)
+    assert outcome.status == status
+    if outcome.placement is not None:
+        assert outcome.placement.assignments[0][1:3] == (8, 18)
+
+
+@pytest.mark.parametrize(("latest_end", "machine_index"), [(None, 1), (15, 0)])
+def test_a_latest_end_bounds_the_free_work(latest_end: int | None, machine_index: int) -> None:
+    """The later work of a job held in place: a (10 minutes on M1, 20 on M2, previously on
+    M2, where staying is worth 100) ends by ``latest_end``, so it moves to M1."""
+    from planner.scheduling.cpsat import SchedulingModel
+    from planner.scheduling.subproblem import SubProblem
+
+    data = problem(
+        machines=[machine("M1"), machine("M2")],
+        jobs=[job("A", op("a", ("M1", 10), ("M2", 20), previous={"machine": "M2", "start": 0}))],
+        objective={"makespan": 1, "stability": 100},
+    ).build()
+    full = SubProblem.full(data)
+    bound = {} if latest_end is None else {0: latest_end}
+    sub = SubProblem(**{**full.__dict__, "latest_end": bound})
+    outcome = SchedulingModel(data, sub, 30).solve(time_limit=5, workers=1)
+    assert outcome.status == "OPTIMAL" and outcome.placement is not None
+    assert outcome.placement.assignments[0][0] == machine_index

@@ -30,6 +30,7 @@ class Constraints:
         self._machine_prefix()
         self._no_overlap_and_calendars()
         self._setups()
+        self._machine_suffix()  # after the setups: it reads their circuit arcs
         self._peak_power()
         self._resource_pools()
 
@@ -125,6 +126,24 @@ class Constraints:
                 continue
             for option in options:
                 ct = self.model.add(self.v.start[option.op] >= prefix.free_from)
+                if option.presence is not None:
+                    ct.only_enforce_if(option.presence)
+
+    def _machine_suffix(self) -> None:
+        """Where the later operations on a machine stay in place, free operations there end
+        before them, the changeover into the first one included (from the last)."""
+        data, v = self.data, self.v
+        for m, options in v.by_machine.items():
+            suffix = self.sub.suffix.get(m)
+            if suffix is None or suffix.start is None:
+                continue
+            arcs = v.arcs.get(m)
+            for i, option in enumerate(options, start=1):
+                end = v.end[option.op]
+                if arcs is not None:  # the changeover counts from the last one (arc to 0)
+                    change = int(data.setup_times[m, data.op_family[option.op], suffix.family])
+                    self.model.add(end + change <= suffix.start).only_enforce_if(arcs[i, 0])
+                ct = self.model.add(end <= suffix.start)
                 if option.presence is not None:
                     ct.only_enforce_if(option.presence)
 

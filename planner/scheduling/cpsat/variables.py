@@ -65,7 +65,8 @@ def create_variables(model: cp_model.CpModel, data: ProblemData, sub: SubProblem
         head = sub.head.get(o, 0)
         latest = min(horizon - min_duration, sub.latest_start.get(o, horizon))
         start = model.new_int_var(head, max(head, latest), f"start_{o}")
-        end = model.new_int_var(head + min_duration, max(head + min_duration, horizon), f"end_{o}")
+        last_end = min(horizon, sub.latest_end.get(o, horizon))
+        end = model.new_int_var(head + min_duration, max(head + min_duration, last_end), f"end_{o}")
         v.start[o], v.end[o] = start, end
         single = len(options) == 1
         made: list[Option] = []
