@@ -190,3 +190,32 @@ def test_a_latest_end_bounds_the_free_work(latest_end: int | None, machine_index
     outcome = SchedulingModel(data, sub, 30).solve(time_limit=5, workers=1)
     assert outcome.status == "OPTIMAL" and outcome.placement is not None
     assert outcome.placement.assignments[0][0] == machine_index
+
+
+def test_a_capped_step_that_does_not_finish_repeats() -> None:
+    """On a factory where the step stops at its work limit, not at a proof (the tiny shop
+    above is proved at once), two capped runs with one worker give the same plan."""
+    import dataclasses
+
+    from planner.io.synthetic import synthetic_problem
+    from planner.scheduling.construct import dispatch_best
+
+    data = synthetic_problem(12, 6, 4, seed=3, energy=False).build()
+    plan = dispatch_best(data).schedule
+    # the previous plan had every seventh operation an hour earlier: those count as moved
+    previous = tuple(
+        (int(m), int(s) - (60 if o % 7 == 0 else 0))
+        for o, (m, s) in enumerate(zip(plan.machine, plan.start, strict=True))
+    )
+    replanning = dataclasses.replace(
+        data,
+        op_previous=previous,
+        objective=data.objective.model_copy(update={"stability": 20.0}),
+    )
+    runs = [
+        _settle(replanning, plan, lns_max_iterations=1, time_limit_s=0.5, seed=5) for _ in range(2)
+    ]
+    (first, stats), (second, _) = runs
+    assert stats["operations"] > 20
+    assert first.start.tolist() == second.start.tolist()
+    assert first.machine.tolist() == second.machine.tolist()
