@@ -98,7 +98,7 @@ def _away(data: ProblemData, s: Schedule, o: int) -> tuple[int, int] | None:
     if previous is None:
         # new work may go anywhere from its release, and should end by its job's due date
         due = data.job_due[data.op_job[o]]
-        release = min(int(data.op_release[o]), start)
+        release = int(data.op_release[o])  # at most its start in a feasible plan
         return release, end if due is None else max(release + end - start, min(end, due))
     machine, before = previous
     tolerance = data.objective.stability_tolerance_min

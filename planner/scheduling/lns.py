@@ -270,25 +270,21 @@ class LargeNeighbourhoodSearch:
         if not free or too_large or time_limit <= 0.05:
             self.exploded += int(too_large)
             return schedule
-        tails, job_tails = compute_tails(data, schedule, graph)
-        after = self._reached(free, graph)
-        sub = self._subproblem(schedule, free, after, graph, tails, job_tails)
-        sub = held_in_place(data, sub, schedule, after, graph.sequences)
-        model = SchedulingModel(data, sub, self.settings.energy_resolution_min)
+        tails = compute_tails(data, schedule, graph)
+        task = self._task("focus", schedule, free, graph, tails, self.settings.seed, hold=True)
         # no probing: on the default factory's rush order it took all of a 5-s step
         extra: dict[str, object] = {"cp_model_probing_level": 0}
         if work is not None:
             extra["max_deterministic_time"] = work
-        outcome = model.solve(
+        outcome = task.model.solve(
             time_limit=time_limit,
             workers=self.settings.workers,
-            seed=self.settings.seed,
+            seed=task.seed,
             stop=self.stop,
             extra=extra,
         )
         self.iterations += 1
         self.sub_stats[outcome.status] = self.sub_stats.get(outcome.status, 0) + 1
-        task = _Task("focus", free, after, model, self.settings.seed)
         candidate = self._candidate(schedule, task, outcome.placement)
         value = self.evaluator.objective(schedule)
         if candidate is None or candidate[0] > value + 1e-9:
@@ -325,10 +321,26 @@ class LargeNeighbourhoodSearch:
             # model small enough to build and solve within its slice
             self.size = max(MIN_SIZE, self.size / self.tuning.lns_explode_shrink)
             return None
+        return self._task(name, s, free, graph, (tails, job_tails), self.rng.randrange(1 << 30))
+
+    def _task(
+        self,
+        name: str,
+        s: Schedule,
+        free: list[int],
+        graph: _Graph,
+        tails: tuple[IntArray, IntArray],
+        seed: int,
+        hold: bool = False,
+    ) -> _Task:
+        """The step freeing ``free``: what follows it, its sub-problem (with the work after
+        it held in place if ``hold``) and its model."""
         after = self._reached(free, graph)
-        sub = self._subproblem(s, free, after, graph, tails, job_tails)
-        model = SchedulingModel(data, sub, self.settings.energy_resolution_min)
-        return _Task(name, free, after, model, self.rng.randrange(1 << 30))
+        sub = self._subproblem(s, free, after, graph, *tails)
+        if hold:
+            sub = held_in_place(self.data, sub, s, after, graph.sequences)
+        model = SchedulingModel(self.data, sub, self.settings.energy_resolution_min)
+        return _Task(name, free, after, model, seed)
 
     def _circuit_arcs(self, free: list[int]) -> int:
         """Arcs the setup circuits of a neighbourhood would need."""

@@ -395,7 +395,7 @@ class _Run:
             self.stats[key] = (earlier if isinstance(earlier, int) else 0) + value
         return self._keep_if_no_worse("reroute", improved, incumbent, report)
 
-    def _focus_on_displaced(
+    def _settle_displaced(
         self, incumbent: Schedule, report: CheckReport
     ) -> tuple[Schedule, CheckReport]:
         """Re-planning against a previous plan: first settle the displaced work
@@ -436,7 +436,7 @@ class _Run:
             if report.feasible and data.stability_priced:
                 # re-planning: settle the warm start's displaced work before comparing it
                 # with the rules' plans, which move everything
-                initial, report = self._focus_on_displaced(initial, report)
+                initial, report = self._settle_displaced(initial, report)
             if report.feasible:
                 candidates.append((report.kpis.objective, initial, report, "initial"))
         tuning = self.tuning

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -184,9 +185,8 @@ def test_a_latest_end_bounds_the_free_work(latest_end: int | None, machine_index
         jobs=[job("A", op("a", ("M1", 10), ("M2", 20), previous={"machine": "M2", "start": 0}))],
         objective={"makespan": 1, "stability": 100},
     ).build()
-    full = SubProblem.full(data)
     bound = {} if latest_end is None else {0: latest_end}
-    sub = SubProblem(**{**full.__dict__, "latest_end": bound})
+    sub = dataclasses.replace(SubProblem.full(data), latest_end=bound)
     outcome = SchedulingModel(data, sub, 30).solve(time_limit=5, workers=1)
     assert outcome.status == "OPTIMAL" and outcome.placement is not None
     assert outcome.placement.assignments[0][0] == machine_index
@@ -195,8 +195,6 @@ def test_a_latest_end_bounds_the_free_work(latest_end: int | None, machine_index
 def test_a_capped_step_that_does_not_finish_repeats() -> None:
     """On a factory where the step stops at its work limit, not at a proof (the tiny shop
     above is proved at once), two capped runs with one worker give the same plan."""
-    import dataclasses
-
     from planner.io.synthetic import synthetic_problem
     from planner.scheduling.construct import dispatch_best
 
