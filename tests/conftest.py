@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,18 @@ QUICK = SolverSettings(time_limit_s=10, workers=1)
 def problem(**kw: Any) -> Problem:
     """A problem from plain dicts (as a JSON file would hold it)."""
     return Problem.from_dict(kw)
+
+
+def replanning(
+    data: ProblemData, previous: Iterable[tuple[Any, Any]], stability: float = 20.0
+) -> ProblemData:
+    """``data`` re-planned against a previous plan (each operation's machine and start there),
+    moving an operation priced at ``stability``."""
+    return dataclasses.replace(
+        data,
+        op_previous=tuple((int(m), int(s)) for m, s in previous),
+        objective=data.objective.model_copy(update={"stability": stability}),
+    )
 
 
 def assert_checked(result: Result, data: ProblemData) -> CheckReport:

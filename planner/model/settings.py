@@ -75,7 +75,7 @@ class SearchTuning(Frozen):
     dispatch_restarts
         After the rules, up to this many runs of the best one with randomly perturbed
         priorities, within the same budget (seeded by the solve's seed), on problems with
-        changeovers or machine calendars only (see ``solve._restarts_pay``). On the synthetic
+        changeovers or machine calendars only (see ``strategy.restarts_pay``). On the synthetic
         factories of 10,000 operations (makespan, changeovers, two shifts; seeds 0-2) the best
         of them was 0.6-4.2% shorter than the rule's own plan, more than the search then found
         in the rest of a minute.

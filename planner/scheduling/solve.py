@@ -30,6 +30,12 @@ from planner.scheduling.reroute import (
     reroute_applies,
 )
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
+from planner.scheduling.strategy import (
+    choose_strategy,
+    exact_objective,
+    full_model_resolution,
+    restarts_pay,
+)
 from planner.scheduling.subproblem import SubProblem
 from planner.scheduling.tabu import CriticalPathTabuSearch, tabu_applies
 from planner.scheduling.tabu_kernel import compile_kernels
@@ -107,105 +113,10 @@ def solve(
     return _Run(data, settings, started, on_progress, stop).run(initial)
 
 
-def _restarts_pay(data: ProblemData) -> bool:
-    """Whether the first plan gets restarts (``SearchTuning.dispatch_restarts``): with
-    changeovers or machine calendars, where the rule's plan leaves gaps the search does not
-    close (measured on the synthetic factories); not on job shops without them, where they
-    made three Brandimarte plans worse (mk05 176, mk13 400, mk15 337 against 173, 395, 333
-    without, 60 s)."""
-    return data.has_setups or data.has_calendars
-
-
 def _build(problem: Problem | ProblemData) -> ProblemData:
     if isinstance(problem, ProblemData):
         return problem
     return problem.build()
-
-
-def choose_strategy(data: ProblemData, settings: SolverSettings) -> str:
-    """What ``auto`` resolves to.
-
-    Up to ``full_model_max_operations`` operations (and a model of moderate size): the full
-    CP-SAT model for the whole budget when every operation has a single machine (a job shop:
-    there the full model beats neighbourhood search at this size, measured on Taillard) or when
-    energy or stability is priced (measured on the default factory and its reschedules), else
-    ``hybrid`` (the full model for part of the budget for its bound, then neighbourhood search,
-    which is stronger with machine choice, measured on Brandimarte). Beyond that, ``lns``. The
-    full model prices energy at a coarser resolution than the neighbourhood search when its
-    slots would be too many (:func:`full_model_resolution`).
-
-    On a classical job shop (see :func:`~planner.scheduling.tabu.tabu_applies`) a tabu search
-    on the critical path runs first: for up to 30% of the budget as the full model's hint, or
-    for up to 80% of it before the neighbourhood search (the shares are
-    :class:`~planner.model.settings.SearchTuning` fields), stopping earlier when its restarts
-    stop finding better schedules (measured on Taillard and the 10,000 to 100,000-operation
-    instances: compiled, it reaches the best known makespan of most 50- and 100-job Taillard
-    instances within a second, and it is stronger than the neighbourhood search on large ones).
-    On flexible shops judged by their makespan (with or without changeovers,
-    :func:`~planner.scheduling.reroute.reroute_applies`), ``hybrid`` runs one round of the
-    rerouting search before the full model, so that small problems are proved at once, and
-    more rounds after it, before the neighbourhood search (measured on FJSP-SDST, Hurink and
-    Brandimarte; see ``benchmarks/README.md``).
-    """
-    chosen = settings.strategy
-    if chosen != "auto":
-        return chosen
-    small = data.num_operations <= settings.full_model_max_operations
-    if not small or full_model_size(data, settings) > settings.tuning.full_model_max_size:
-        return "lns"
-    flexible = any(len(options) > 1 for options in data.op_options)
-    return "hybrid" if flexible and not _non_regular(data) else "cpsat"
-
-
-def _non_regular(data: ProblemData) -> bool:
-    """Whether the objective prices energy or stability: moving work later can pay, which the
-    neighbourhood search's small windows barely exploit. On the default factory (energy,
-    changeovers, calendars, machine choice; 121 operations) the full model for the whole
-    budget gave 1,730-1,815 at 30 s against 1,801-1,817 for ``hybrid`` with 70% for the full
-    model and 1,911-1,937 for the neighbourhood search alone; on its machine-breakdown and
-    rush-order reschedules (stability priced, started work pinned) 3,286-3,394 and
-    2,094-2,112 against 3,795 and 2,171; on the fixed problem of the before/after table, 9.7%
-    better on the mean of three seeds (``benchmarks/README.md``)."""
-    return _energy_priced(data) or data.stability_priced
-
-
-def full_model_size(data: ProblemData, settings: SolverSettings) -> int:
-    """Rough size of the full CP-SAT model: circuit arcs on machines with setups, plus one
-    literal per operation and start slot when energy is priced (at the full model's
-    resolution, :func:`full_model_resolution`)."""
-    per_machine = [0] * data.num_machines
-    for options in data.op_options:
-        for m, _ in options:
-            per_machine[m] += 1
-    size = sum(k * k if data.machine_has_setups[m] else k for m, k in enumerate(per_machine))
-    if _energy_priced(data):
-        size += _energy_slots(data, full_model_resolution(data, settings))
-    return size
-
-
-def full_model_resolution(data: ProblemData, settings: SolverSettings) -> int:
-    """Slot length at which the full model prices energy: ``energy_resolution_min``, doubled
-    while the model would hold more than ``full_model_energy_slots`` start-slot literals, up
-    to ``full_model_max_resolution_min`` (see :class:`~planner.model.settings.SearchTuning`).
-    The neighbourhood search's small models keep ``energy_resolution_min``."""
-    tuning = settings.tuning
-    resolution = settings.energy_resolution_min
-    if not _energy_priced(data):
-        return resolution
-    while (
-        _energy_slots(data, resolution) > tuning.full_model_energy_slots
-        and resolution * 2 <= tuning.full_model_max_resolution_min
-    ):
-        resolution *= 2
-    return resolution
-
-
-def _energy_priced(data: ProblemData) -> bool:
-    return data.objective.energy_cost > 0 and data.has_energy
-
-
-def _energy_slots(data: ProblemData, resolution: int) -> int:
-    return data.num_operations * (data.horizon // resolution + 1)
 
 
 class _Run:
@@ -243,7 +154,7 @@ class _Run:
             # a classical job shop: the tabu search finds a strong hint for the full model
             incumbent, report = self._tabu(incumbent, report, self.tuning.tabu_hint_share)
         feasible = report is not None and report.feasible
-        if strategy == "lns" and feasible and _restarts_pay(data) and not data.stability_priced:
+        if strategy == "lns" and feasible and restarts_pay(data) and not data.stability_priced:
             # (the rules know nothing of a previous plan: their plans move everything)
             assert report is not None
             incumbent, report = self._evolve(incumbent, report)
@@ -266,7 +177,7 @@ class _Run:
             )
         if strategy in ("lns", "hybrid") and termination is Termination.TIME_LIMIT:
             # the search may stop at a bound only if the bound is on the exact objective
-            target = bound if _exact_objective(data, self.settings) else None
+            target = bound if exact_objective(data, self.settings) else None
             incumbent, report, proved = self._search(incumbent, report, target)
             if proved:
                 termination = Termination.OPTIMAL
@@ -366,7 +277,7 @@ class _Run:
             on_improvement=lambda value: self.tracker.improved(value, None, "flex"),
             max_steps=settings.tabu_max_steps,
             stop=self.stop,
-            floor=bound if bound is not None and _exact_objective(data, settings) else 0.0,
+            floor=bound if bound is not None and exact_objective(data, settings) else 0.0,
         )
         self.stats.update(search.stats())
         return self._keep_if_no_worse("flex", improved, incumbent, report)
@@ -444,7 +355,7 @@ class _Run:
         self.dispatched = dispatch_best(
             data,
             budget=budget,
-            restarts=tuning.dispatch_restarts if _restarts_pay(data) else 0,
+            restarts=tuning.dispatch_restarts if restarts_pay(data) else 0,
             seed=self.settings.seed,
         )
         schedule = self.dispatched.schedule
@@ -469,7 +380,7 @@ class _Run:
             data, SubProblem.full(data, hint), full_model_resolution(data, self.settings)
         )
         self.stats["build_s"] = round(model.build_s, 3)
-        exact = _exact_objective(data, self.settings)
+        exact = exact_objective(data, self.settings)
         best = None if exact else _BestExact(data)  # solutions priced as the checker does
         outcome = model.solve(
             time_limit=self.remaining() * share,
@@ -519,7 +430,7 @@ class _Run:
         if solved:
             assert report is not None
             objective = report.kpis.objective
-            exact_energy = _exact_objective(data, self.settings)
+            exact_energy = exact_objective(data, self.settings)
             proved = termination is Termination.OPTIMAL or (
                 bound is not None and objective <= bound + 1e-9
             )
@@ -567,13 +478,6 @@ class _BestExact:
         """The exactly cheapest of ``schedules`` and the best seen (none when neither is)."""
         seen = [] if self.schedule is None else [self.schedule]
         return [min(schedules + seen, key=self.evaluator.objective)] if schedules + seen else []
-
-
-def _exact_objective(data: ProblemData, settings: SolverSettings) -> bool:
-    """Whether CP-SAT's objective is the exact one (energy priced at minute resolution in the
-    full model, and so in the neighbourhood search's models, or not priced at all), so that
-    its bounds are bounds on the checker's objective."""
-    return not _energy_priced(data) or full_model_resolution(data, settings) == 1
 
 
 def _schedule_from(

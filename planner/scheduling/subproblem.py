@@ -27,9 +27,10 @@ class MachinePrefix:
 
 @dataclass(frozen=True)
 class MachineSuffix:
-    """The first later operation on the machine: its family and the time from its start to the
-    end of the schedule along its longest path (its duration included)."""
+    """The first later operation on the machine (``operation``): its family and the time from
+    its start to the end of the schedule along its longest path (its duration included)."""
 
+    operation: int
     family: int
     tail: int
     start: int | None = None
@@ -108,16 +109,14 @@ def held_in_place(
     sub: SubProblem,
     s: Schedule,
     after: set[int],
-    sequences: list[list[int]],
 ) -> SubProblem:
     """``sub`` with the operations after it (``after``) kept where ``s`` has them: free work
     ends before the first of them on each machine and before the later operations of its
     job. Then what the model prices is what the plan costs: nothing after it moves, which
     re-planning against a previous plan counts (a cascade the model cannot see)."""
-    suffix = {}
-    for m, tail in sub.suffix.items():
-        first = next(o for o in sequences[m] if o in after)
-        suffix[m] = replace(tail, start=int(s.start[first]))
+    suffix = {
+        m: replace(tail, start=int(s.start[tail.operation])) for m, tail in sub.suffix.items()
+    }
     latest_end: dict[int, int] = {}
     for o in sub.free:
         for q in data.op_successors[o]:

@@ -144,8 +144,8 @@ def test_the_first_plan_budget_counts_operations_not_seconds() -> None:
 
 def test_restarts_run_only_with_changeovers_or_calendars() -> None:
     from planner.io.synthetic import synthetic_problem as factory
-    from planner.scheduling.solve import _restarts_pay
+    from planner.scheduling.strategy import restarts_pay
 
     job_shop = read_instance(ROOT / "jobshop" / "fisher-thompson" / "ft06.txt", "jsp").build()
-    assert not _restarts_pay(job_shop)
-    assert _restarts_pay(factory(10, 4, 3, seed=0).build())
+    assert not restarts_pay(job_shop)
+    assert restarts_pay(factory(10, 4, 3, seed=0).build())

@@ -14,7 +14,7 @@ from planner.model.data import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.displaced import displaced_neighbourhood, settle_displaced
 from planner.scheduling.progress import Tracker
-from tests.conftest import QUICK, job, machine, op, problem
+from tests.conftest import QUICK, job, machine, op, problem, replanning
 
 
 def _shop(stability: float = 5) -> ProblemData:
@@ -155,7 +155,7 @@ def test_work_held_in_place_after_a_step_bounds_its_free_work(
         ],
         setups=[{"from_family": "*", "to_family": "*", "minutes": 5}],
     ).build()
-    suffix = MachineSuffix(family=data.op_family[1], tail=10, start=later_start)
+    suffix = MachineSuffix(operation=1, family=data.op_family[1], tail=10, start=later_start)
     sub = SubProblem(
         free=(0,),
         head={0: 8},
@@ -205,13 +205,9 @@ def test_a_capped_step_that_does_not_finish_repeats() -> None:
         (int(m), int(s) - (60 if o % 7 == 0 else 0))
         for o, (m, s) in enumerate(zip(plan.machine, plan.start, strict=True))
     )
-    replanning = dataclasses.replace(
-        data,
-        op_previous=previous,
-        objective=data.objective.model_copy(update={"stability": 20.0}),
-    )
     runs = [
-        _settle(replanning, plan, lns_max_iterations=1, time_limit_s=0.5, seed=5) for _ in range(2)
+        _settle(replanning(data, previous), plan, lns_max_iterations=1, time_limit_s=0.5, seed=5)
+        for _ in range(2)
     ]
     (first, stats), (second, _) = runs
     assert stats["operations"] > 20

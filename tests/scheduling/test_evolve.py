@@ -9,6 +9,7 @@ from planner.model.settings import SearchTuning, SolverSettings
 from planner.scheduling import solve
 from planner.scheduling.construct import dispatch, dispatch_best
 from planner.scheduling.evolve import evolve_dispatch
+from tests.conftest import replanning
 
 
 def _data():  # type: ignore[no-untyped-def]
@@ -82,19 +83,13 @@ def test_the_solver_evolves_the_first_plan_on_large_problems_with_changeovers() 
 def test_re_planning_against_a_previous_plan_leaves_the_evolution_out() -> None:
     """The rules know nothing of a previous plan: evolving their plans, which move
     everything, would spend half the time on plans the stability term rules out."""
-    import dataclasses
-
     data = _data()
     settings = SolverSettings(
         time_limit_s=4, workers=1, strategy="lns", tuning=SearchTuning(dispatch_rate=5_000)
     )
     previous = dispatch_best(data).schedule
-    replanning = dataclasses.replace(
-        data,
-        op_previous=tuple(zip(previous.machine.tolist(), previous.start.tolist(), strict=True)),
-        objective=data.objective.model_copy(update={"stability": 20.0}),
-    )
-    assert replanning.stability_priced
-    result = solve(replanning, settings, initial=previous)
+    against = replanning(data, zip(previous.machine, previous.start, strict=True))
+    assert against.stability_priced
+    result = solve(against, settings, initial=previous)
     assert result.feasible
     assert "evolve_runs" not in result.stats

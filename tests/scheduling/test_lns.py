@@ -105,13 +105,13 @@ def test_search_stops_when_the_schedule_reaches_the_lower_bound() -> None:
 def test_setup_and_group_neighbourhoods_free_what_they_promise(name: str) -> None:
     import random
 
-    from planner.scheduling.lns import _Graph, compute_tails
+    from planner.scheduling.boundary import ScheduleGraph, compute_tails
     from planner.scheduling.neighbourhoods import OPERATORS, SearchView, operators_for
 
     data = synthetic_problem(30, 9, 4, seed=2, energy=False).build()
     assert name in operators_for(data)
     start, _ = best_dispatch(data)
-    tails, _ = compute_tails(data, start, _Graph(data, start))
+    tails, _ = compute_tails(data, start, ScheduleGraph(data, start))
     view = SearchView(data, start, tails)
     rng = random.Random(0)
     for _ in range(20):

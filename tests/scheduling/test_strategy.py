@@ -9,7 +9,7 @@ from datetime import datetime
 from planner.model import Problem, SolverSettings
 from planner.model.settings import SearchTuning
 from planner.scheduling import solve
-from planner.scheduling.solve import choose_strategy, full_model_resolution
+from planner.scheduling.strategy import choose_strategy, full_model_resolution
 from tests.conftest import assert_checked, job, machine, op, problem
 
 PRICES = [100.0, 10.0] * 24  # an expensive hour, then a cheap one
