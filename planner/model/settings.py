@@ -123,6 +123,10 @@ class SearchTuning(Frozen):
         on the default factory's breakdown and rush order (weight 20, 27 s of sequencing,
         2 workers, CP-SAT seeds 0-3): the step alone reached 2,921-3,176 and 2,560-3,673
         with 0.4 (the warm starts: 4,391 and 4,408), 3,112-3,938 and 3,059-4,351 with 0.2.
+        Whole re-plans (30 s, CP-SAT seeds 0-5, ``benchmarks/README.md``, "More time for the
+        settling step"): with 0.8 the breakdown cost 2,613 on average (the weight-0 re-plans
+        2,622) against 2,773 with 0.4, the rush order 2,348 against 2,487; the step was
+        still improving at 0.4 and the full model after it rarely did.
     first_plan_share
         When no dispatching rule finds a feasible plan (maximum lags can defeat them), the
         share of the remaining time the full model gets to find one before the neighbourhood
@@ -154,7 +158,7 @@ class SearchTuning(Frozen):
     full_model_max_size: int = Field(default=20_000, ge=0)
     full_model_energy_slots: int = Field(default=12_000, ge=0)
     full_model_max_resolution_min: int = Field(default=240, ge=1, le=1440)
-    displaced_focus_share: float = Field(default=0.4, ge=0, le=1)
+    displaced_focus_share: float = Field(default=0.8, ge=0, le=1)
     first_plan_share: float = Field(default=0.5, ge=0, le=1)
     lns_subproblem_time_s: float = Field(default=0.2, gt=0, le=60)
     lns_grow: float = Field(default=1.1, ge=1, le=10)

@@ -102,6 +102,29 @@ def test_the_step_puts_the_displaced_work_back_where_it_pays(capped: bool) -> No
     assert stats == {"operations": 4, "improved": 1, "too_large": 0}
 
 
+@pytest.mark.parametrize("capped", [False, True])
+def test_the_step_gets_four_fifths_of_the_time(
+    capped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's "it gets 80% of the sequencing time": of the time left on the clock, or
+    as deterministic work of the time limit (10 s in ``QUICK``) when capped."""
+    from planner.scheduling.lns import LargeNeighbourhoodSearch
+
+    asked: list[tuple[float, float | None]] = []
+
+    def focus(
+        self: object, s: Schedule, seeds: list[int], time_limit: float, work: float | None = None
+    ) -> Schedule:
+        asked.append((time_limit, work))
+        return s
+
+    monkeypatch.setattr(LargeNeighbourhoodSearch, "focus", focus)
+    _settle(_shop(), _plan((1, 20)), **({"lns_max_iterations": 5} if capped else {}))
+    # ``_settle`` says 5 s are left
+    expected = (5.0, pytest.approx(8.0)) if capped else (pytest.approx(4.0), None)
+    assert asked == [expected]
+
+
 def test_a_capped_step_repeats() -> None:
     data = _shop()
     first, _ = _settle(data, _plan((1, 20)), lns_max_iterations=5)
