@@ -106,7 +106,7 @@ def test_the_step_puts_the_displaced_work_back_where_it_pays(capped: bool) -> No
 def test_the_step_gets_four_fifths_of_the_time(
     capped: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's "it gets 80% of the sequencing time": of the time left on the clock, or
+    """The README's "it gets 80% of the time left for sequencing": on the clock, or
     as deterministic work of the time limit (10 s in ``QUICK``) when capped."""
     from planner.scheduling.lns import LargeNeighbourhoodSearch
 
