@@ -62,7 +62,7 @@ def _non_regular(data: ProblemData) -> bool:
     better on the mean of three seeds (``benchmarks/README.md``). On the saved base week of the
     stability benchmark the rush order's model is just over ``full_model_max_size`` (20,194),
     so that re-plan runs ``lns`` after its settling step; forced to the full model it was no
-    better (seeds 0-3: 2,328-2,904 against 2,237-2,909)."""
+    better (seeds 0-3: 2,289-2,904 against 2,237-2,909)."""
     return energy_priced(data) or data.stability_priced
 
 
