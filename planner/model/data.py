@@ -139,6 +139,10 @@ class ProblemData:
             return int(self.initial_setup[machine, family])
         return int(self.setup_times[machine, before, family])
 
+    def changeover_between(self, machine: int, before: int, after: int) -> int:
+        """Minutes of changeover on ``machine`` from operation ``before`` to operation ``after``."""
+        return int(self.setup_times[machine, self.op_family[before], self.op_family[after]])
+
     @cached_property
     def has_lags(self) -> bool:
         """Whether any arc has a minimum or maximum lag or a transfer share, or is a component
@@ -265,6 +269,11 @@ class ProblemData:
         if peak > base and end_of_time > t:
             steps.append((t, end_of_time, peak - base))
         return peak, steps
+
+    @cached_property
+    def energy_priced(self) -> bool:
+        """Whether the objective prices energy and the problem has a tariff and powered machines."""
+        return self.objective.energy_cost > 0 and self.has_energy
 
     @cached_property
     def stability_priced(self) -> bool:

@@ -157,9 +157,7 @@ def step_subproblem(
             prefix[m] = MachinePrefix(int(s.end[last]), data.op_family[last])
         first_after = next((o for o in seq[k:] if o in after), None)
         if first_after is not None:
-            suffix[m] = MachineSuffix(
-                first_after, data.op_family[first_after], int(tails[first_after])
-            )
+            suffix[m] = MachineSuffix(first_after, int(tails[first_after]))
     moving = np.zeros(data.num_operations, dtype=bool)
     moving[free] = True
     if after:

@@ -101,7 +101,7 @@ def _time_to_offer(data: ProblemData, pool: int, held: int, start: int) -> int |
 def objective_lower_bound(data: ProblemData) -> float | None:
     """A lower bound on the objective when it is easy to state, else ``None``."""
     w = data.objective
-    if w.energy_cost > 0 and data.has_energy:
+    if data.energy_priced:
         return None  # prices can be negative
     heads, ends = routing_heads(data)
     bound = w.makespan * _makespan_bound(data, heads, ends) if w.makespan > 0 else 0.0

@@ -18,7 +18,6 @@ class Evaluator:
 
     def __init__(self, data: ProblemData) -> None:
         self.data = data
-        w = data.objective
         self.job_first = np.array([ops[0] for ops in data.job_operations], dtype=np.int64)
         contiguous = all(
             ops == tuple(range(ops[0], ops[0] + len(ops))) for ops in data.job_operations
@@ -30,7 +29,7 @@ class Evaluator:
         self.weight = np.array(data.job_weight, dtype=np.float64)
         self.power = np.array(data.power_kw, dtype=np.float64)
         self.cumulative: FloatArray | None = None
-        if w.energy_cost > 0 and data.has_energy:
+        if data.energy_priced:
             self.cumulative = data.cumulative_price(1)
         self.previous: tuple[IntArray, IntArray, IntArray] | None = None
         if data.stability_priced:

@@ -59,7 +59,7 @@ def flexible_applies(data: ProblemData) -> bool:
     due = any(d is not None for d in data.job_due)
     return (
         (w.makespan > 0 or (w.weighted_tardiness > 0 and due))
-        and (w.energy_cost == 0 or not data.has_energy)
+        and not data.energy_priced
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced

@@ -341,8 +341,7 @@ class LargeNeighbourhoodSearch:
         self, s: Schedule, free: list[int], after: set[int], placement: Placement
     ) -> tuple[float, Schedule] | None:
         modes = ["left"]
-        w = self.data.objective
-        if (w.energy_cost > 0 and self.data.has_energy) or self.data.stability_priced:
+        if self.data.energy_priced or self.data.stability_priced:
             modes.append("keep")  # moving later work left may cost energy or stability
         best: tuple[float, Schedule] | None = None
         for mode in modes:

@@ -233,5 +233,5 @@ def _insert(
     draft.assign(o, m, start, setup)
     draft.placer.last_family[m] = last_family
     nxt = line[position][1]
-    draft.setup[nxt] = int(data.setup_times[m, data.op_family[o], data.op_family[nxt]])
+    draft.setup[nxt] = data.changeover_between(m, o, nxt)
     line.insert(position, (start, o))

@@ -63,7 +63,7 @@ def _non_regular(data: ProblemData) -> bool:
     stability benchmark the rush order's model is just over ``full_model_max_size`` (20,194),
     so that re-plan runs ``lns`` after its settling step; forced to the full model it was no
     better (seeds 0-3: 2,289-2,904 against 2,237-2,909)."""
-    return energy_priced(data) or data.stability_priced
+    return data.energy_priced or data.stability_priced
 
 
 def full_model_size(data: ProblemData, settings: SolverSettings) -> int:
@@ -75,7 +75,7 @@ def full_model_size(data: ProblemData, settings: SolverSettings) -> int:
         for m, _ in options:
             per_machine[m] += 1
     size = sum(k * k if data.machine_has_setups[m] else k for m, k in enumerate(per_machine))
-    if energy_priced(data):
+    if data.energy_priced:
         size += _energy_slots(data, full_model_resolution(data, settings))
     return size
 
@@ -87,7 +87,7 @@ def full_model_resolution(data: ProblemData, settings: SolverSettings) -> int:
     The neighbourhood search's small models keep ``energy_resolution_min``."""
     tuning = settings.tuning
     resolution = settings.energy_resolution_min
-    if not energy_priced(data):
+    if not data.energy_priced:
         return resolution
     while (
         _energy_slots(data, resolution) > tuning.full_model_energy_slots
@@ -95,10 +95,6 @@ def full_model_resolution(data: ProblemData, settings: SolverSettings) -> int:
     ):
         resolution *= 2
     return resolution
-
-
-def energy_priced(data: ProblemData) -> bool:
-    return data.objective.energy_cost > 0 and data.has_energy
 
 
 def _energy_slots(data: ProblemData, resolution: int) -> int:
@@ -109,4 +105,4 @@ def exact_objective(data: ProblemData, settings: SolverSettings) -> bool:
     """Whether CP-SAT's objective is the exact one (energy priced at minute resolution in the
     full model, and so in the neighbourhood search's models, or not priced at all), so that
     its bounds are bounds on the checker's objective."""
-    return not energy_priced(data) or full_model_resolution(data, settings) == 1
+    return not data.energy_priced or full_model_resolution(data, settings) == 1

@@ -27,15 +27,14 @@ class MachinePrefix:
 
 @dataclass(frozen=True)
 class MachineSuffix:
-    """The first later operation on the machine (``operation``): its family and the time from
-    its start to the end of the schedule along its longest path (its duration included)."""
+    """The first later operation on the machine (``operation``) and the time from its start to
+    the end of the schedule along its longest path (its duration included)."""
 
     operation: int
-    family: int
     tail: int
     start: int | None = None
     """When set, the later operations stay where they are: free work on the machine ends by
-    this time, the changeover into ``family`` included."""
+    this time, the changeover into ``operation`` included."""
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def makespan_on_a_plain_shop(data: ProblemData, changeovers: bool = False) -> bo
     return (
         w.makespan > 0
         and (w.weighted_tardiness == 0 or all(d is None for d in data.job_due))
-        and (w.energy_cost == 0 or not data.has_energy)
+        and not data.energy_priced
         and (not data.has_setups or (changeovers and w.setup_time == 0))
         and not data.has_calendars
         and data.peak_power_kw is None

@@ -178,7 +178,7 @@ def test_work_held_in_place_after_a_step_bounds_its_free_work(
         ],
         setups=[{"from_family": "*", "to_family": "*", "minutes": 5}],
     ).build()
-    suffix = MachineSuffix(operation=1, family=data.op_family[1], tail=10, start=later_start)
+    suffix = MachineSuffix(operation=1, tail=10, start=later_start)
     sub = SubProblem(
         free=(0,),
         head={0: 8},

@@ -141,7 +141,7 @@ class Constraints:
             for i, option in enumerate(options, start=1):
                 end = v.end[option.op]
                 if arcs is not None:  # the changeover counts from the last one (arc to 0)
-                    change = int(data.setup_times[m, data.op_family[option.op], suffix.family])
+                    change = data.changeover_between(m, option.op, suffix.operation)
                     self.model.add(end + change <= suffix.start).only_enforce_if(arcs[i, 0])
                 ct = self.model.add(end <= suffix.start)
                 if option.presence is not None:

@@ -105,7 +105,7 @@ class SchedulingModel:
                 on_m = [o for o in self.sub.free if hint.machine[o] == m]
                 if on_m:
                     last = max(on_m, key=lambda o: (hint.start[o], hint.end[o]))
-                    change = int(data.setup_times[m, data.op_family[last], suffix.family])
+                    change = data.changeover_between(m, last, suffix.operation)
                     ends.append(int(hint.end[last]) + change + suffix.tail)
             model.add_hint(self.objective.makespan, max([self.sub.makespan_floor, *ends]))
         free = self.sub.free

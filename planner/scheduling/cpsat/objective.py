@@ -42,7 +42,7 @@ def objective_scale(data: ProblemData) -> int:
         for wj, due in zip(data.job_weight, data.job_due, strict=True)
         if due is not None
     ]
-    energy = w.energy_cost > 0 and data.has_energy
+    energy = data.energy_priced
     for scale in _SCALES:
         if energy and scale < 1000:
             continue
@@ -96,7 +96,7 @@ class Objective:
             self._makespan(self.coefficient(w.makespan))
         if w.weighted_tardiness > 0:
             self._tardiness()
-        if w.energy_cost > 0 and self.data.has_energy:
+        if self.data.energy_priced:
             self._energy()
         if w.setup_time > 0 and self.data.has_setups:
             self._setup_time(self.coefficient(w.setup_time))
@@ -129,7 +129,7 @@ class Objective:
             arcs = v.arcs.get(m)
             for i, option in enumerate(v.by_machine.get(m, []), start=1):
                 if arcs is not None:
-                    change = int(data.setup_times[m, data.op_family[option.op], suffix.family])
+                    change = data.changeover_between(m, option.op, suffix.operation)
                     self.model.add(
                         makespan >= v.end[option.op] + change + suffix.tail
                     ).only_enforce_if(arcs[i, 0])
@@ -279,6 +279,6 @@ class Objective:
             if arcs is None:
                 continue
             for i, option in enumerate(v.by_machine.get(m, []), start=1):
-                change = int(data.setup_times[m, data.op_family[option.op], suffix.family])
+                change = data.changeover_between(m, option.op, suffix.operation)
                 if change:
                     self.terms.append((coefficient * change, arcs[i, 0]))
