@@ -14,7 +14,11 @@ The makespan bound is the largest of two relaxations, both aware of the machines
   run there; at most one family per machine of S may instead come first (the machine's
   initial setup, or nothing when ``r > 0`` since the machine may already be set up for it).
   When each operation has its own family (operation-to-operation setup times) this is the
-  cheapest setup into each operation.
+  cheapest setup into each operation. Machines of S are not equally fast: a machine does
+  each operation's fastest-machine work at a rate of at most ``rate[m]`` (the largest, over
+  the set's operations, of their fastest duration on S over their duration on ``m``), so S
+  offers ``rate[m]`` work a working minute on ``m``, and its changeovers take at least the
+  slowest rate's share of that work.
 
 With resource pools, a pool must offer the unit-minutes its operations hold (each at its
 shortest duration) under its capacity over time.
@@ -27,6 +31,7 @@ weighted tardiness each job has even alone in the plant.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -66,12 +71,8 @@ def _pool_bound(data: ProblemData, pool: int, heads: list[int], tails: list[int]
         if p == pool and not setup_only
     }
     by_head = sorted(held, key=lambda o: heads[o])
-    distinct = sorted({heads[o] for o in held})
-    if len(distinct) > MAX_THRESHOLDS:
-        picks = np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS).round().astype(int)
-        distinct = [distinct[i] for i in sorted(set(picks.tolist()))]
     best, cursor = 0, 0
-    for r in distinct:
+    for r in _thresholds([heads[o] for o in held], MAX_THRESHOLDS):
         while cursor < len(by_head) and heads[by_head[cursor]] < r:
             cursor += 1
         rest = by_head[cursor:]
@@ -183,21 +184,43 @@ def _set_bound(
     heads, tails = heads_tails
     inside = set(machines)
     work = {o: min(d for m, d in data.op_options[o] if m in inside) for o in ops}
+    rates = _rates(data, machines, ops, work)
+    slowest = min(rates.values())
     by_head = sorted(ops, key=lambda o: heads[o])
-    distinct = sorted({heads[o] for o in ops})
-    if len(distinct) > MAX_THRESHOLDS:
-        picks = np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS).round().astype(int)
-        distinct = [distinct[i] for i in sorted(set(picks.tolist()))]
     best = 0
     cursor = 0
-    for r in distinct:
+    for r in _thresholds([heads[o] for o in ops], MAX_THRESHOLDS):
         while cursor < len(by_head) and heads[by_head[cursor]] < r:
             cursor += 1
         rest = by_head[cursor:]
-        total = sum(work[o] for o in rest) + _changeovers(data, machines, rest, r > 0, into)
+        changeovers = _changeovers(data, machines, rest, r > 0, into)
+        total = sum(work[o] for o in rest) + slowest * changeovers
         tail = min(tails[o] for o in rest)
-        best = max(best, _time_to_deliver(data, machines, total, r) + tail)
+        best = max(best, _time_to_deliver(data, rates, total, r) + tail)
     return best
+
+
+def _thresholds(values: list[int], most: int) -> list[int]:
+    """The distinct ``values`` in increasing order, at most ``most`` of them spread over the
+    range (the smallest and the largest always among them)."""
+    distinct = sorted(set(values))
+    if len(distinct) > most:
+        picks = np.linspace(0, len(distinct) - 1, most).round().astype(int)
+        distinct = [distinct[i] for i in sorted(set(picks.tolist()))]
+    return distinct
+
+
+def _rates(
+    data: ProblemData, machines: tuple[int, ...], ops: list[int], work: dict[int, int]
+) -> dict[int, float]:
+    """For each machine of the set, the most fastest-machine work it does in a minute on
+    any of ``ops`` (1.0 on a machine that is fastest for one of them)."""
+    rates = dict.fromkeys(machines, 0.0)
+    for o in ops:
+        for m, d in data.op_options[o]:
+            if m in rates and d > 0:
+                rates[m] = max(rates[m], work[o] / d)
+    return rates
 
 
 def _cheapest_changeover_into(data: ProblemData) -> np.ndarray:
@@ -239,23 +262,34 @@ def _changeovers(
     return sum(entry) - sum(savings[: len(machines)])
 
 
-def _time_to_deliver(data: ProblemData, machines: tuple[int, ...], work: int, start: int) -> int:
-    """Earliest ``T`` such that ``machines`` together offer ``work`` minutes of available time
-    (their calendars' unavailability removed) between ``start`` and ``T``."""
+def _time_to_deliver(data: ProblemData, rates: dict[int, float], work: float, start: int) -> int:
+    """Earliest ``T`` such that the machines of ``rates`` together offer ``work`` (each
+    available minute of machine ``m``, its calendar's unavailability removed, worth
+    ``rates[m]``) between ``start`` and ``T``."""
     if work <= 0:
         return start
-    events: list[tuple[int, int]] = []
-    for m in machines:
+    events: list[tuple[int, float]] = []
+    for m, rate in rates.items():
         for a, b in data.unavailable[m]:
-            events.append((a, -1))
-            events.append((b, +1))
+            events.append((a, -rate))
+            events.append((b, +rate))
     events.sort()
-    rate, t, done = len(machines), start, 0
+    rate, t, done = sum(rates.values()), start, 0.0
     for moment, change in events:
-        if moment > t and rate > 0:
-            if done + rate * (moment - t) >= work:
-                return t + -(-(work - done) // rate)
+        if moment > t and rate > _EPS:
+            if done + rate * (moment - t) >= work - _EPS:
+                return t + _ceil((work - done) / rate)
             done += rate * (moment - t)
         t = max(t, moment)
         rate += change
-    return t + -(-(work - done) // max(1, rate))
+    if rate <= _EPS:  # unavailable to the end: no plan, and any bound will do
+        rate = sum(rates.values())
+    return t + _ceil((work - done) / rate)
+
+
+_EPS = 1e-9
+
+
+def _ceil(minutes: float) -> int:
+    """Whole minutes, rounded up, but not past a value a float's error could have made."""
+    return max(0, math.ceil(minutes - 1e-6))
