@@ -391,6 +391,9 @@ class _Run:
                 value, b if exact else None, "cpsat"
             ),
             stop=self.stop,
+            extra=None
+            if hint is None
+            else {"hint_conflict_limit": self.tuning.full_model_hint_conflicts},
             value_of=None if best is None else best.value,
         )
         self.stats["cpsat_status"] = outcome.status

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
+
+import pytest
 
 from planner.model import Problem, SolverSettings
 from planner.model.settings import SearchTuning
@@ -74,3 +77,29 @@ def test_an_approximate_full_model_reports_the_checkers_objective_and_no_bound()
     assert result.best_bound is None  # the model's bound is on its own pricing, not the plan's
     assert all(e.bound is None or math.isnan(e.bound) for e in result.progress)
     assert result.status == "feasible"
+
+
+def test_the_full_model_follows_its_hint_for_the_set_number_of_conflicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``SearchTuning.full_model_hint_conflicts`` reaches CP-SAT as ``hint_conflict_limit``
+    when the full model has a hint, and the hint stays its first solution: the plan is no
+    worse than the first plan it was handed."""
+    from planner.scheduling.cpsat import SchedulingModel
+
+    original = SchedulingModel.solve
+    asked: list[dict[str, object] | None] = []
+
+    def recording(self: SchedulingModel, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("extra"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchedulingModel, "solve", recording)
+    data = shop(flexible=False, energy=False, jobs=4).build()
+    for conflicts in (0, 7):
+        settings = SolverSettings(tuning=SearchTuning(full_model_hint_conflicts=conflicts))
+        result = solve(data, settings, time_limit=5, workers=1, strategy="cpsat")
+        assert_checked(result, data)
+        assert result.status == "optimal"
+        assert result.objective is not None and result.progress[0].objective >= result.objective
+        assert asked[-1] == {"hint_conflict_limit": conflicts}
