@@ -83,23 +83,35 @@ def test_the_full_model_follows_its_hint_for_the_set_number_of_conflicts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``SearchTuning.full_model_hint_conflicts`` reaches CP-SAT as ``hint_conflict_limit``
-    when the full model has a hint, and the hint stays its first solution: the plan is no
-    worse than the first plan it was handed."""
+    when the full model has a hint, and with a positive limit the hint (the first plan) is the
+    full model's first solution."""
     from planner.scheduling.cpsat import SchedulingModel
 
     original = SchedulingModel.solve
     asked: list[dict[str, object] | None] = []
+    reported: list[float] = []
 
     def recording(self: SchedulingModel, *args: Any, **kwargs: Any) -> Any:
         asked.append(kwargs.get("extra"))
-        return original(self, *args, **kwargs)
+        hook = kwargs["on_solution"]
+
+        def first(value: float, bound: float) -> None:
+            reported.append(value)
+            hook(value, bound)
+
+        return original(self, *args, **(kwargs | {"on_solution": first}))
 
     monkeypatch.setattr(SchedulingModel, "solve", recording)
-    data = shop(flexible=False, energy=False, jobs=4).build()
+    data = shop(flexible=True, energy=False, jobs=4).build()  # first plan 157, optimum 147
     for conflicts in (0, 7):
+        reported.clear()
         settings = SolverSettings(tuning=SearchTuning(full_model_hint_conflicts=conflicts))
         result = solve(data, settings, time_limit=5, workers=1, strategy="cpsat")
         assert_checked(result, data)
         assert result.status == "optimal"
-        assert result.objective is not None and result.progress[0].objective >= result.objective
         assert asked[-1] == {"hint_conflict_limit": conflicts}
+        assert result.objective == 147
+        if conflicts:
+            first_plan = result.progress[0]
+            assert first_plan.source.startswith("dispatch") and first_plan.objective > 147
+            assert reported[0] == first_plan.objective
