@@ -95,11 +95,11 @@ def test_the_full_model_follows_its_hint_for_the_set_number_of_conflicts(
         asked.append(kwargs.get("extra"))
         hook = kwargs["on_solution"]
 
-        def first(value: float, bound: float) -> None:
+        def recorded(value: float, bound: float) -> None:
             reported.append(value)
             hook(value, bound)
 
-        return original(self, *args, **(kwargs | {"on_solution": first}))
+        return original(self, *args, **(kwargs | {"on_solution": recorded}))
 
     monkeypatch.setattr(SchedulingModel, "solve", recording)
     data = shop(flexible=True, energy=False, jobs=4).build()  # first plan 157, optimum 147
