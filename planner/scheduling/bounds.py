@@ -25,7 +25,9 @@ shortest duration) under its capacity over time.
 
 Each threshold ``r`` is a head of an operation in S (at most :data:`MAX_THRESHOLDS` of them,
 spread over the range). The bound on the objective adds, to the weighted makespan bound, the
-weighted tardiness each job has even alone in the plant.
+weighted tardiness each job has even alone in the plant and, where energy is priced, the
+least bill of the operations each at its cheapest minutes
+(:mod:`planner.scheduling.energy_bound`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from collections.abc import Callable
 import numpy as np
 
 from planner.model.data import ProblemData
+from planner.scheduling.energy_bound import energy_lower_bound
 from planner.scheduling.timeline import earliest_fit
 
 MAX_THRESHOLDS = 32
@@ -102,10 +105,10 @@ def _time_to_offer(data: ProblemData, pool: int, held: int, start: int) -> int |
 def objective_lower_bound(data: ProblemData) -> float | None:
     """A lower bound on the objective when it is easy to state, else ``None``."""
     w = data.objective
-    if data.energy_priced:
-        return None  # prices can be negative
     heads, ends = routing_heads(data)
     bound = w.makespan * _makespan_bound(data, heads, ends) if w.makespan > 0 else 0.0
+    if data.energy_priced:
+        bound += w.energy_cost * energy_lower_bound(data, heads)
     if w.weighted_tardiness > 0:
         for j, ops in enumerate(data.job_operations):
             due = data.job_due[j]

@@ -51,15 +51,14 @@ Arrays = tuple[np.ndarray, ...]
 
 
 def flexible_applies(data: ProblemData) -> bool:
-    """Whether the problem suits this search: a regular objective it prices exactly
-    (makespan, weighted tardiness, changeover time; no priced energy or stability), no site
-    power limit, resource pools or working-time lags and no pinned operations, and not a
+    """Whether the problem suits this search: an objective it prices exactly (makespan or
+    weighted tardiness, with changeover time and energy cost beside them; no stability), no
+    site power limit, resource pools or working-time lags and no pinned operations, and not a
     classical job shop (which has a stronger search)."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     return (
         (w.makespan > 0 or (w.weighted_tardiness > 0 and due))
-        and not data.energy_priced
         and data.peak_power_kw is None
         and all(p is None for p in data.op_pinned)
         and not data.stability_priced
@@ -143,6 +142,7 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
     guide = (0.0, 0.0)
     if params is not None and (setup.any() or initial.any() or len(win_start)):
         guide = (w.makespan * params.guide_end / n, w.makespan * params.guide_changeover)
+    energy = w.energy_cost if data.energy_priced else 0.0
     due = np.array([d if d is not None else 0 for d in data.job_due], dtype=np.int64)
     has_due = np.array([d is not None for d in data.job_due], dtype=np.bool_)
     return (
@@ -150,7 +150,9 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
         opt_duration, setup, initial, win_ptr, win_start, win_end,
         np.array(data.op_job, dtype=np.int64), due, has_due,
         np.array(data.job_weight, dtype=np.float64),
-        np.array([w.makespan, w.weighted_tardiness, w.setup_time, *guide], dtype=np.float64),
+        np.array(
+            [w.makespan, w.weighted_tardiness, w.setup_time, *guide, energy], dtype=np.float64
+        ),
         np.array([data.horizon], dtype=np.int64),
         np.array(data.op_min_lag or [0] * n, dtype=np.int64),
         np.array([-1.0 if f is None else f for f in data.op_transfer or [None] * n]),
@@ -163,6 +165,8 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
              for p in before],
             dtype=np.int64,
         ),
+        np.array(data.power_kw, dtype=np.float64),
+        data.cumulative_price(1) if energy else np.zeros(1),
     )  # fmt: skip
 
 

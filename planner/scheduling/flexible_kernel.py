@@ -5,16 +5,20 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
 
     (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
-     job_weight, weights, limits, min_lag, transfer_share, max_lag, link)
+     job_weight, weights, limits, min_lag, transfer_share, max_lag, link, power,
+     cumulative_price)
 
-``weights`` holds the objective weights (makespan, weighted tardiness, setup time) and the
+``weights`` holds the objective weights (makespan, weighted tardiness, setup time), the
 guide's (per minute of the sum of all ends and of changeover; see
-:func:`planner.scheduling.flexible_timing.true_objective`), ``limits`` the horizon,
+:func:`planner.scheduling.flexible_timing.true_objective`) and energy cost's (0 where
+energy is not priced), ``limits`` the horizon,
 ``min_lag`` and ``transfer_share`` each operation's lag after its routing predecessors and
 its share of overlap with them (-1: none; see
 :func:`planner.scheduling.flexible_timing.arc_start`), ``max_lag`` its maximum lag after them
 (-1: none; empty without maximum lags), ``link`` per predecessor arc (as ``pred_idx``) its
-transfer time when it is a component link between jobs (-1: a routing arc). A solution
+transfer time when it is a component link between jobs (-1: a routing arc); ``power``
+each machine's power (kW) and ``cumulative_price`` the price of a kW drawn from minute 0 to
+each minute of the horizon (a single 0 where energy is not priced). A solution
 is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
 there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
 first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,

@@ -90,7 +90,7 @@ def _evaluate_once(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
             tail += 1
     if _propagate(problem, solution, timing, tail, stamp) < n:
         return INFEASIBLE  # the machine sequences contradict the routings
-    return _score(problem, timing)
+    return _score(problem, solution, timing)
 
 
 @jit
@@ -140,7 +140,7 @@ def retime(
     if _propagate(problem, solution, timing, tail, stamp) == count and _within_max_lags(
         problem, timing, affected, count
     ):
-        value = _score(problem, timing)
+        value = _score(problem, solution, timing)
     for x in range(count):
         q = affected[x]
         start[q], end[q], setup_before[q] = saved_start[x], saved_end[x], saved_setup[x]
@@ -242,10 +242,11 @@ def arc_start(
 
 
 @jit
-def _score(problem: Arrays, timing: Arrays) -> float:
+def _score(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
     """The search's value of the times in ``timing``: the objective plus the guide (see
     :func:`true_objective`); also writes job completions, the sum of all ends
-    (``timing[6][0]``) and of all changeovers (``timing[6][2]``)."""
+    (``timing[6][0]``) and of all changeovers (``timing[6][2]``). Energy, where priced, is
+    the checker's: each operation's machine power times the price over its minutes."""
     op_job, due, has_due, job_weight, weights, limits = problem[14:20]
     end, setup_before, completion, total = timing[1], timing[2], timing[5], timing[6]
     makespan = 0
@@ -271,7 +272,21 @@ def _score(problem: Arrays, timing: Arrays) -> float:
             if has_due[j] and completion[j] > due[j]:
                 late += job_weight[j] * (completion[j] - due[j])
         value += weights[1] * late
+    if weights[5] > 0:
+        value += weights[5] * energy_cost(problem, solution, timing)
     return float(value)
+
+
+@jit
+def energy_cost(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
+    """The energy bill of the times in ``timing``: ``problem[24]`` holds each machine's
+    power (kW), ``problem[25]`` the price of a kW drawn from minute 0 to each minute."""
+    power, cumulative = problem[24], problem[25]
+    machine, start, end = solution[0], timing[0], timing[1]
+    cost = 0.0
+    for o in range(end.shape[0]):
+        cost += power[machine[o]] * (cumulative[end[o]] - cumulative[start[o]])
+    return cost
 
 
 @jit
