@@ -5,26 +5,30 @@ changeovers and no calendars, because its move estimate rests on them. This sear
 estimate and evaluates every candidate move exactly: a compiled pass times the whole schedule
 the way the checker reads it (routings, release dates, sequence-dependent setups before each
 operation, setup and operation together inside the machine's working time) and prices it with
-the problem's objective (makespan, weighted tardiness, total changeover time).
+the problem's objective (makespan, weighted tardiness, total changeover time, and the energy
+bill where it is priced: each operation's machine power times the price of its minutes).
+The timing is semi-active, so energy is priced exactly but no operation waits for a cheaper
+hour; the CP-SAT steps after this search may move work later.
 
 A step follows the chain of operations that holds back the *target* (the operation that ends
 last, or the last operation of a late job drawn by its weighted lateness, in proportion to
-their shares of the objective): each operation on it waits for its routing or machine
-predecessor, or for a window of its machine's calendar. For a sample of the chain's
-operations it tries every re-insertion on every eligible machine between neighbours whose
-times overlap the operation's slack (between its routing predecessors' ends and its
-successors' starts) - the insertion neighbourhood of Mastrolilli and Gambardella (2000,
-"Effective neighbourhood functions for the flexible job shop problem", Journal of Scheduling
-3(1)), which also reassigns machines and, on one machine, swaps. The best move is made unless
-it is tabu (the operation moved within the last few steps), except when it beats the best
-schedule found; among moves of equal objective the one whose work ends earlier in total wins
-(plateaus of equal makespan are the rule). With changeovers, half the steps instead try to
-move an operation that is preceded by a changeover next to an operation of its own family
-(batching). Positions are screened by a quick estimate (when the operation would end there
-and how far it would push the next one) and only the most promising are evaluated exactly,
-re-timing only what the move can change. After a stretch without a new best the search
-returns to the best schedule and kicks it with a few random moves of the same kind; after
-several such returns in a row it hands over.
+their shares of the objective; energy does not pick targets: steps chasing it made the
+1,000-operation factory's plans worse, ``benchmarks/README.md``): each operation on it waits
+for its routing or machine predecessor, or for a window of its machine's calendar. For a
+sample of the chain's operations it tries every re-insertion on every eligible machine
+between neighbours whose times overlap the operation's slack (between its routing
+predecessors' ends and its successors' starts) - the insertion neighbourhood of Mastrolilli
+and Gambardella (2000, "Effective neighbourhood functions for the flexible job shop
+problem", Journal of Scheduling 3(1)), which also reassigns machines and, on one machine,
+swaps. The best move is made unless it is tabu (the operation moved within the last few
+steps), except when it beats the best schedule found; among moves of equal objective the one
+whose work ends earlier in total wins (plateaus of equal makespan are the rule). With
+changeovers, half the steps instead try to move an operation that is preceded by a
+changeover next to an operation of its own family (batching). Positions are screened by a
+quick estimate (when the operation would end there and how far it would push the next one)
+and only the most promising are evaluated exactly, re-timing only what the move can change.
+After a stretch without a new best the search returns to the best schedule and kicks it with
+a few random moves of the same kind; after several such returns in a row it hands over.
 
 Steps are counted, not timed: a seed and a step limit repeat a run exactly. With two workers
 two searches run on two cores (the kernel releases Python's lock) from different seeds, and
