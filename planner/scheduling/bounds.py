@@ -107,8 +107,7 @@ def objective_lower_bound(data: ProblemData) -> float | None:
     w = data.objective
     heads, ends = routing_heads(data)
     bound = w.makespan * _makespan_bound(data, heads, ends) if w.makespan > 0 else 0.0
-    if data.energy_priced:
-        bound += w.energy_cost * energy_lower_bound(data, heads)
+    bound += w.energy_cost * energy_lower_bound(data, heads)  # 0 where energy is not priced
     if w.weighted_tardiness > 0:
         for j, ops in enumerate(data.job_operations):
             due = data.job_due[j]

@@ -148,6 +148,27 @@ def test_with_energy_priced_it_prices_each_plan_as_the_checker_does(seed: int) -
     assert bound is not None and 0 < bound <= optimum + 1e-9
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_with_energy_priced_no_operation_waits_for_a_cheaper_hour(seed: int) -> None:
+    """The search times semi-actively even where waiting would be cheaper: no operation of
+    the plan it returns could start a minute earlier, everything else where it is."""
+    raw = synthetic_problem(12, 6, 5, seed=seed, energy=True, due_dates=True)
+    data = raw.build()
+    assert data.energy_priced and flexible_applies(data)
+    start, _ = best_dispatch(data, budget=0)
+    found = FlexibleTabuSearch(data, seed=seed).improve(start, forever, max_steps=400)
+    assert check(data, found).feasible
+    for o in range(data.num_operations):
+        if found.start[o] - found.setup_before[o] == 0:
+            continue
+        earlier = Schedule(
+            found.machine.copy(), found.start.copy(), found.end.copy(), found.setup_before
+        )
+        earlier.start[o] -= 1
+        earlier.end[o] -= 1
+        assert not check(data, earlier).feasible, f"operation {o} waits"
+
+
 def test_bound_counts_the_changeovers_a_machine_cannot_avoid() -> None:
     # one machine, two families of two operations: at least one changeover of 10 minutes
     data = problem(
