@@ -106,13 +106,14 @@ class SearchTuning(Frozen):
         the full model's bound is worth about this share.
     full_model_hint_conflicts
         Conflicts CP-SAT's full-problem searches in the full model spend following its hint
-        (``hint_conflict_limit``; CP-SAT's own default, 10, is kept). The hint stays the
-        model's first solution either way. Measured through ``solve()`` (2 workers, idle
-        machine, commit 36b241b): 0 lets ta01 reach its optimum 1,231 in 3 of 3 seeds at
-        60 s with bounds 1,177-1,181, against 2 of 3 (1,240) and 1,169-1,177 with 10; but
-        ta11 (1,372 against 1,370), la21 (1,024 against 1,021) and mk06 (59 against 58)
-        came out slightly worse with 0 on one seed, and ta21, mk10, mk13, la40 and
-        Fattahi_setup_19/20 were equal. Set 0 when a proof of a small job shop matters.
+        (``hint_conflict_limit``; CP-SAT's own default is 10). The hint stays the model's
+        first solution either way. 0 because following a near-optimal hint slowed the proof
+        on ta01 (issue 12). Measured through ``solve()`` (2 workers, idle machine, CP-SAT
+        seeds 0-2, 10 against 0): ta01 at 60 s 1,240/1,231/1,231 (bounds 1,169-1,177)
+        against the optimum 1,231 three times (1,177-1,181); summed over the seeds, ta11
+        (60 s) 4,124 against 4,127, la21 (30 s) 3,051 against 3,048, mk06 (30 s) 174
+        against 175; ta02-ta05, ta21, mk10, mk13, la40 and Fattahi_setup_19/20 equal
+        (``benchmarks/README.md``, "Following the hint in the full model").
     full_model_max_size
         ``auto`` uses the full model only when it has at most this many circuit arcs and
         energy slot literals (beyond it, building alone takes seconds; set by hand).
@@ -164,7 +165,7 @@ class SearchTuning(Frozen):
     tabu_hint_share: float = Field(default=0.3, ge=0, le=1)
     flexible_share: float = Field(default=0.8, ge=0, le=1)
     hybrid_full_model_share: float = Field(default=0.3, ge=0, le=1)
-    full_model_hint_conflicts: int = Field(default=10, ge=0)
+    full_model_hint_conflicts: int = Field(default=0, ge=0)
     full_model_max_size: int = Field(default=20_000, ge=0)
     full_model_energy_slots: int = Field(default=12_000, ge=0)
     full_model_max_resolution_min: int = Field(default=240, ge=1, le=1440)
