@@ -161,9 +161,7 @@ def test_with_energy_priced_no_operation_waits_for_a_cheaper_hour(seed: int) -> 
     for o in range(data.num_operations):
         if found.start[o] - found.setup_before[o] == 0:
             continue
-        earlier = Schedule(
-            found.machine.copy(), found.start.copy(), found.end.copy(), found.setup_before
-        )
+        earlier = found.copy()
         earlier.start[o] -= 1
         earlier.end[o] -= 1
         assert not check(data, earlier).feasible, f"operation {o} waits"
