@@ -6,12 +6,20 @@ Flat arrays only, so that Numba compiles it to machine code. ``problem`` is the 
     (release, family, pred_ptr, pred_idx, succ_ptr, succ_idx, opt_ptr, opt_machine,
      opt_duration, setup, initial, win_ptr, win_start, win_end, op_job, due, has_due,
      job_weight, weights, limits, min_lag, transfer_share, max_lag, link, power,
-     cumulative_price)
+     cumulative_price, pin, previous_machine, previous_start, need_ptr, need_row,
+     need_units, need_setup, capacity, extra_power)
 
 ``weights`` holds the objective weights (makespan, weighted tardiness, setup time), the
 guide's (per minute of the sum of all ends and of changeover; see
-:func:`planner.scheduling.flexible_timing.true_objective`) and energy cost's (0 where
-energy is not priced), ``limits`` the horizon,
+:func:`planner.scheduling.flexible_timing.true_objective`), energy cost's (0 where
+energy is not priced) and stability's (per moved operation; 0 without a previous plan),
+``limits`` the horizon, the stability tolerance and the power's row in ``capacity`` (-1:
+no site limit); ``pin`` each operation's pinned start (-1: none; pinned operations never
+move), ``previous_machine`` and ``previous_start`` where the previous plan had it (-1: no
+previous plan); the needs rows name each operation's pool units (during the operation, or
+with ``need_setup`` during the changeover before it), ``capacity`` what is left of each pool
+and of the site's power at each minute once the pinned work is placed, and ``extra_power``
+each machine's draw above idle (see :mod:`planner.scheduling.flexible_resources`);
 ``min_lag`` and ``transfer_share`` each operation's lag after its routing predecessors and
 its share of overlap with them (-1: none; see
 :func:`planner.scheduling.flexible_timing.arc_start`), ``max_lag`` its maximum lag after them
@@ -22,11 +30,12 @@ each minute of the horizon (a single 0 where energy is not priced). A solution
 is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
 there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
 first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
-setup_before, order, indegree, completion, total, mark, hold, saved_hold)``. ``total[0]`` is
+setup_before, order, indegree, completion, total, mark, hold, saved_hold, usage)``. ``total[0]`` is
 the sum of all ends, the tie-break between moves of equal value; ``total[1]`` counts
 evaluations, ``total[2]`` sums the changeovers, ``mark`` holds the count of the evaluation that
 last touched each operation, and ``hold`` the earliest start each operation is held to so
-that its successors start within their maximum lags. ``work`` holds scratch rows of one length
+that its successors start within their maximum lags; ``usage`` is the pass's copy of
+``capacity``. ``work`` holds scratch rows of one length
 each: insertion positions (0), the chain (1), position scores (2) and the re-timing's saved
 times (3 to 6).
 
@@ -45,6 +54,7 @@ from planner.scheduling.flexible_timing import (
     Arrays,
     arc_start,
     evaluate,
+    moved_operations,
     retime,
     true_objective,
 )
@@ -107,10 +117,26 @@ def _link(o: int, m: int, d: int, after: int, solution: Arrays) -> None:
 
 
 @jit
-def _target(problem: Arrays, timing: Arrays, rng: np.ndarray) -> int:
-    """The operation whose completion the step tries to advance: the last one in the plant
-    (makespan), or the last of a late job drawn by its weighted lateness (tardiness), in
-    proportion to their shares of the objective."""
+def _moved(problem: Arrays, solution: Arrays, timing: Arrays, k: int) -> int:
+    """The ``k``-th operation (by number) away from where the previous plan had it."""
+    previous_machine, previous_start = problem[27], problem[28]
+    machine, start = solution[0], timing[0]
+    for o in range(start.shape[0]):
+        if previous_machine[o] >= 0 and (
+            machine[o] != previous_machine[o] or abs(start[o] - previous_start[o]) > problem[19][1]
+        ):
+            if k == 0:
+                return o
+            k -= 1
+    return 0  # pragma: no cover - k counts the moved operations
+
+
+@jit
+def _target(problem: Arrays, solution: Arrays, timing: Arrays, rng: np.ndarray) -> int:
+    """The operation the step tries to advance or put back: the last one in the plant
+    (makespan), the last of a late job drawn by its weighted lateness (tardiness), or an
+    operation away from where the previous plan had it (stability), in proportion to their
+    shares of the objective."""
     op_job, due, has_due, job_weight, weights = problem[14:19]
     end = timing[1]
     completion = timing[5]
@@ -126,7 +152,12 @@ def _target(problem: Arrays, timing: Arrays, rng: np.ndarray) -> int:
                 late_total += job_weight[j] * (completion[j] - due[j])
     share_makespan = weights[0] * end[last]
     share_late = weights[1] * late_total
-    if share_late <= 0 or _uniform(rng) * (share_makespan + share_late) < share_makespan:
+    moved = moved_operations(problem, solution, timing) if weights[6] > 0 else 0
+    share_moved = weights[6] * moved
+    draw = _uniform(rng) * (share_makespan + share_late + share_moved)
+    if share_moved > 0 and draw >= share_makespan + share_late:
+        return _moved(problem, solution, timing, _random(rng) % moved)
+    if share_late <= 0 or draw < share_makespan:
         return last
     pick = _uniform(rng) * late_total
     job = -1
@@ -276,6 +307,8 @@ def _best_move(
     best_op, best_machine, best_duration, best_after = -1, -1, -1, -1
     for i in range(count):
         o = ops[i]
+        if problem[26][o] >= 0:
+            continue  # pinned: never moves
         home, home_duration, home_after = machine[o], duration[o], mprev[o]
         home_next = mnext[o]
         tabu = tabu_until[o] > step
@@ -359,12 +392,13 @@ def _screen(
 
 
 @jit
-def _changed_over(timing: Arrays, out: np.ndarray) -> int:
+def _changed_over(problem: Arrays, timing: Arrays, out: np.ndarray) -> int:
     """Operations preceded by a changeover (candidates for joining a run of their family)."""
     setup_before = timing[2]
+    pin = problem[26]
     count = 0
     for o in range(setup_before.shape[0]):
-        if setup_before[o] > 0:
+        if setup_before[o] > 0 and pin[o] < 0:
             out[count] = o
             count += 1
     return count
@@ -398,9 +432,11 @@ def _perturb(
     value = evaluate(problem, solution, timing)
     chain = work[1]
     for _ in range(kicks):
-        target = _target(problem, timing, rng)
+        target = _target(problem, solution, timing, rng)
         length = _chain(problem, solution, timing, target, chain, rng)
         o = chain[_random(rng) % length]
+        if problem[26][o] >= 0:
+            continue  # pinned: never moves
         lo, hi = _window(problem, o, timing[0], timing[1])
         home, home_duration, home_after = machine[o], duration[o], mprev[o]
         _unlink(o, solution)
@@ -451,10 +487,10 @@ def run_steps(
         length = 0
         batching = setups and _uniform(rng) < batch
         if batching:
-            length = _changed_over(timing, chain)
+            length = _changed_over(problem, timing, chain)
         if length == 0:
             batching = False
-            target = _target(problem, timing, rng)
+            target = _target(problem, solution, timing, rng)
             length = _chain(problem, solution, timing, target, chain, rng)
         count = _pick(chain, length, sample, rng)
         _, o, m, d, a = _best_move(

@@ -16,6 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from planner.jit import jit
+from planner.scheduling.flexible_resources import (
+    _pop,
+    _push,
+    calendar_fit,
+    fit_shared,
+    give_back,
+    shared_capacity,
+)
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -88,7 +96,11 @@ def _evaluate_once(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
         if indegree[o] == 0:
             order[tail] = o
             tail += 1
-    if _propagate(problem, solution, timing, tail, stamp) < n:
+    if shared_capacity(problem):
+        timed = _propagate_shared(problem, solution, timing, tail)
+    else:
+        timed = _propagate(problem, solution, timing, tail, stamp)
+    if timed < n:
         return INFEASIBLE  # the machine sequences contradict the routings
     return _score(problem, solution, timing)
 
@@ -102,6 +114,8 @@ def retime(
     everything after them in routing and machine order. Everything else keeps its times, as
     they depend only on unchanged predecessors. ``timing`` is restored before returning, but
     for the completions and the total it derived."""
+    if shared_capacity(problem):
+        return _retime_fully(problem, solution, timing, work)
     succ_ptr, succ_idx = problem[4], problem[5]
     mnext = solution[3]
     start, end, setup_before, order, indegree, _, total, mark = timing[:8]
@@ -148,6 +162,22 @@ def retime(
 
 
 @jit
+def _retime_fully(problem: Arrays, solution: Arrays, timing: Arrays, work: np.ndarray) -> float:
+    """As :func:`retime`, by a full pass (under shared capacity a move may change what is
+    free for any operation timed after it)."""
+    start, end, setup_before = timing[0], timing[1], timing[2]
+    saved_start, saved_end, saved_setup = work[4], work[5], work[6]
+    saved_start[:] = start
+    saved_end[:] = end
+    saved_setup[:] = setup_before
+    value = evaluate(problem, solution, timing)
+    start[:] = saved_start
+    end[:] = saved_end
+    setup_before[:] = saved_setup
+    return value
+
+
+@jit
 def _within_max_lags(problem: Arrays, timing: Arrays, affected: np.ndarray, count: int) -> bool:
     """Whether every re-timed operation starts within the maximum lag of its predecessors
     (the holds stay as they were: a move that needs others is not made)."""
@@ -167,47 +197,61 @@ def _within_max_lags(problem: Arrays, timing: Arrays, affected: np.ndarray, coun
 
 
 @jit
+def _ready(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> tuple[int, int]:
+    """The earliest start of ``o`` that its timed routing and machine predecessors, its
+    release and its hold allow, and the changeover before it. A pinned operation waits for
+    its pin; re-planning against a previous plan, an operation on its previous machine waits
+    for its previous start less the tolerance (semi-active timing would move it otherwise).
+    """
+    release, family, pred_ptr, pred_idx = problem[:4]
+    setup, initial = problem[9], problem[10]
+    pin, previous_machine, previous_start = problem[26], problem[27], problem[28]
+    machine, duration, mprev = solution[0], solution[1], solution[2]
+    start, end, hold = timing[0], timing[1], timing[8]
+    m = machine[o]
+    d = duration[o]
+    t = max(release[o], hold[o])
+    for k in range(pred_ptr[o], pred_ptr[o + 1]):
+        q = pred_idx[k]
+        after = arc_start(problem, o, k, start[q], end[q], d)
+        if after > t:
+            t = after
+    p = mprev[o]
+    if p >= 0:
+        su = setup[m, family[p], family[o]]
+        if end[p] + su > t:
+            t = end[p] + su
+    else:
+        su = initial[m, family[o]]
+        if su > t:
+            t = su
+    if pin[o] >= 0:
+        t = max(t, pin[o])
+    elif previous_machine[o] == m:
+        t = max(t, previous_start[o] - problem[19][1])
+    return t, su
+
+
+@jit
 def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, stamp: int) -> int:
     """Time the operations marked ``stamp``, from the ready ones in ``timing[3][:tail]`` on,
     each after its routing and machine predecessors (Kahn's order; ``timing[4]`` counts the
-    marked predecessors not yet timed). Returns how many were timed."""
-    release, family, pred_ptr, pred_idx, succ_ptr, succ_idx = problem[:6]
-    setup, initial, win_ptr, win_start, win_end = problem[9:14]
-    machine, duration, mprev, mnext, _ = solution
+    marked predecessors not yet timed). Returns how many were timed. A pinned operation that
+    cannot start at its pin is put past the horizon (infeasible)."""
+    succ_ptr, succ_idx = problem[4], problem[5]
+    pin, horizon = problem[26], problem[19][0]
+    machine, duration, _, mnext, _ = solution
     start, end, setup_before, order, indegree = timing[:5]
     mark = timing[7]
     head = 0
-    hold = timing[8]
     while head < tail:
         o = order[head]
         head += 1
-        m = machine[o]
         d = duration[o]
-        t = max(release[o], hold[o])
-        for k in range(pred_ptr[o], pred_ptr[o + 1]):
-            q = pred_idx[k]
-            after = arc_start(problem, o, k, start[q], end[q], d)
-            if after > t:
-                t = after
-        p = mprev[o]
-        if p >= 0:
-            su = setup[m, family[p], family[o]]
-            if end[p] + su > t:
-                t = end[p] + su
-        else:
-            su = initial[m, family[o]]
-            if su > t:
-                t = su
-        lo = win_ptr[m]
-        hi = win_ptr[m + 1]
-        if hi > lo and su + d > 0:
-            k = lo + np.searchsorted(win_end[lo:hi], t - su, side="right")
-            while k < hi:
-                if win_start[k] >= t + d:
-                    break
-                if win_end[k] + su > t:
-                    t = win_end[k] + su
-                k += 1
+        t, su = _ready(problem, solution, timing, o)
+        t = calendar_fit(problem, machine[o], t, su, d)
+        if pin[o] >= 0 and t != pin[o]:
+            t = horizon + 1
         start[o] = t
         end[o] = t + d
         setup_before[o] = su
@@ -219,6 +263,45 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
                     order[tail] = q
                     tail += 1
     return tail
+
+
+@jit
+def _propagate_shared(problem: Arrays, solution: Arrays, timing: Arrays, ready: int) -> int:
+    """Time every operation under shared capacity (see
+    :mod:`planner.scheduling.flexible_resources`), from the ``ready`` ones in
+    ``timing[3][:ready]`` on: the one that could start earliest first. Returns how many were
+    timed."""
+    succ_ptr, succ_idx = problem[4], problem[5]
+    machine, duration, _, mnext, _ = solution
+    start, end, setup_before, heap, indegree = timing[:5]
+    usage = timing[10]  # holds problem[33]: every pass gives back what it took
+    n = start.shape[0]
+    size = 0
+    for x in range(ready):
+        o = heap[x]
+        t, _ = _ready(problem, solution, timing, o)
+        size = _push(heap, size, t * n + o)  # built in place: it only overwrites entries read
+    timed = 0
+    while size > 0:
+        o = heap[0] % n
+        size = _pop(heap, size)
+        d = duration[o]
+        t, su = _ready(problem, solution, timing, o)
+        t = fit_shared(problem, usage, o, machine[o], t, su, d)
+        start[o] = t
+        end[o] = t + d
+        setup_before[o] = su
+        indegree[o] = -1  # timed: what it took is given back below
+        timed += 1
+        for k in range(succ_ptr[o], succ_ptr[o + 1] + 1):
+            q = succ_idx[k] if k < succ_ptr[o + 1] else mnext[o]
+            if q >= 0:
+                indegree[q] -= 1
+                if indegree[q] == 0:
+                    ready_at, _ = _ready(problem, solution, timing, q)
+                    size = _push(heap, size, ready_at * n + q)
+    give_back(problem, solution, timing)
+    return timed
 
 
 @jit
@@ -274,7 +357,25 @@ def _score(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
         value += weights[1] * late
     if weights[5] > 0:
         value += weights[5] * energy_cost(problem, solution, timing)
+    if weights[6] > 0:
+        value += weights[6] * moved_operations(problem, solution, timing)
     return float(value)
+
+
+@jit
+def moved_operations(problem: Arrays, solution: Arrays, timing: Arrays) -> int:
+    """Operations on another machine than in the previous plan (``problem[27]``, -1: none)
+    or whose start moved by more than the tolerance (``limits[1]``) from ``problem[28]``."""
+    previous_machine, previous_start = problem[27], problem[28]
+    machine, start = solution[0], timing[0]
+    tolerance = problem[19][1]
+    moved = 0
+    for o in range(start.shape[0]):
+        if previous_machine[o] >= 0 and (
+            machine[o] != previous_machine[o] or abs(start[o] - previous_start[o]) > tolerance
+        ):
+            moved += 1
+    return moved
 
 
 @jit

@@ -254,13 +254,13 @@ def test_same_seed_and_steps_give_the_same_schedule() -> None:
         assert (a.machine == b.machine).all() and (a.start == b.start).all()
 
 
-def test_applies_to_factories_with_or_without_energy_not_to_classical_job_shops() -> None:
+def test_applies_to_factories_with_energy_or_a_power_limit_not_to_classical_job_shops() -> None:
     factory = synthetic_problem(5, 4, 3, seed=0, energy=False)
     assert flexible_applies(factory.build())
     priced = synthetic_problem(5, 4, 3, seed=0, energy=True).build()
     assert priced.energy_priced and flexible_applies(priced)
     limited = synthetic_problem(5, 4, 3, seed=0, energy=True, peak_power_kw=200.0).build()
-    assert not flexible_applies(limited)  # a site power limit it does not time
+    assert flexible_applies(limited)  # a site power limit it times (test_flexible_shared.py)
     shop = problem(
         machines=[machine("A"), machine("B")],
         jobs=[job("J", op("O1", ("A", 3)), op("O2", ("B", 4)))],
@@ -277,19 +277,30 @@ def test_the_solver_runs_it_before_the_neighbourhood_search() -> None:
     assert result.objective is not None and result.objective <= start
 
 
-@pytest.mark.parametrize("energy", [False, True])
+@pytest.mark.parametrize("kind", ["plain", "energy", "shared"])
 @pytest.mark.parametrize("seed", range(3))
-def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int, energy: bool) -> None:
+def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int, kind: str) -> None:
+    """With shared capacity (operators, a power limit) a move is timed by a full pass; the
+    current plan's times are restored all the same."""
     from planner.scheduling import flexible_kernel as kernel
     from planner.scheduling.flexible import _timing
     from planner.scheduling.flexible_timing import retime
 
-    data = synthetic_problem(15, 6, 5, seed=seed, energy=energy, due_dates=True).build()
+    shared: dict[str, Any] = {"operators": True, "peak_power_kw": 250.0}
+    data = synthetic_problem(
+        15,
+        6,
+        5,
+        seed=seed,
+        energy=kind != "plain",
+        due_dates=True,
+        **(shared if kind == "shared" else {}),
+    ).build()
     start, _ = best_dispatch(data, budget=0)
     search = FlexibleTabuSearch(data, seed=seed)
     solution = search._solution(start)
     machine, duration, mprev, mnext, mfirst = solution
-    timing = _timing(data.num_operations, data.num_jobs)
+    timing = _timing(data.num_operations, data.num_jobs, search.problem)
     work = np.zeros((7, data.num_operations), dtype=np.int64)
     rng = random.Random(seed)
     checked = cycles = 0
@@ -310,7 +321,7 @@ def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int, energy: bool
         for a, b in zip(timing[:3], before, strict=True):
             assert (a == b).all()  # restored
         full = kernel.evaluate(
-            search.problem, solution, _timing(data.num_operations, data.num_jobs)
+            search.problem, solution, _timing(data.num_operations, data.num_jobs, search.problem)
         )
         assert fast == pytest.approx(full)
         checked += full < kernel.INFEASIBLE

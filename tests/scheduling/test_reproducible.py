@@ -53,10 +53,15 @@ def test_lns_with_iteration_limit_is_reproducible(instances: Path) -> None:
 
 
 def test_the_neighbourhood_search_repeats_and_says_the_iteration_cap_stopped_it() -> None:
-    # energy and a power limit: only the neighbourhood search applies
+    # energy and a power limit; the flexible tabu search bounded by steps too
     data = synthetic_problem(12, 4, 4, seed=3, peak_power_kw=250).build()
     settings = SolverSettings(
-        time_limit_s=120, workers=1, seed=3, strategy="lns", lns_max_iterations=8
+        time_limit_s=120,
+        workers=1,
+        seed=3,
+        strategy="lns",
+        lns_max_iterations=8,
+        tabu_max_steps=300,
     )
     runs = _twice(data, settings)
     assert all(r.termination.value == "iteration_limit" for r in runs)
