@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -40,9 +41,14 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[planner.Plan, Path]
 
 
 def _now(plan: planner.Plan) -> int:
-    """Ten minutes into the operation at the middle of the schedule."""
+    """Ten minutes into the operation at the middle of the schedule, or the first after it
+    that runs longer and could run 2 minutes later (the running operation of :func:`_facts`)."""
     s = plan.schedule.sort_values("start")
-    return int(s["start"].iloc[len(s) // 2]) + 10
+    later = s.iloc[len(s) // 2 :]
+    fits = [
+        r for r in later.itertuples() if r.end - r.start > 12 and _fits_two_minutes_later(plan, r)
+    ]
+    return int(fits[0].start) + 10
 
 
 def _rejected(path: Path, now: int, actuals: pd.DataFrame) -> list[InputIssue]:
@@ -52,6 +58,28 @@ def _rejected(path: Path, now: int, actuals: pd.DataFrame) -> list[InputIssue]:
     return list(info.value.issues)
 
 
+def _fits_two_minutes_later(plan: planner.Plan, row: Any) -> bool:
+    """Whether the operation of ``row`` could run 2 minutes later: clear of its machine's
+    off-shift time and maintenance, and of the next operation there."""
+    from datetime import datetime
+
+    from planner.stages.inputs import machines_with_calendars
+
+    start = datetime.fromisoformat(plan.horizon_start)
+    (machine,) = [
+        m
+        for m in machines_with_calendars(SCENARIO.scenario, start, int(row.end) + 2)
+        if m.id == row.machine
+    ]
+    off = any(
+        int(w.start) < row.end + 2 and int(w.end) > row.start + 2 for w in machine.unavailable
+    )
+    after = plan.schedule[
+        (plan.schedule["machine"] == row.machine) & (plan.schedule["start"] >= row.end)
+    ]
+    return not off and (after.empty or int(after["start"].min()) >= row.end + 2)
+
+
 def _facts(plan: planner.Plan) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """An actuals table: the first operation that ended before now is done 5 minutes early,
     one running across now started 2 minutes late, one future job cancelled whole, and one
@@ -59,7 +87,8 @@ def _facts(plan: planner.Plan) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     s = plan.schedule.sort_values("start")
     now = _now(plan)
     done = s[s["end"] + 5 <= now].iloc[0]
-    running = s[(s["start"] + 2 < now) & (s["end"] > now) & (s["job"] != done["job"])].iloc[0]
+    late = s[(s["start"] + 2 < now) & (s["end"] > now) & (s["job"] != done["job"])]
+    running = late[[_fits_two_minutes_later(plan, row) for row in late.itertuples()]].iloc[0]
     future = s[s["start"] > now]
     whole = future[~future["job"].isin([done["job"], running["job"]])].iloc[-1]
     one = future[~future["job"].isin([done["job"], running["job"], whole["job"]])].iloc[-1]

@@ -68,14 +68,19 @@ operations the solver's plans were 1.4% and 2.6% better with the search than wit
 1,000 it made 17-38 steps, its plans were rejected and the neighbourhood search lost the
 time (+0.02% on one seed)."""
 
+SHARED_MAX_HORIZON = 500_000
+"""Up to how many minutes of horizon the search runs under shared capacity, which it keeps
+per minute (a row of floats per pool and for the power, and a copy per worker): 4 MB a row
+here, about a year of minutes."""
+
 
 def flexible_applies(data: ProblemData) -> bool:
     """Whether the problem suits this search: an objective it prices exactly (makespan or
     weighted tardiness, with changeover time, energy cost and moved operations beside them),
     no working-time lags, and not a classical job shop (which has a stronger search). Site
     power limits and resource pools it times up to :data:`SHARED_MAX_OPERATIONS` operations
-    (see :mod:`planner.scheduling.flexible_resources`); pinned operations stay where they
-    are."""
+    and :data:`SHARED_MAX_HORIZON` minutes (see :mod:`planner.scheduling.flexible_resources`);
+    pinned operations stay where they are."""
     w = data.objective
     due = any(d is not None for d in data.job_due)
     shared = data.peak_power_kw is not None or data.has_pools
@@ -83,7 +88,10 @@ def flexible_applies(data: ProblemData) -> bool:
         (w.makespan > 0 or (w.weighted_tardiness > 0 and due))
         and not data.op_working_lag
         and data.num_operations > 1
-        and (not shared or data.num_operations <= SHARED_MAX_OPERATIONS)
+        and (
+            not shared
+            or (data.num_operations <= SHARED_MAX_OPERATIONS and data.horizon <= SHARED_MAX_HORIZON)
+        )
         and not tabu_applies(data)
     )
 

@@ -153,3 +153,31 @@ def test_pinned_work_stays_and_stability_is_priced_as_the_checker_does(seed: int
     for o, pin in enumerate(changed.op_pinned):
         if pin is not None:
             assert (found.machine[o], found.start[o]) == pin
+
+
+def test_under_shared_capacity_it_takes_factories_up_to_its_size_limit() -> None:
+    from planner.scheduling.flexible import SHARED_MAX_OPERATIONS
+
+    def factory(jobs: int) -> ProblemData:
+        return synthetic_problem(jobs, 8, 5, seed=0, operators=True).build()
+
+    assert factory(SHARED_MAX_OPERATIONS // 5).num_operations == SHARED_MAX_OPERATIONS
+    assert flexible_applies(factory(SHARED_MAX_OPERATIONS // 5))
+    assert not flexible_applies(factory(SHARED_MAX_OPERATIONS // 5 + 1))  # a pass per move
+    plain = synthetic_problem(SHARED_MAX_OPERATIONS // 5 + 1, 8, 5, seed=0).build()
+    assert flexible_applies(plain)  # without shared capacity a move re-times what follows it
+
+
+def test_the_solver_runs_it_under_shared_capacity_and_keeps_a_checked_plan() -> None:
+    from planner.model import SolverSettings
+    from planner.scheduling import solve
+    from tests.conftest import assert_checked
+
+    data = shared_factory(0)
+    settings = SolverSettings(
+        time_limit_s=60, workers=1, seed=0, strategy="lns", lns_max_iterations=2, tabu_max_steps=200
+    )
+    result = solve(data, settings)
+    assert_checked(result, data)
+    assert result.stats["flex_steps"] == 200
+    assert result.objective is not None and result.objective <= result.progress[0].objective
