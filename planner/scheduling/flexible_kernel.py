@@ -54,6 +54,7 @@ from planner.scheduling.flexible_timing import (
     Arrays,
     arc_start,
     evaluate,
+    is_moved,
     moved_operations,
     retime,
     true_objective,
@@ -119,12 +120,8 @@ def _link(o: int, m: int, d: int, after: int, solution: Arrays) -> None:
 @jit
 def _moved(problem: Arrays, solution: Arrays, timing: Arrays, k: int) -> int:
     """The ``k``-th operation (by number) away from where the previous plan had it."""
-    previous_machine, previous_start = problem[27], problem[28]
-    machine, start = solution[0], timing[0]
-    for o in range(start.shape[0]):
-        if previous_machine[o] >= 0 and (
-            machine[o] != previous_machine[o] or abs(start[o] - previous_start[o]) > problem[19][1]
-        ):
+    for o in range(timing[0].shape[0]):
+        if is_moved(problem, solution, timing, o):
             if k == 0:
                 return o
             k -= 1

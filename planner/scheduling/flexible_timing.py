@@ -363,17 +363,22 @@ def _score(problem: Arrays, solution: Arrays, timing: Arrays) -> float:
 
 
 @jit
+def is_moved(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> bool:
+    """Whether ``o`` is on another machine than in the previous plan (``problem[27]``, -1:
+    none) or its start moved by more than the tolerance (``limits[1]``) from ``problem[28]``."""
+    previous = problem[27][o]
+    return bool(
+        previous >= 0
+        and (solution[0][o] != previous or abs(timing[0][o] - problem[28][o]) > problem[19][1])
+    )
+
+
+@jit
 def moved_operations(problem: Arrays, solution: Arrays, timing: Arrays) -> int:
-    """Operations on another machine than in the previous plan (``problem[27]``, -1: none)
-    or whose start moved by more than the tolerance (``limits[1]``) from ``problem[28]``."""
-    previous_machine, previous_start = problem[27], problem[28]
-    machine, start = solution[0], timing[0]
-    tolerance = problem[19][1]
+    """Operations away from where the previous plan had them (:func:`is_moved`)."""
     moved = 0
-    for o in range(start.shape[0]):
-        if previous_machine[o] >= 0 and (
-            machine[o] != previous_machine[o] or abs(start[o] - previous_start[o]) > tolerance
-        ):
+    for o in range(timing[0].shape[0]):
+        if is_moved(problem, solution, timing, o):
             moved += 1
     return moved
 

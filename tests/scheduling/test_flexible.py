@@ -27,13 +27,20 @@ def forever() -> float:
 
 
 def tiny_factory(
-    seed: int, objective: dict[str, float], lags: bool = False, energy: bool = False
+    seed: int,
+    objective: dict[str, float],
+    lags: bool = False,
+    energy: bool = False,
+    shared: bool = False,
 ) -> Problem:
     """Three jobs of two operations on three machines: machine choice, two setup families,
     a calendar window on one machine, release dates and due dates; with ``lags``, minimum
     lags and transfer shares between the two operations of a job; with ``energy``, machines
     of different power on an hourly tariff (the plans fit in its first hour, so an operation
-    costs less on a weaker machine; the synthetic factories price across hours)."""
+    costs less on a weaker machine; the synthetic factories price across hours); with
+    ``shared``, one operator for the plant (held while an operation runs, by about half of
+    them), one setter (held during the changeover before about half of them) and a site power
+    limit that lets two of the three 50-kW machines run at once."""
     rng = random.Random(seed)
     jobs = []
     for j in range(3):
@@ -48,6 +55,12 @@ def tiny_factory(
                     "min_lag_minutes": rng.choice([0, 0, 2, 5]),
                     "transfer_share": rng.choice([None, 0.3, 0.5]),
                 }
+            if shared:
+                lag["needs"] = [
+                    need
+                    for need in ({"pool": "operator"}, {"pool": "setter", "during": "setup"})
+                    if rng.random() < 0.5
+                ]
             ops.append(op(f"O{k}", *options, setup_family=rng.choice(["red", "blue"]), **lag))
         jobs.append(job(f"J{j}", *ops, release=rng.randint(0, 4), due=rng.randint(8, 20)))
     power = [rng.choice([10.0, 40.0, 90.0]) for _ in range(3)] if energy else [0.0] * 3
@@ -55,6 +68,10 @@ def tiny_factory(
     if energy:
         extra["tariff"] = {"hourly_prices": [200.0, 40.0, 120.0, 120.0], "currency": "EUR"}
         extra["horizon_start"] = "2024-03-04T00:00:00"
+    if shared:
+        power = [50.0] * 3
+        extra["resources"] = [{"id": "operator", "capacity": 1}, {"id": "setter", "capacity": 1}]
+        extra["peak_power_kw"] = 100.0
     return problem(
         machines=[
             machine("A", unavailable=[{"start": 6, "end": 9}], power_kw=power[0]),

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import random
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,48 +16,12 @@ from planner.model import ProblemData
 from planner.schedule import Schedule
 from planner.scheduling.construct import best_dispatch
 from planner.scheduling.flexible import FlexibleTabuSearch, flexible_applies
-from tests.conftest import job, machine, op, problem, replanning
-from tests.scheduling.test_flexible import brute_force
+from tests.conftest import replanning
+from tests.scheduling.test_flexible import brute_force, tiny_factory
 
 
 def forever() -> float:
     return math.inf
-
-
-def tiny_shared_factory(seed: int) -> ProblemData:
-    """Three jobs of two operations on three machines with machine choice, changeovers, a
-    calendar window, due dates, one operator for the whole plant (held while an operation
-    runs), one setter (held during changeovers) and a site power limit that lets only two
-    of the three machines run at once."""
-    rng = random.Random(seed)
-    jobs = []
-    for j in range(3):
-        ops = []
-        for k in range(2):
-            options = [
-                (m, rng.randint(2, 7)) for m in rng.sample(["A", "B", "C"], rng.randint(1, 2))
-            ]
-            needs: list[dict[str, Any]] = []
-            if rng.random() < 0.5:
-                needs.append({"pool": "operator"})
-            if rng.random() < 0.5:
-                needs.append({"pool": "setter", "during": "setup"})
-            family = rng.choice(["red", "blue"])
-            ops.append(op(f"O{k}", *options, setup_family=family, needs=needs))
-        jobs.append(job(f"J{j}", *ops, release=rng.randint(0, 3), due=rng.randint(8, 20)))
-    return problem(
-        machines=[
-            machine("A", unavailable=[{"start": 6, "end": 9}], power_kw=50.0),
-            machine("B", power_kw=50.0),
-            machine("C", initial_family="red", power_kw=50.0),
-        ],
-        jobs=jobs,
-        setups=[{"from_family": "*", "to_family": "*", "minutes": 2}],
-        resources=[{"id": "operator", "capacity": 1}, {"id": "setter", "capacity": 1}],
-        peak_power_kw=100.0,
-        objective={"makespan": 1.0, "weighted_tardiness": 1.0, "setup_time": 0.5},
-        horizon_minutes=300,
-    ).build()
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -68,7 +30,8 @@ def test_every_timing_is_feasible_and_the_search_finds_the_best_of_them(seed: in
     search's own timing and asserts each better one feasible and priced as the checker does;
     the search reaches the best of them (with shared capacity a timing in priority order is
     not always optimal, so the optimum over its timings is what it can find)."""
-    data = tiny_shared_factory(seed)
+    objective = {"makespan": 1.0, "weighted_tardiness": 1.0, "setup_time": 0.5}
+    data = tiny_factory(seed, objective, shared=True).build()
     assert data.has_pools and data.peak_power_kw is not None and flexible_applies(data)
     start, _ = best_dispatch(data, budget=0)
     search = FlexibleTabuSearch(data, seed=seed)
