@@ -5,7 +5,10 @@ The evaluation times a solution exactly as the checker reads it: each operation 
 earliest minute after its routing predecessors, its job's release and its machine
 predecessor plus the changeover, where changeover and operation together fit between the
 machine's unavailable windows (a semi-active schedule), in topological order of routing and
-machine arcs; a cycle or a plan past the horizon scores infinity. A candidate move is timed
+machine arcs; a cycle or a plan past the horizon scores infinity. A pinned operation starts at
+its pin or the plan is infeasible; re-planning, an operation on its previous machine starts
+no earlier than its previous start less the tolerance (:func:`_ready`). Under shared
+capacity the pass is :func:`_propagate_shared`. A candidate move is timed
 incrementally (:func:`retime`): only the moved operation, its old machine successor and what
 follows them are re-timed (measured on the 10,000-operation factory: 1,609 steps in 20 s
 against 1,117 with a full pass per move; a move early in the plan still re-times most of it).
