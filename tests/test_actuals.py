@@ -5,6 +5,7 @@ and rows that contradict the scenario or each other are reported all together.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,8 @@ def _now(plan: planner.Plan) -> int:
     that runs longer and could run 2 minutes later (the running operation of :func:`_facts`)."""
     s = plan.schedule.sort_values("start")
     later = s.iloc[len(s) // 2 :]
-    fits = [
-        r for r in later.itertuples() if r.end - r.start > 12 and _fits_two_minutes_later(plan, r)
-    ]
+    can_slip = _two_minutes_later(plan)
+    fits = [r for r in later.itertuples() if r.end - r.start > 12 and can_slip(r)]
     return int(fits[0].start) + 10
 
 
@@ -58,26 +58,28 @@ def _rejected(path: Path, now: int, actuals: pd.DataFrame) -> list[InputIssue]:
     return list(info.value.issues)
 
 
-def _fits_two_minutes_later(plan: planner.Plan, row: Any) -> bool:
-    """Whether the operation of ``row`` could run 2 minutes later: clear of its machine's
-    off-shift time and maintenance, and of the next operation there."""
+def _two_minutes_later(plan: planner.Plan) -> Callable[[Any], bool]:
+    """Whether the operation of a schedule row could run 2 minutes later: clear of its
+    machine's off-shift time and maintenance, and of the next operation there."""
     from datetime import datetime
 
     from planner.stages.inputs import machines_with_calendars
 
+    s = plan.schedule
     start = datetime.fromisoformat(plan.horizon_start)
-    (machine,) = [
-        m
-        for m in machines_with_calendars(SCENARIO.scenario, start, int(row.end) + 2)
-        if m.id == row.machine
-    ]
-    off = any(
-        int(w.start) < row.end + 2 and int(w.end) > row.start + 2 for w in machine.unavailable
-    )
-    after = plan.schedule[
-        (plan.schedule["machine"] == row.machine) & (plan.schedule["start"] >= row.end)
-    ]
-    return not off and (after.empty or int(after["start"].min()) >= row.end + 2)
+    until = int(s["end"].max()) + 2
+    windows = {
+        m.id: [(int(w.start), int(w.end)) for w in m.unavailable]
+        for m in machines_with_calendars(SCENARIO.scenario, start, until)
+    }
+
+    def fits(row: Any) -> bool:
+        late = (row.start + 2, row.end + 2)
+        off = any(a < late[1] and b > late[0] for a, b in windows[row.machine])
+        after = s[(s["machine"] == row.machine) & (s["start"] >= row.end)]
+        return not off and (after.empty or int(after["start"].min()) >= late[1])
+
+    return fits
 
 
 def _facts(plan: planner.Plan) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
@@ -88,7 +90,8 @@ def _facts(plan: planner.Plan) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     now = _now(plan)
     done = s[s["end"] + 5 <= now].iloc[0]
     late = s[(s["start"] + 2 < now) & (s["end"] > now) & (s["job"] != done["job"])]
-    running = late[[_fits_two_minutes_later(plan, row) for row in late.itertuples()]].iloc[0]
+    can_slip = _two_minutes_later(plan)
+    running = late[[can_slip(row) for row in late.itertuples()]].iloc[0]
     future = s[s["start"] > now]
     whole = future[~future["job"].isin([done["job"], running["job"]])].iloc[-1]
     one = future[~future["job"].isin([done["job"], running["job"], whole["job"]])].iloc[-1]

@@ -271,6 +271,11 @@ class ProblemData:
         return peak, steps
 
     @cached_property
+    def extra_power_kw(self) -> tuple[float, ...]:
+        """Per machine, what it draws while it runs above its idle draw (kW)."""
+        return tuple(p - i for p, i in zip(self.power_kw, self.idle_power_kw, strict=True))
+
+    @cached_property
     def energy_priced(self) -> bool:
         """Whether the objective prices energy and the problem has a tariff and powered machines."""
         return self.objective.energy_cost > 0 and self.has_energy

@@ -172,7 +172,7 @@ def step_subproblem(
     fixed_power: tuple[tuple[int, int, float], ...] = ()
     if data.peak_power_kw is not None:
         earliest = min(head.values())
-        extra = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
+        extra = data.extra_power_kw
         fixed_power = tuple(
             (int(s.start[o]), int(s.end[o]), extra[int(s.machine[o])])
             for o in np.flatnonzero(staying & (s.end > earliest))

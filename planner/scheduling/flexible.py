@@ -63,10 +63,10 @@ Arrays = tuple[np.ndarray, ...]
 SHARED_MAX_OPERATIONS = 300
 """Up to how many operations the search runs under a site power limit or resource pools,
 where each candidate move is timed by a full pass. Measured on synthetic factories with
-operators in shifts and a power limit (20-30 s, 2 workers, ``benchmarks/README.md``): at 200
-operations the solver's plans were 1.4% and 2.6% better with the search than without, at
-1,000 it made 17-38 steps, its plans were rejected and the neighbourhood search lost the
-time (+0.02% on one seed)."""
+operators in shifts and a power limit (20-30 s, 2 workers, ``benchmarks/README.md``): with
+the search the solver's plans were 7.6-13.9% better than without at 100 operations, 1.0-3.5%
+at 200 and 0.0-0.9% at 300; at 1,000 it made 17-38 steps, its plans were rejected and the
+neighbourhood search lost the time (+0.02% on one seed)."""
 
 SHARED_MAX_HORIZON = 500_000
 """Up to how many minutes of horizon the search runs under shared capacity, which it keeps
@@ -204,10 +204,7 @@ def problem_arrays(data: ProblemData, params: FlexibleSearchParams | None = None
         np.array([t for _, t in previous], dtype=np.int64),
         *needs,
         capacity,
-        np.array(
-            [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)],
-            dtype=np.float64,
-        ),
+        np.array(data.extra_power_kw, dtype=np.float64),
     )  # fmt: skip
 
 
@@ -240,7 +237,7 @@ def _shared_capacity(data: ProblemData) -> tuple[np.ndarray, int, Arrays]:
         m, start = pinned
         end = start + data.durations[o][m]
         if limited:
-            capacity[pools, start:end] -= data.power_kw[m] - data.idle_power_kw[m]
+            capacity[pools, start:end] -= data.extra_power_kw[m]
         for pool, need_units, during_setup in needs[o]:
             if not during_setup:
                 capacity[pool, start:end] -= need_units
@@ -380,7 +377,7 @@ class FlexibleTabuSearch:
         return float(kernel.true_objective(self.problem, timing, value))
 
 
-def _timing(n: int, jobs: int, problem: Arrays | None = None) -> Arrays:
+def _timing(n: int, jobs: int, problem: Arrays) -> Arrays:
     """The arrays an evaluation writes (see :mod:`~planner.scheduling.flexible_kernel`), with
     room for ``problem``'s shared capacity."""
 
@@ -388,7 +385,7 @@ def _timing(n: int, jobs: int, problem: Arrays | None = None) -> Arrays:
         return np.zeros(size, dtype=np.int64)
 
     start, end, setup, order, indegree, mark, hold, saved = (ints(n) for _ in range(8))
-    usage = np.zeros((0, 1)) if problem is None else problem[33].copy()
+    usage = problem[33].copy()  # each pass gives back what it takes
     return start, end, setup, order, indegree, ints(jobs), ints(3), mark, hold, saved, usage
 
 

@@ -281,15 +281,16 @@ def _propagate_shared(problem: Arrays, solution: Arrays, timing: Arrays, ready: 
     n = start.shape[0]
     size = 0
     for x in range(ready):
-        o = heap[x]
-        t, _ = _ready(problem, solution, timing, o)
-        size = _push(heap, size, t * n + o)  # built in place: it only overwrites entries read
+        size = _push_ready(problem, solution, timing, heap, size, heap[x])  # in place: it only
+        # overwrites entries already read
     timed = 0
     while size > 0:
         o = heap[0] % n
         size = _pop(heap, size)
         d = duration[o]
-        t, su = _ready(problem, solution, timing, o)
+        # when it became ready, its earliest start and changeover (they depend only on timed
+        # operations, so they still hold)
+        t, su = start[o], setup_before[o]
         t = fit_shared(problem, usage, o, machine[o], t, su, d)
         start[o] = t
         end[o] = t + d
@@ -301,10 +302,21 @@ def _propagate_shared(problem: Arrays, solution: Arrays, timing: Arrays, ready: 
             if q >= 0:
                 indegree[q] -= 1
                 if indegree[q] == 0:
-                    ready_at, _ = _ready(problem, solution, timing, q)
-                    size = _push(heap, size, ready_at * n + q)
+                    size = _push_ready(problem, solution, timing, heap, size, q)
     give_back(problem, solution, timing)
     return timed
+
+
+@jit
+def _push_ready(
+    problem: Arrays, solution: Arrays, timing: Arrays, heap: np.ndarray, size: int, o: int
+) -> int:
+    """Put ``o``, whose predecessors are timed, on the heap by its earliest start (kept in
+    ``timing[0]``, its changeover in ``timing[2]``, until it is placed); the heap's size."""
+    t, su = _ready(problem, solution, timing, o)
+    timing[0][o] = t
+    timing[2][o] = su
+    return _push(heap, size, t * solution[0].shape[0] + o)
 
 
 @jit

@@ -91,7 +91,7 @@ class Usage:
 
     def __init__(self, data: ProblemData) -> None:
         self.data = data
-        self.extra_power = [p - i for p, i in zip(data.power_kw, data.idle_power_kw, strict=True)]
+        self.extra_power = data.extra_power_kw
         self.power: LoadProfile | None = None
         if data.peak_power_kw is not None:
             self.power = LoadProfile(data.peak_power_kw - sum(data.idle_power_kw))

@@ -242,11 +242,11 @@ def test_the_guide_steers_the_walk_but_the_objective_alone_picks_the_plan(seed: 
     seen: list[float] = []
     found = search.improve(start, forever, on_improvement=seen.append, max_steps=300)
     for schedule in (start, found):
-        timing = _timing(data.num_operations, data.num_jobs)
+        timing = _timing(data.num_operations, data.num_jobs, search.problem)
         guided = kernel.evaluate(search.problem, search._solution(schedule), timing)
         exact = kernel.true_objective(search.problem, timing, guided)
         assert guided > exact  # the guide prices changeovers and ends on top
-        unguided = _timing(data.num_operations, data.num_jobs)
+        unguided = _timing(data.num_operations, data.num_jobs, plain)
         assert exact == pytest.approx(kernel.evaluate(plain, search._solution(schedule), unguided))
         assert exact == pytest.approx(check(data, schedule).kpis.makespan)
     assert check(data, found).kpis.makespan <= check(data, start).kpis.makespan
