@@ -351,13 +351,18 @@ class FlexibleTabuSearch:
     # -- conversions between schedules and the kernel's arrays -------------------------------
 
     def _solution(self, schedule: Schedule) -> Arrays:
+        """The kernel's arrays for ``schedule``; an operation that starts earlier on its
+        previous machine than its hold allows arrives released, so it is timed as it is."""
         data = self.data
         machine = schedule.machine.astype(np.int64).copy()
         duration = np.array(
             [data.durations[o][int(m)] for o, m in enumerate(machine)], dtype=np.int64
         )
         mprev, mnext, mfirst = schedule.machine_links(data.num_machines)
-        return machine, duration, mprev, mnext, mfirst
+        previous_machine, previous_start = self.problem[27], self.problem[28]
+        tolerance = self.problem[19][1]
+        released = (previous_machine == machine) & (schedule.start < previous_start - tolerance)
+        return machine, duration, mprev, mnext, mfirst, released.astype(np.int64)
 
     def schedule(self, solution: Arrays) -> Schedule:
         """The schedule of ``solution`` as the kernel times it."""

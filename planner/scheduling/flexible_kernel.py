@@ -27,17 +27,18 @@ its share of overlap with them (-1: none; see
 transfer time when it is a component link between jobs (-1: a routing arc); ``power``
 each machine's power (kW) and ``cumulative_price`` the price of a kW drawn from minute 0 to
 each minute of the horizon (a single 0 where energy is not priced). A solution
-is ``(machine, duration, mprev, mnext, mfirst)``: each operation's machine and its duration
-there, and the machine sequences as doubly linked lists (``-1`` at the ends, ``mfirst[m]`` the
-first operation on ``m``). ``timing`` holds the arrays the evaluation writes: ``(start, end,
-setup_before, order, indegree, completion, total, mark, hold, saved_hold, usage)``. ``total[0]`` is
-the sum of all ends, the tie-break between moves of equal value; ``total[1]`` counts
-evaluations, ``total[2]`` sums the changeovers, ``mark`` holds the count of the evaluation that
-last touched each operation, and ``hold`` the earliest start each operation is held to so
-that its successors start within their maximum lags; ``usage`` is the pass's copy of
-``capacity``. ``work`` holds scratch rows of one length
-each: insertion positions (0), the chain (1), position scores (2) and the re-timing's saved
-times (3 to 6).
+is ``(machine, duration, mprev, mnext, mfirst, released)``: each operation's machine and its
+duration there, the machine sequences as doubly linked lists (``-1`` at the ends,
+``mfirst[m]`` the first operation on ``m``), and whether its hold at the previous plan's
+start is released (see :mod:`planner.scheduling.flexible_holds`). ``timing`` holds the
+arrays the evaluation writes: ``(start, end, setup_before, order, indegree, completion,
+total, mark, hold, saved_hold, usage)``. ``total[0]`` is the sum of all ends, the tie-break
+between moves of equal value; ``total[1]`` counts evaluations, ``total[2]`` sums the
+changeovers, ``mark`` holds the count of the evaluation that last touched each operation,
+and ``hold`` the earliest start each operation is held to so that its successors start
+within their maximum lags; ``usage`` is the pass's copy of ``capacity``. ``work`` holds
+scratch rows of one length each: insertion positions (0), the chain (1), position scores or
+the held operations a move may release (2) and the re-timing's saved times (3 to 6).
 
 Timing (full and incremental) lives in :mod:`planner.scheduling.flexible_timing`.
 
@@ -49,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.jit import jit
+from planner.scheduling.flexible_holds import HOLD, apply_release, best_release
 from planner.scheduling.flexible_timing import (
     INFEASIBLE,
     Arrays,
@@ -86,7 +88,7 @@ AT_FLOOR = 2
 
 @jit
 def _unlink(o: int, solution: Arrays) -> None:
-    machine, _, mprev, mnext, mfirst = solution
+    machine, mprev, mnext, mfirst = solution[0], solution[2], solution[3], solution[4]
     p = mprev[o]
     q = mnext[o]
     if p >= 0:
@@ -102,7 +104,7 @@ def _unlink(o: int, solution: Arrays) -> None:
 @jit
 def _link(o: int, m: int, d: int, after: int, solution: Arrays) -> None:
     """Put ``o`` on ``m`` (duration ``d``) right after ``after`` (-1: first)."""
-    machine, duration, mprev, mnext, mfirst = solution
+    machine, duration, mprev, mnext, mfirst = solution[:5]
     machine[o] = m
     duration[o] = d
     if after >= 0:
@@ -289,13 +291,16 @@ def _best_move(
     batching: bool,
 ) -> tuple[float, int, int, int, int]:
     """Evaluate re-inserting each of ``ops[:count]`` at every admissible position of every
-    eligible machine (with ``batching``, only next to an operation of its own family); return
-    (value, op, machine, duration, after) of the best move that is not tabu, or tabu but
-    better than ``best`` (aspiration). ``op`` is -1 when none is. Among moves of equal value
-    the one whose work ends earlier in total wins."""
+    eligible machine (with ``batching``, only next to an operation of its own family), and,
+    for one on its previous machine, releasing or restoring holds
+    (:func:`~planner.scheduling.flexible_holds.best_release`); return (value, op, machine,
+    duration, after) of the best move that is not tabu, or tabu but better than ``best``
+    (aspiration). ``op`` is -1 when none is; for a hold move ``machine`` is ``HOLD`` and
+    ``duration`` the count it releases. Among moves of equal value the one whose work ends
+    earlier in total wins."""
     family = problem[1]
     opt_ptr, opt_machine, opt_duration = problem[6:9]
-    machine, duration, mprev, mnext, mfirst = solution
+    machine, duration, mprev, mnext, mfirst = solution[:5]
     # each candidate's re-timing restores these: they stay the current plan's times
     starts, ends = timing[0], timing[1]
     places = work[0]
@@ -341,6 +346,13 @@ def _best_move(
                     best_total = total
                     best_op, best_machine, best_duration, best_after = o, m, d, a
         _link(o, home, home_duration, home_after, solution)
+        if problem[27][o] == home:
+            value, released = best_release(problem, solution, timing, work, o)
+            if value < INFEASIBLE and not (tabu and value >= best - 1e-9):
+                total = timing[6][0]
+                if value < best_value - 1e-9 or (value < best_value + 1e-9 and total < best_total):
+                    best_value, best_total = value, total
+                    best_op, best_machine, best_duration, best_after = o, HOLD, released, -1
     return best_value, best_op, best_machine, best_duration, best_after
 
 
@@ -495,8 +507,11 @@ def run_steps(
             max_positions, batching,
         )  # fmt: skip
         if o >= 0:
-            _unlink(o, solution)
-            _link(o, m, d, a, solution)
+            if m == HOLD:
+                apply_release(problem, solution, timing, work, o, d)
+            else:
+                _unlink(o, solution)
+                _link(o, m, d, a, solution)
             tabu_until[o] = step + tenure + _random(rng) % spread
         fstate[VALUE] = evaluate(problem, solution, timing)
         objective = true_objective(problem, timing, fstate[VALUE])

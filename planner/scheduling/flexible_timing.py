@@ -7,7 +7,8 @@ predecessor plus the changeover, where changeover and operation together fit bet
 machine's unavailable windows (a semi-active schedule), in topological order of routing and
 machine arcs; a cycle or a plan past the horizon scores infinity. A pinned operation starts at
 its pin or the plan is infeasible; re-planning, an operation on its previous machine starts
-no earlier than its previous start less the tolerance (:func:`_ready`). Under shared
+no earlier than its previous start less the tolerance unless its hold is released
+(:func:`_ready`, :mod:`planner.scheduling.flexible_holds`). Under shared
 capacity the pass is :func:`_propagate_shared`. A candidate move is timed
 incrementally (:func:`retime`): only the moved operation, its old machine successor and what
 follows them are re-timed (measured on the 10,000-operation factory: 1,609 steps in 20 s
@@ -204,7 +205,8 @@ def _ready(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> tuple[i
     """The earliest start of ``o`` that its timed routing and machine predecessors, its
     release and its hold allow, and the changeover before it. A pinned operation waits for
     its pin; re-planning against a previous plan, an operation on its previous machine waits
-    for its previous start less the tolerance (semi-active timing would move it otherwise).
+    for its previous start less the tolerance (semi-active timing would move it otherwise),
+    unless that hold is released (``solution[5]``).
     """
     release, family, pred_ptr, pred_idx = problem[:4]
     setup, initial = problem[9], problem[10]
@@ -230,7 +232,7 @@ def _ready(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> tuple[i
             t = su
     if pin[o] >= 0:
         t = max(t, pin[o])
-    elif previous_machine[o] == m:
+    elif previous_machine[o] == m and solution[5][o] == 0:
         t = max(t, previous_start[o] - problem[19][1])
     return t, su
 
@@ -243,7 +245,7 @@ def _propagate(problem: Arrays, solution: Arrays, timing: Arrays, tail: int, sta
     cannot start at its pin is put past the horizon (infeasible)."""
     succ_ptr, succ_idx = problem[4], problem[5]
     pin, horizon = problem[26], problem[19][0]
-    machine, duration, _, mnext, _ = solution
+    machine, duration, mnext = solution[0], solution[1], solution[3]
     start, end, setup_before, order, indegree = timing[:5]
     mark = timing[7]
     head = 0
@@ -275,7 +277,7 @@ def _propagate_shared(problem: Arrays, solution: Arrays, timing: Arrays, ready: 
     ``timing[3][:ready]`` on: the one that could start earliest first. Returns how many were
     timed."""
     succ_ptr, succ_idx = problem[4], problem[5]
-    machine, duration, _, mnext, _ = solution
+    machine, duration, mnext = solution[0], solution[1], solution[3]
     start, end, setup_before, heap, indegree = timing[:5]
     usage = timing[10]  # holds problem[33]: every pass gives back what it took
     n = start.shape[0]

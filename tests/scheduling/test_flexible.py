@@ -316,7 +316,7 @@ def test_incremental_timing_of_a_move_equals_a_full_pass(seed: int, kind: str) -
     start, _ = best_dispatch(data, budget=0)
     search = FlexibleTabuSearch(data, seed=seed)
     solution = search._solution(start)
-    machine, duration, mprev, mnext, mfirst = solution
+    machine, duration, mprev, mnext, mfirst = solution[:5]
     timing = _timing(data.num_operations, data.num_jobs, search.problem)
     work = np.zeros((7, data.num_operations), dtype=np.int64)
     rng = random.Random(seed)

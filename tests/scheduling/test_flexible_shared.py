@@ -78,13 +78,25 @@ def _replan(seed: int, pinned: int) -> tuple[ProblemData, Schedule]:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_re_planning_an_unchanged_plan_moves_nothing(seed: int) -> None:
+def test_re_planning_an_unchanged_plan_moves_only_what_pays(seed: int) -> None:
+    """The rule's plan re-planned as it is: at 20 a moved operation, the search moves work
+    only where the plan gets cheaper by more than the moves cost (the rule's plan is loose);
+    priced above the whole plan's objective, it moves nothing."""
     data, plan = _replan(seed, pinned=10)
     assert flexible_applies(data)
+    before = check(data, plan).kpis.objective
     found = FlexibleTabuSearch(data, seed=seed).improve(plan, forever, max_steps=300)
     report = check(data, found)
     assert report.feasible, report.summary()
+    assert report.kpis.moved_operations == 0 or report.kpis.objective < before - 1e-9
+    dear = dataclasses.replace(
+        data, objective=data.objective.model_copy(update={"stability": before})
+    )
+    found = FlexibleTabuSearch(dear, seed=seed).improve(plan, forever, max_steps=300)
+    report = check(dear, found)
+    assert report.feasible, report.summary()
     assert report.kpis.moved_operations == 0
+    assert report.kpis.objective == pytest.approx(before)
 
 
 @pytest.mark.parametrize("seed", range(3))
