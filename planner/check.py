@@ -351,13 +351,13 @@ def _check_machines(data: ProblemData, s: Schedule, out: list[Violation]) -> Non
 
 def _check_peak_power(data: ProblemData, s: Schedule, out: list[Violation]) -> float:
     """Return the peak site draw in kW; flag minutes above the site limit."""
-    idle = sum(data.idle_power_kw)
+    idle = data.idle_power_total_kw
     events: dict[int, float] = {}
     for o in range(len(s)):
         m = int(s.machine[o])
         if m < 0 or s.end[o] <= s.start[o]:
             continue
-        extra = data.power_kw[m] - data.idle_power_kw[m]
+        extra = data.extra_power_kw[m]
         if extra:
             events[int(s.start[o])] = events.get(int(s.start[o]), 0.0) + extra
             events[int(s.end[o])] = events.get(int(s.end[o]), 0.0) - extra

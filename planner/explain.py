@@ -193,9 +193,7 @@ def _at_power_limit(data: ProblemData, s: Schedule, t: int) -> bool:
     if data.peak_power_kw is None:
         return False
     running = (s.start <= t - 1) & (s.end > t - 1)
-    draw = sum(data.idle_power_kw) + sum(
-        data.power_kw[int(m)] - data.idle_power_kw[int(m)] for m in s.machine[running]
-    )
+    draw = data.idle_power_total_kw + sum(data.extra_power_kw[int(m)] for m in s.machine[running])
     return draw > data.peak_power_kw * 0.9
 
 

@@ -276,6 +276,19 @@ class ProblemData:
         return tuple(p - i for p, i in zip(self.power_kw, self.idle_power_kw, strict=True))
 
     @cached_property
+    def idle_power_total_kw(self) -> float:
+        """What the site draws with every machine idle (kW)."""
+        return float(sum(self.idle_power_kw))
+
+    @cached_property
+    def power_headroom_kw(self) -> float | None:
+        """What the site power limit leaves above the idle draw for running work (kW; None
+        without a limit)."""
+        if self.peak_power_kw is None:
+            return None
+        return self.peak_power_kw - self.idle_power_total_kw
+
+    @cached_property
     def energy_priced(self) -> bool:
         """Whether the objective prices energy and the problem has a tariff and powered machines."""
         return self.objective.energy_cost > 0 and self.has_energy

@@ -20,8 +20,8 @@ def load_profile(schedule: pd.DataFrame, data: ProblemData, step: int = 15) -> p
         schedule["machine"], schedule["start"], schedule["end"], strict=True
     ):
         m = index[str(machine)]
-        minutes[int(start) : int(stop)] += data.power_kw[m] - data.idle_power_kw[m]
-    minutes += sum(data.idle_power_kw)
+        minutes[int(start) : int(stop)] += data.extra_power_kw[m]
+    minutes += data.idle_power_total_kw
     bins = np.arange(0, end + 1, step)
     load = [float(minutes[b : b + step].mean()) for b in bins]
     price = (

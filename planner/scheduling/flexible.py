@@ -229,8 +229,8 @@ def _shared_capacity(data: ProblemData) -> tuple[np.ndarray, int, Arrays]:
         for start, end, level in data.pool_windows[pool]:
             capacity[pool, start : min(end, data.horizon + 1)] = level
     if limited:
-        assert data.peak_power_kw is not None
-        capacity[pools] = data.peak_power_kw - sum(data.idle_power_kw)
+        assert data.power_headroom_kw is not None
+        capacity[pools] = data.power_headroom_kw
     for o, pinned in enumerate(data.op_pinned):
         if pinned is None:
             continue

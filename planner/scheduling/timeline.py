@@ -93,8 +93,8 @@ class Usage:
         self.data = data
         self.extra_power = data.extra_power_kw
         self.power: LoadProfile | None = None
-        if data.peak_power_kw is not None:
-            self.power = LoadProfile(data.peak_power_kw - sum(data.idle_power_kw))
+        if data.power_headroom_kw is not None:
+            self.power = LoadProfile(data.power_headroom_kw)
         self.pools: list[LoadProfile] = []
         for pool in range(len(data.pool_ids)):
             peak, missing = data.pool_capacity_steps(pool)

@@ -214,10 +214,11 @@ class Constraints:
         data = self.data
         if data.peak_power_kw is None:
             return
-        capacity = math.floor((data.peak_power_kw - sum(data.idle_power_kw)) * 1000 + 1e-6)
+        assert data.power_headroom_kw is not None
+        capacity = math.floor(data.power_headroom_kw * 1000 + 1e-6)
         intervals, demands = [], []
         for m, options in self.v.by_machine.items():
-            extra = math.ceil((data.power_kw[m] - data.idle_power_kw[m]) * 1000 - 1e-6)
+            extra = math.ceil(data.extra_power_kw[m] * 1000 - 1e-6)
             if extra <= 0:
                 continue
             for opt in options:
