@@ -13,7 +13,8 @@ resource pools the pass also waits for what an operation draws to fit, in order 
 operations could start (:mod:`planner.scheduling.flexible_resources`). Re-planning against
 a previous plan, pinned operations stay where they are, every operation away from where the
 previous plan had it costs the stability weight, and an operation on its previous machine
-waits for its previous start (less the tolerance) rather than drifting earlier.
+waits for its previous start (less the tolerance) rather than drifting earlier, unless a step
+releases that hold (:mod:`planner.scheduling.flexible_holds`).
 
 A step follows the chain of operations that holds back the *target* (the operation that ends
 last, or the last operation of a late job drawn by its weighted lateness, in proportion to

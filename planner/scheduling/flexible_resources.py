@@ -5,12 +5,12 @@ resource pools (operators, tools), compiled (array layout in
 Without shared capacity every operation's start follows from its predecessors alone, so the
 order in which a pass times them does not matter. With it, an operation also waits until what
 it draws fits beside what is already placed, and the order decides who gets a scarce minute.
-:func:`propagate_shared` times the operations as a serial schedule-generation scheme: among
-the operations whose routing and machine predecessors are timed, the one that could start
-earliest goes next (ties by number), at the earliest minute from there where its calendar,
-the power limit and its pools allow. The result is deterministic and feasible by
-construction; a candidate move is timed by a full pass (an earlier operation's new place can
-change what is free for any later one).
+:func:`~planner.scheduling.flexible_timing._propagate_shared` times the operations as a
+serial schedule-generation scheme: among the operations whose routing and machine
+predecessors are timed, the one that could start earliest goes next (ties by number), at the
+earliest minute from there where its calendar, the power limit and its pools allow. The
+result is deterministic and feasible by construction; a candidate move is timed by a full
+pass (an earlier operation's new place can change what is free for any later one).
 
 Capacity is kept per minute (``problem[33]``: per row, what is left at each minute of the
 horizon once the pinned operations' processing is placed; one row per pool, and the site's

@@ -37,17 +37,21 @@ def test_full_model_same_seed_one_worker_same_schedule(instances: Path) -> None:
     assert np.array_equal(a.start, b.start) and np.array_equal(a.machine, b.machine)
 
 
+def _step_bounded(workers: int, steps: int, iterations: int = 3, seed: int = 5) -> SolverSettings:
+    """Neighbourhood search and tabu searches bounded by counts, not by the clock."""
+    return SolverSettings(
+        time_limit_s=120,
+        workers=workers,
+        seed=seed,
+        strategy="lns",
+        lns_max_iterations=iterations,
+        tabu_max_steps=steps,
+    )
+
+
 def test_lns_with_iteration_limit_is_reproducible(instances: Path) -> None:
     base = read_instance(instances / "jobshop/lawrence/la16.txt", "jsp")
-    settings = SolverSettings(
-        time_limit_s=120,
-        workers=2,
-        seed=3,
-        strategy="lns",
-        lns_max_iterations=12,
-        tabu_max_steps=400,
-    )
-    first, _ = _twice(base.build(), settings)
+    first, _ = _twice(base.build(), _step_bounded(2, steps=400, iterations=12, seed=3))
     assert first.stats["lns_iterations"] == 12
     assert first.stats["tabu_steps"] == 400
 
@@ -55,29 +59,9 @@ def test_lns_with_iteration_limit_is_reproducible(instances: Path) -> None:
 def test_the_neighbourhood_search_repeats_and_says_the_iteration_cap_stopped_it() -> None:
     # energy and a power limit; the flexible tabu search bounded by steps too
     data = synthetic_problem(12, 4, 4, seed=3, peak_power_kw=250).build()
-    settings = SolverSettings(
-        time_limit_s=120,
-        workers=1,
-        seed=3,
-        strategy="lns",
-        lns_max_iterations=8,
-        tabu_max_steps=300,
-    )
-    runs = _twice(data, settings)
+    runs = _twice(data, _step_bounded(1, steps=300, iterations=8, seed=3))
     assert all(r.termination.value == "iteration_limit" for r in runs)
     assert runs[0].stats["lns_iterations"] == 8
-
-
-def _step_bounded(workers: int, steps: int) -> SolverSettings:
-    """Neighbourhood search and tabu searches bounded by counts, not by the clock."""
-    return SolverSettings(
-        time_limit_s=120,
-        workers=workers,
-        seed=5,
-        strategy="lns",
-        lns_max_iterations=3,
-        tabu_max_steps=steps,
-    )
 
 
 @pytest.mark.parametrize("workers", [1, 2])
