@@ -190,3 +190,10 @@ def test_the_default_weight_is_in_the_objective(base: planner.Plan) -> None:
         + w.setup_time * k.total_setup_time
     )
     assert k.objective == pytest.approx(without + DEFAULT_STABILITY * k.moved_operations, abs=1e-3)
+
+
+def test_the_readme_states_the_default_weight() -> None:
+    from planner.model.settings import DEFAULT_STABILITY
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert " ".join(readme.split()).count(f"(default {DEFAULT_STABILITY:g} when the scenario") == 1
