@@ -13,8 +13,8 @@ DEFAULT_STABILITY = 15.0
 sets no weight. Chosen on the default factory's machine-breakdown and rush-order what-ifs
 (``benchmarks/bench_factory.py stability``; table in ``benchmarks/README.md``, "A lower
 default weight"): at 20 the breakdown's 30-s re-plans often settled on keeping the displaced
-coating late (one operation moved, 3-9% dearer than the weight-0 re-plan); at 10-15 they keep
-it on time with 6-8 of 72 untouched operations moved, and the rush order moves 4-8 of 92."""
+coating late (one operation moved, 3-9% dearer than the weight-0 re-plan); at 10, 12 and 15
+once in 24 runs, the others moving 4-8 of its 72 untouched operations."""
 
 
 class ObjectiveWeights(Frozen):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.jit import jit
-from planner.scheduling.flexible_timing import INFEASIBLE, Arrays, retime
+from planner.scheduling.flexible_timing import INFEASIBLE, Arrays, hold_start, retime
 
 HOLD = -2
 """The machine :func:`~planner.scheduling.flexible_kernel._best_move` names for a move that
@@ -35,12 +35,7 @@ MAX_RELEASED = 8
 def _held(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> bool:
     """Whether ``o`` waits at its hold: on its previous machine, at its previous start less
     the tolerance, not released (it may be there of itself too)."""
-    return bool(
-        solution[5][o] == 0
-        and problem[26][o] < 0
-        and problem[27][o] == solution[0][o]
-        and timing[0][o] == problem[28][o] - problem[19][1]
-    )
+    return bool(timing[0][o] == hold_start(problem, solution, o))
 
 
 @jit

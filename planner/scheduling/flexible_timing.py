@@ -210,7 +210,7 @@ def _ready(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> tuple[i
     """
     release, family, pred_ptr, pred_idx = problem[:4]
     setup, initial = problem[9], problem[10]
-    pin, previous_machine, previous_start = problem[26], problem[27], problem[28]
+    pin = problem[26]
     machine, duration, mprev = solution[0], solution[1], solution[2]
     start, end, hold = timing[0], timing[1], timing[8]
     m = machine[o]
@@ -232,9 +232,21 @@ def _ready(problem: Arrays, solution: Arrays, timing: Arrays, o: int) -> tuple[i
             t = su
     if pin[o] >= 0:
         t = max(t, pin[o])
-    elif previous_machine[o] == m and solution[5][o] == 0:
-        t = max(t, previous_start[o] - problem[19][1])
-    return t, su
+    return max(t, hold_start(problem, solution, o)), su
+
+
+NOT_HELD = -(1 << 62)
+"""What :func:`hold_start` returns for an operation that is not held (below any start)."""
+
+
+@jit
+def hold_start(problem: Arrays, solution: Arrays, o: int) -> int:
+    """The minute re-planning holds ``o`` to: its previous start less the tolerance, where it
+    is on its previous machine, not pinned and its hold not released (``solution[5]``);
+    else :data:`NOT_HELD`."""
+    if problem[26][o] >= 0 or problem[27][o] != solution[0][o] or solution[5][o] != 0:
+        return NOT_HELD
+    return int(problem[28][o] - problem[19][1])
 
 
 @jit
