@@ -140,6 +140,11 @@ class SearchTuning(Frozen):
         settling step"): with 0.8 the breakdown cost 2,613 on average (the weight-0 re-plans
         2,622) against 2,773 with 0.4, the rush order 2,348 against 2,487; the step was
         still improving at 0.4 and the full model after it rarely did.
+    restore_share
+        Share of the time limit that re-planning against a previous plan keeps back from
+        the searches for putting moved operations back where that costs nothing, last
+        (:mod:`planner.scheduling.restore`; it gets what the searches leave, at least this).
+        Set by hand: on the default factory the step takes well under a second of 30.
     first_plan_share
         When no dispatching rule finds a feasible plan (maximum lags can defeat them), the
         share of the remaining time the full model gets to find one before the neighbourhood
@@ -173,6 +178,7 @@ class SearchTuning(Frozen):
     full_model_energy_slots: int = Field(default=12_000, ge=0)
     full_model_max_resolution_min: int = Field(default=240, ge=1, le=1440)
     displaced_focus_share: float = Field(default=0.8, ge=0, le=1)
+    restore_share: float = Field(default=0.02, ge=0, le=1)
     first_plan_share: float = Field(default=0.5, ge=0, le=1)
     lns_subproblem_time_s: float = Field(default=0.2, gt=0, le=60)
     lns_grow: float = Field(default=1.1, ge=1, le=10)

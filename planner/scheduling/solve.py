@@ -29,6 +29,7 @@ from planner.scheduling.reroute import (
     compile_reroute_kernels,
     reroute_applies,
 )
+from planner.scheduling.restore import restore_moved
 from planner.scheduling.result import ProgressEvent, Result, SolutionStatus, Termination
 from planner.scheduling.strategy import (
     choose_strategy,
@@ -138,11 +139,14 @@ class _Run:
         self.stats: dict[str, object] = {}
         self.more_rounds = False  # the rerouting search ran one round; more after the full model
         self.dispatched: Dispatched | None = None  # the first plan's rule, to evolve
+        # re-planning keeps time for putting moved work back at the end (``_restore``)
+        share = self.tuning.restore_share if data.stability_priced else 0.0
+        self.reserve = share * settings.time_limit_s
 
     def remaining(self) -> float:
         # keep a margin for the final check, which grows with the problem
         margin = 0.05 + 2e-5 * self.data.num_operations
-        return self.deadline - time.perf_counter() - margin
+        return self.deadline - time.perf_counter() - margin - self.reserve
 
     def run(self, initial: Schedule | None) -> Result:
         data = self.data
@@ -185,6 +189,7 @@ class _Run:
                 termination = Termination.INTERRUPTED
             elif self._iterations_spent():
                 termination = Termination.ITERATION_LIMIT
+        incumbent, report = self._restore(incumbent, report)
         return self._result(termination, strategy, incumbent, report, bound)
 
     def _iterations_spent(self) -> bool:
@@ -318,6 +323,21 @@ class _Run:
             return incumbent, report
         self.stats["displaced_focus"] = stats
         return self._keep_if_no_worse("displaced_focus", settled, incumbent, report)
+
+    def _restore(
+        self, incumbent: Schedule, report: CheckReport | None
+    ) -> tuple[Schedule, CheckReport | None]:
+        """Re-planning against a previous plan, last: put moved operations back where that
+        costs nothing (:mod:`planner.scheduling.restore`) in the time the searches left for
+        it (``restore_share`` of the time limit, :meth:`remaining`)."""
+        self.reserve = 0.0
+        if report is None or not report.feasible or not self.data.stability_priced:
+            return incumbent, report
+        # a capped, repeatable run puts back all it can; a timed one stops at the deadline
+        remaining = self.remaining if self.settings.timed_search else lambda: math.inf
+        incumbent, report, restored = restore_moved(self.data, incumbent, report, remaining)
+        self.stats["restored"] = restored
+        return incumbent, report
 
     def _share_of_remaining(self, share: float) -> Callable[[], float]:
         """Time left for a search that may use ``share`` of what is left now (all of the
