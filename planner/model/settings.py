@@ -129,6 +129,15 @@ class SearchTuning(Frozen):
         model's plans cost 1,971-2,005 priced at 30 minutes, 1,811-1,903 at 60, 1,785-1,833
         at 120 and 1,730-1,815 at 240: the coarser model is searched faster, and that gains
         more than its pricing error (up to 5% of the objective at 240) loses.
+    displaced_flexible_share
+        Share of the remaining time that re-planning against a previous plan with new work
+        (operations the previous plan did not have) gives the flexible tabu search from the
+        warm start, before the CP-SAT step on the displaced work (where the search applies).
+        Without new work (the breakdown) the step alone did as well: seeds 0-5, 2,836-2,935
+        with the search first against 2,754-2,951. On the default factory's rush order (weight 15,
+        CP-SAT seeds 1-4) 4 s of it reached 2,311-2,342 and the CP-SAT step after it
+        2,288-2,342, where the step alone for all 22 s stuck at 2,845-2,981 in about one run
+        in five (``benchmarks/README.md``, "Making room first").
     displaced_focus_share
         Share of the remaining time that re-planning against a previous plan (a stability
         weight) gives one CP-SAT step on the work the warm start moved or added and what runs
@@ -177,6 +186,7 @@ class SearchTuning(Frozen):
     full_model_max_size: int = Field(default=20_000, ge=0)
     full_model_energy_slots: int = Field(default=12_000, ge=0)
     full_model_max_resolution_min: int = Field(default=240, ge=1, le=1440)
+    displaced_flexible_share: float = Field(default=0.15, ge=0, le=1)
     displaced_focus_share: float = Field(default=0.8, ge=0, le=1)
     restore_share: float = Field(default=0.02, ge=0, le=1)
     first_plan_share: float = Field(default=0.5, ge=0, le=1)

@@ -59,6 +59,15 @@ def displaced_neighbourhood(data: ProblemData, s: Schedule) -> list[int]:
     return sorted(chosen)
 
 
+def has_new_work(data: ProblemData) -> bool:
+    """Whether re-planning against a previous plan has work the previous plan did not (an
+    unpinned operation with no previous placement): it needs room made for it."""
+    return data.stability_priced and any(
+        previous is None and pinned is None
+        for previous, pinned in zip(data.op_previous, data.op_pinned, strict=True)
+    )
+
+
 def settle_displaced(
     data: ProblemData,
     settings: SolverSettings,

@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 
 from planner.check import check
+from planner.model import SearchTuning
 from planner.model.data import ProblemData
 from planner.schedule import Schedule
-from planner.scheduling.displaced import displaced_neighbourhood, settle_displaced
+from planner.scheduling.displaced import (
+    displaced_neighbourhood,
+    has_new_work,
+    settle_displaced,
+)
 from planner.scheduling.progress import Tracker
 from tests.conftest import QUICK, job, machine, op, problem, replanning
 
@@ -152,13 +157,49 @@ def test_the_warm_start_is_settled_before_the_rules_plans_are_compared(strategy:
     # moved, makespan 70: 100), worse than the warm start settled (a1 back: 60)
     assert check(data, dispatch_best(data).schedule).kpis.objective == pytest.approx(80)
     assert check(data, warm).kpis.objective == pytest.approx(100)
-    settings = QUICK.with_overrides(strategy=strategy, lns_max_iterations=1)
+    # the CP-SAT step alone (f1 is new: the flexible search would settle it first)
+    tuning = SearchTuning(displaced_flexible_share=0)
+    settings = QUICK.with_overrides(strategy=strategy, lns_max_iterations=1, tuning=tuning)
     result = solve(data, settings, initial=warm)
     assert result.stats["displaced_focus"] == {"operations": 4, "improved": 1, "too_large": 0}
     assert result.stats["start"] == "initial"
     assert result.objective == pytest.approx(60)
     assert result.assignment is not None
     assert check(data, result.assignment).feasible
+
+
+def test_only_new_work_counts_as_new() -> None:
+    assert has_new_work(_shop())  # f1
+    assert not has_new_work(_shop(stability=0))  # no previous plan priced
+    without_f = problem(
+        machines=[machine("M1")],
+        jobs=[job("A", op("a1", ("M1", 10), previous={"machine": "M1", "start": 0}))],
+        objective={"makespan": 1, "stability": 5},
+    ).build()
+    assert not has_new_work(without_f)
+
+
+@pytest.mark.parametrize("new_work", [True, False])
+def test_new_work_gets_the_flexible_search_before_the_step(new_work: bool) -> None:
+    """Re-planning with new work runs the flexible tabu search from the warm start before
+    the CP-SAT step (its counters are named ``settle_flex_*``); without new work it does not."""
+    from planner.scheduling import solve
+
+    data = _shop(stability=30)
+    warm = _plan((1, 20))
+    if not new_work:  # f1 has a previous placement where the warm start has it
+        previous = tuple(p if o != F1 else (2, 60) for o, p in enumerate(data.op_previous))
+        data = dataclasses.replace(data, op_previous=previous)
+    settings = QUICK.with_overrides(strategy="lns", lns_max_iterations=1, tabu_max_steps=50)
+    result = solve(data, settings, initial=warm)
+    assert ("settle_flex_steps" in result.stats) == new_work
+    if new_work:  # the search alone finds the optimum (a1 back): the step has nothing left
+        assert result.stats["settle_flex_improvements"] == 1
+        assert result.objective == pytest.approx(60)
+    assert result.assignment is not None
+    report = check(data, result.assignment)
+    assert report.feasible and report.kpis.objective == pytest.approx(result.objective)
+    assert report.kpis.objective <= check(data, warm).kpis.objective
 
 
 @pytest.mark.parametrize(("later_start", "status"), [(23, "OPTIMAL"), (22, "INFEASIBLE")])
