@@ -6,8 +6,8 @@ move saved less than the weight. :func:`restore_moved` tries each moved operatio
 previous start first, on its previous machine at its previous start with everything else
 where it is, and keeps it there when the checker accepts the plan and prices it no dearer.
 Passes repeat while one restores something (putting back an operation can free its job's
-next one). Measured on the default factory's rush order in ``benchmarks/README.md``,
-"Putting moved work back".
+next one). Measured on the default factory in ``benchmarks/README.md``, "Making room
+first, and putting moved work back".
 """
 
 from __future__ import annotations
